@@ -1,0 +1,1 @@
+"""The kata's checks: one pytest file per exercise, run against any target with `--target`."""

@@ -1,0 +1,99 @@
+"""Target selection, fresh loading of the learner's module, and isolation for every check.
+
+    python -m pytest checks                       # the learner's exercises/
+    python -m pytest checks --target solutions    # the reference solutions
+    python -m pytest checks --target path/to/submission --seed 1234
+
+Each check file `test_exNN_name.py` gets the function of `exNN_name.py` in the target
+through the `learner` fixture, loaded afresh from its source for every check. A module
+that cannot be loaded (missing, syntax error, exception at import, function missing)
+fails that exercise's checks with its file and line, and nothing else.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+from grading import EXERCISES_DIR
+from grading.catalog import load_catalog
+from grading.targets import TargetError, load_function, resolve_target
+
+_catalog = None
+
+
+def _exercise_catalog():
+    global _catalog
+    if _catalog is None:
+        _catalog = load_catalog()
+    return _catalog
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("kata", "autograd kata")
+    group.addoption(
+        "--target",
+        default=None,
+        help="folder of exNN_*.py modules (or one such file) to check; default: exercises/",
+    )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=0,
+        help="base seed of the random inputs; every check derives its own from it (default 0)",
+    )
+
+
+def pytest_configure(config):
+    try:
+        config.kata_target = resolve_target(config.getoption("--target"), EXERCISES_DIR)
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def exercise_id_of(module) -> str:
+    """`checks/test_ex03_sgd_step.py` checks `ex03_sgd_step`."""
+    name = module.__name__.rsplit(".", 1)[-1]
+    return name.removeprefix("test_")
+
+
+@pytest.fixture
+def learner(request):
+    """The learner's function for this check file's exercise, loaded afresh from the target."""
+    exercise = _exercise_catalog()[exercise_id_of(request.module)]
+    return load_function(request.config.kata_target, exercise.id, exercise.function)
+
+
+@pytest.fixture(autouse=True)
+def _kata_isolation(request):
+    """Every check starts from the same global torch state, with its own reproducible
+    random stream, and leaves that state as it found it: one broken exercise cannot
+    poison the next."""
+    grad_enabled = torch.is_grad_enabled()
+    dtype = torch.get_default_dtype()
+    anomaly = torch.is_anomaly_enabled()
+    torch_rng = torch.get_rng_state()
+    np_rng = np.random.get_state()
+    py_rng = random.getstate()
+
+    torch.set_grad_enabled(True)
+    torch.set_default_dtype(torch.float32)
+    torch.set_anomaly_enabled(False)
+    test_name = request.node.nodeid.split("::", 1)[-1]
+    seed = zlib.crc32(f"{request.config.getoption('--seed')}:{exercise_id_of(request.module)}:{test_name}".encode())
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        yield seed
+    finally:
+        torch.set_grad_enabled(grad_enabled)
+        torch.set_default_dtype(dtype)
+        torch.set_anomaly_enabled(anomaly)
+        torch.set_rng_state(torch_rng)
+        np.random.set_state(np_rng)
+        random.setstate(py_rng)

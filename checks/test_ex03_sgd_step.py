@@ -1,0 +1,215 @@
+"""Checks for ex03: sgd_step(params, lr) updates parameters in place under no_grad."""
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import count_saved_tensors, explain_errors, grad_mode_kept, shares_storage
+
+# id -> (parameter shapes, learning rate, dtype); the values themselves are random per check
+CASES = {
+    "vector-lr0.1": ([(5,)], 0.1, torch.float32),
+    "matrix+bias-lr0.5": ([(4, 3), (4,)], 0.5, torch.float32),
+    "scalar+3d-lr0.01-f64": ([(), (2, 3, 2)], 0.01, torch.float64),
+}
+
+ERRORS = {
+    r"leaf Variable that requires grad is being used in an in-place operation": (
+        "Autograd refuses to record an in-place change of a parameter (a leaf tensor that requires grad). "
+        "Do the update inside `with torch.no_grad():`, where nothing is recorded."
+    ),
+    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType": (
+        "Some parameters have no gradient (`p.grad is None`: they took no part in the loss). "
+        "Skip them: `if p.grad is None: continue`."
+    ),
+    r"has no len\(\)|not subscriptable": (
+        "`params` may be a generator such as `model.parameters()`: it has no length and no indexing. "
+        "Loop over it with `for p in params:` (once), or make a list first: `params = list(params)`."
+    ),
+}
+
+
+@pytest.fixture
+def sgd_step(learner):
+    return learner
+
+
+def make_params(case, n_without_grad=0):
+    shapes, lr, dtype = CASES[case]
+    params = [torch.randn(shape, dtype=dtype, requires_grad=True) for shape in shapes]
+    loss = sum(((p - torch.randn_like(p)) ** 2).sum() for p in params)
+    loss.backward()
+    idle = [torch.randn(3, dtype=dtype, requires_grad=True) for _ in range(n_without_grad)]
+    return params, idle, lr
+
+
+class Before:
+    """What the parameters were before the step."""
+
+    def __init__(self, params):
+        self.values = [p.detach().clone() for p in params]
+        self.grads = [None if p.grad is None else p.grad.clone() for p in params]
+        self.versions = [p._version for p in params]
+        self.storages = [p.untyped_storage().data_ptr() for p in params]
+
+
+def step(sgd_step, params, lr):
+    with explain_errors("sgd_step", ERRORS):
+        return sgd_step(params, lr)
+
+
+def assert_updated(params, before, lr, how="a list"):
+    """Every parameter holds old - lr * grad, or the message says what went wrong."""
+    for i, (p, old, grad) in enumerate(zip(params, before.values, before.grads)):
+        want = old - lr * grad
+        now = p.detach()
+        if torch.allclose(now, want, rtol=1e-5, atol=1e-6):
+            continue
+        if torch.equal(now, old):
+            raise AssertionError(
+                f"parameter {i} did not change when sgd_step got {how}. If you wrote `p = p - lr * p.grad`, "
+                "that builds a new tensor and only rebinds your loop variable: the caller's tensor (the model's "
+                "parameter) stays as it was. Change it in place: `p -= lr * p.grad`, inside `torch.no_grad()`."
+            )
+        raise AssertionError(
+            f"parameter {i} holds the wrong values after sgd_step (lr={lr}): expected `old - lr * grad` = "
+            f"{_head(want)}, found {_head(now)}. Subtract lr times the gradient: `p -= lr * p.grad`."
+        )
+
+
+def _head(t, n=4):
+    values = [round(v, 5) for v in t.flatten()[:n].tolist()]
+    return f"{values}{'...' if t.numel() > n else ''}"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_values_are_updated(sgd_step, case):
+    params, _, lr = make_params(case)
+    before = Before(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_update_keeps_storage(sgd_step, case):
+    params, _, lr = make_params(case)
+    before = Before(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    for i, (p, ptr) in enumerate(zip(params, before.storages)):
+        assert p.untyped_storage().data_ptr() == ptr, (
+            f"parameter {i} now lives in different memory: its values were replaced (for example "
+            "`p.data = p - lr * p.grad`) instead of updated in place. Other references to that memory "
+            "(the optimizer's state, views) no longer see it. Update in place: `p -= lr * p.grad` under "
+            "`torch.no_grad()`."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_stay_trainable_leaves(sgd_step, case):
+    params, _, lr = make_params(case)
+    before = Before(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    for i, p in enumerate(params):
+        assert p.requires_grad, (
+            f"parameter {i} no longer requires grad after sgd_step: it would stop learning. "
+            "Don't switch `requires_grad` off to make the update possible: `torch.no_grad()` does that job "
+            "for the duration of the block and leaves the flag alone."
+        )
+        assert p.is_leaf and p.grad_fn is None, (
+            f"parameter {i} is no longer a leaf tensor (grad_fn={p.grad_fn}): its update was recorded by "
+            "autograd. Do it inside `with torch.no_grad():`."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_version_counter_increases(sgd_step, case):
+    params, _, lr = make_params(case)
+    before = Before(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    for i, (p, version) in enumerate(zip(params, before.versions)):
+        assert p._version > version, (
+            f"autograd's version counter of parameter {i} did not move (`p._version` is still {version}): the "
+            "update went through `p.data`, which hides the change from autograd. If that tensor was saved for "
+            "a backward, autograd can no longer tell it was modified and silently computes wrong gradients. "
+            "Use `with torch.no_grad(): p -= lr * p.grad` instead of `p.data`."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_grad_is_cleared(sgd_step, case):
+    params, _, lr = make_params(case)
+    before = Before(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    for i, p in enumerate(params):
+        if p.grad is not None and not p.grad.any():
+            raise AssertionError(
+                f"parameter {i}'s gradient was zeroed (filled with 0) instead of cleared: set `p.grad = None` "
+                "after the update. None frees the memory, and the next backward() writes a fresh gradient "
+                "instead of adding onto a tensor of zeros."
+            )
+        assert p.grad is None, (
+            f"parameter {i} still has its gradient after sgd_step: set `p.grad = None` after updating it, "
+            "or the next backward() adds the new gradient onto the old one."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_without_grad_are_left_alone(sgd_step, case):
+    params, idle, lr = make_params(case, n_without_grad=2)
+    mixed = [idle[0], *params, idle[1]]
+    before_idle = Before(idle)
+    before = Before(params)
+    step(sgd_step, mixed, lr)
+    assert_updated(params, before, lr, how="parameters with and without gradients")
+    for i, (p, old, version) in enumerate(zip(idle, before_idle.values, before_idle.versions)):
+        assert p.grad is None, (
+            f"a parameter that had no gradient now has one ({_head(p.grad)}): leave parameters whose "
+            "`.grad` is None exactly as they are."
+        )
+        assert torch.equal(p.detach(), old) and p._version == version, (
+            "a parameter whose `.grad` is None was modified: it took no part in the loss, so there is "
+            "nothing to step. Skip it with `if p.grad is None: continue`."
+        )
+
+
+@pytest.mark.parametrize("seed_layout", ["mlp-2x8", "mlp-3x5"])
+def test_accepts_a_generator(sgd_step, seed_layout):
+    width = int(seed_layout.split("x")[1])
+    model = nn.Sequential(nn.Linear(3, width), nn.Tanh(), nn.Linear(width, 2))
+    model(torch.randn(6, 3)).pow(2).mean().backward()
+    params = list(model.parameters())
+    before = Before(params)
+    step(sgd_step, model.parameters(), 0.1)
+    assert_updated(params, before, 0.1, how="a generator (`model.parameters()`)")
+    for i, p in enumerate(params):
+        assert p.grad is None, (
+            f"with `model.parameters()` (a generator) parameter {i} was updated but its gradient not cleared. "
+            "A generator can be iterated only once: a second `for p in params:` loop sees nothing. "
+            "Update and clear in the same pass (or start with `params = list(params)`)."
+        )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_is_restored(sgd_step, caller):
+    params, _, lr = make_params("matrix+bias-lr0.5")
+    before = Before(params)
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("sgd_step"):
+        step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+
+
+def test_builds_no_graph(sgd_step):
+    params, _, lr = make_params("matrix+bias-lr0.5")
+    before = Before(params)
+    with count_saved_tensors() as saved:
+        step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    assert saved.count == 0, (
+        f"autograd saved {saved.count} tensor(s) for a backward pass while sgd_step ran: part of the update "
+        "was recorded in a graph. Do all of the arithmetic inside `with torch.no_grad():`."
+    )

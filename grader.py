@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""The autograd kata's grader. Run `python grader.py --help`."""
+
+import sys
+
+from grading.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The grading child: runs pytest over some check files and streams events back.
+
+Started by `grading.runner` either by `fork()` from a parent that has already
+imported torch (fast), or as a fresh interpreter, `python -m grading.child REQUEST`
+(portable), in which case events go to the original standard output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def _silence_standard_streams() -> None:
+    """The learner's prints must not reach the grader's terminal or the event stream."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def run(events, request: dict) -> None:
+    """Run the checks of `request` and write one JSON line per event to `events`."""
+    sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
+    import pytest
+    import torch
+
+    torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
+
+    from .plugin import Collector
+
+    def emit(event: dict) -> None:
+        events.write((json.dumps(event) + "\n").encode())
+        events.flush()
+
+    args = list(request["files"]) + [
+        "--target", request["target"],
+        "--seed", str(request["seed"]),
+        "--timeout", str(request["timeout"]),
+        "--assert=plain",  # the learner's message exactly as the check wrote it
+        "--continue-on-collection-errors",
+        "-q",
+        # a controlled set of plugins: no autoloaded third-party ones, and none of the
+        # clean-up plugins whose gc passes over torch's heap cost most of a run
+        "-p", "pytest_timeout",
+        "-p", "no:cacheprovider",
+        "-p", "no:unraisableexception",
+        "-p", "no:threadexception",
+    ]
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if request.get("inifile"):
+        args += ["-c", request["inifile"], "--rootdir", os.path.dirname(request["inifile"])]
+    for key, value in request.get("env", {}).items():
+        os.environ[key] = value
+    try:
+        code = pytest.main(args, plugins=[Collector(emit)])
+    except BaseException as exc:  # a learner's SystemExit escaping pytest, for example
+        emit({"event": "abort", "message": f"{type(exc).__name__}: {exc}"})
+        raise
+    emit({"event": "done", "exit_code": int(code)})
+
+
+def main() -> None:
+    request = json.loads(sys.argv[1])
+    events = os.fdopen(os.dup(1), "wb")
+    _silence_standard_streams()
+    try:
+        run(events, request)
+    finally:
+        events.close()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

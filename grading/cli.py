@@ -1,0 +1,169 @@
+"""`python grader.py`: the command line over the grading engine.
+
+    python grader.py                  summary of every exercise, and what to do next
+    python grader.py ex03 [-v]        every check of one exercise (also 3, 03, sgd_step)
+    python grader.py list             the exercises in order
+    python grader.py hint ex03        the next hint (--all: every hint)
+    python grader.py --target solutions --format json --output grades.json
+
+Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import EXERCISES_DIR
+from .catalog import CatalogError, UnknownExercise, load_catalog
+from .style import Style
+from .targets import TargetError, resolve_target
+
+COMMANDS = ("list", "hint")
+
+
+class UsageError(Exception):
+    """Bad command line or input: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(f"{message} (see `python grader.py --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python grader.py",
+        description="The autograd kata: grade your exercises and see what to do next.",
+        epilog=(
+            "commands:\n"
+            "  (none)          summary of every exercise and the next one to work on\n"
+            "  EX [EX ...]     every check of these exercises (ex03, 3, 03 or sgd_step)\n"
+            "  list            the exercises in order, with their status\n"
+            "  hint EX         the next hint for EX (each call shows one more; --all for every hint)\n"
+            "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("words", nargs="*", metavar="COMMAND/EX", help="a command, or exercises to grade")
+    p.add_argument("--target", help="folder of exNN_*.py modules (or one file) to grade (default: exercises/)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--output", "-o", help="write the report to this file instead of standard output")
+    p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
+    p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
+    p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
+    color = p.add_mutually_exclusive_group()
+    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
+    color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"grader.py: error: {exc}", file=sys.stderr)
+        return 2
+    except CatalogError as exc:
+        print(f"grader.py: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv):
+    args = build_parser().parse_args(argv)
+    catalog = load_catalog()
+    words = args.words
+    command = words[0] if words and words[0] in COMMANDS else None
+    style = Style(color=args.color)
+
+    if command == "list":
+        if len(words) > 1:
+            raise UsageError("`list` takes no exercise")
+        from .report_text import listing
+
+        print(listing(catalog, None, style))
+        return 0
+    if command == "hint":
+        if len(words) != 2:
+            raise UsageError("`hint` needs exactly one exercise, e.g. `python grader.py hint ex03`")
+        return show_hint(catalog, _resolve(catalog, words[1]), style, show_all=args.all)
+
+    selected = [_resolve(catalog, w) for w in words] if words else list(catalog)
+    selected = list(dict.fromkeys(selected))  # each once, in the order given
+    try:
+        target = resolve_target(args.target, EXERCISES_DIR)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+
+    from .runner import DEFAULT_TIMEOUT, grade
+
+    seed = args.seed if args.seed is not None else int(os.environ.get("KATA_SEED", 0))
+    timeout = args.timeout if args.timeout is not None else float(os.environ.get("KATA_TIMEOUT", DEFAULT_TIMEOUT))
+    if timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    run = grade(target, selected, seed=seed, timeout=timeout)
+
+    if args.format == "json":
+        text = json.dumps(run.to_dict(), indent=2)
+    else:
+        from . import report_text
+
+        if args.output:
+            style = Style(color=False)
+        if words:
+            text = "\n\n".join(
+                report_text.detail(run.exercise(ex.id), ex, run.target, style, verbose=args.verbose)
+                for ex in selected
+            )
+        else:
+            text = report_text.summary(run, catalog, style, target_is_default=args.target is None)
+    _write(text, args.output)
+    return 0 if run.all_passed else 1
+
+
+def _resolve(catalog, word):
+    try:
+        return catalog.resolve(word)
+    except UnknownExercise as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        print(text)
+
+
+def show_hint(catalog, exercise, style: Style, show_all: bool = False) -> int:
+    from . import state
+
+    hints = exercise.hints
+    s = style
+    if not hints:
+        print(f"{exercise.short} has no hints. Read the explanation at the top of its file.")
+        return 0
+    seen = state.hints_seen(exercise.id)
+    shown = len(hints) if show_all else min(seen + 1, len(hints))
+    print(s(f"{exercise.short} {s.dash} {exercise.title}", "bold"))
+    for i in range(shown):
+        latest = i == shown - 1
+        label = f"Hint {i + 1} of {len(hints)}:"
+        print(s(label, "bold" if latest else "dim"))
+        print(s.wrap(hints[i], 2) if latest else s(s.wrap(hints[i], 2), "dim"))
+    if shown < len(hints):
+        print(s(f"\nStill stuck? Run `python grader.py hint {exercise.short}` again for the next hint.", "dim"))
+    else:
+        print(s("\nThat was the last hint. The explanation at the top of the exercise file has the rest.", "dim"))
+    state.set_hints_seen(exercise.id, max(seen, shown))
+    return 0

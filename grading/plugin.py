@@ -1,0 +1,145 @@
+"""The pytest plugin object that turns each check's outcome into a plain event.
+
+It runs inside the grading child. For every check it sends `start` when the check
+begins (so a child that dies is blamed on the right exercise) and `result` when it
+ends, with a message for the learner built from the exception object itself, never
+from pytest's text output.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import pytest
+
+from .targets import ExerciseLoadError, is_learner_file, learner_location
+
+MESSAGE_LIMIT = 4000
+OUTPUT_LIMIT = 2000
+
+
+def exercise_of(nodeid: str) -> str:
+    """`checks/test_ex03_sgd_step.py::test_x[a]` -> `ex03_sgd_step`."""
+    filename = nodeid.split("::", 1)[0].replace("\\", "/").rsplit("/", 1)[-1]
+    return filename.removeprefix("test_").removesuffix(".py")
+
+
+def check_name(nodeid: str) -> str:
+    return nodeid.split("::", 1)[-1]
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... ({len(text) - limit} more characters cut)"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    # pytest-timeout fails a check with pytest.fail("Timeout >Ns")
+    return isinstance(exc, pytest.fail.Exception) and str(exc.msg).startswith("Timeout")
+
+
+def _learner_traceback(excinfo) -> str:
+    """The frames of the traceback from the learner's code on, without pytest's."""
+    frames = traceback.extract_tb(excinfo.tb)
+    first = next((i for i, f in enumerate(frames) if is_learner_file(f.filename)), None)
+    if first is None:
+        first = next((i for i, f in enumerate(frames) if "/checks/" in f.filename.replace("\\", "/")), 0)
+    lines = traceback.format_list(frames[first:])
+    lines += traceback.format_exception_only(excinfo.type, excinfo.value)
+    return "".join(lines)
+
+
+def describe(excinfo, function: str | None = None) -> dict:
+    """Status and learner's message for a check that did not pass."""
+    exc = excinfo.value
+    info = {"status": "error", "not_implemented": False, "load_error": False, "location": None}
+    if isinstance(exc, ExerciseLoadError):
+        info.update(message=str(exc), load_error=True, location=exc.location)
+        return info
+    if _is_timeout(exc):
+        info.update(status="timeout", message=f"the check did not finish in time ({exc.msg}): "
+                    "look for a loop that never ends or a computation much larger than it needs to be.")
+        return info
+    location = learner_location(excinfo.tb)
+    info["location"] = location
+    if isinstance(exc, AssertionError):
+        info.update(status="failed", message=str(exc) or "the check failed (no further explanation)")
+        return info
+    if isinstance(exc, NotImplementedError) and location:
+        info.update(
+            not_implemented=True,
+            message=f"not started: the function still raises NotImplementedError ({location}). "
+            "Replace the `raise NotImplementedError` with your implementation.",
+        )
+        return info
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    text = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+    if location:
+        info["message"] = f"your code raised {text} ({location})"
+    else:
+        info["message"] = f"the check could not use what your code returned: {text}"
+    return info
+
+
+class Collector:
+    """Streams `start` and `result` events through `emit(dict)`."""
+
+    def __init__(self, emit):
+        self.emit = emit
+        self._outcomes: dict[str, dict] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.failed and call.excinfo is not None:
+            info = describe(call.excinfo)
+            info["traceback"] = _cut(_learner_traceback(call.excinfo), MESSAGE_LIMIT)
+            self._outcomes.setdefault(item.nodeid, info)
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.emit({"event": "start", "exercise": exercise_of(nodeid), "check": check_name(nodeid)})
+
+    def pytest_runtest_logreport(self, report):
+        # one result per check: the call phase, or the phase that failed first
+        if report.when == "call" or (report.failed and report.when == "setup"):
+            info = self._outcomes.get(report.nodeid, {})
+            if report.passed:
+                status, message = "passed", ""
+            elif report.skipped:
+                status, message = "error", "the check was skipped: no verdict means no points"
+            else:
+                status, message = info.get("status", "error"), info.get("message", "the check failed")
+            output = "".join(content for name, content in report.sections if "stdout" in name or "stderr" in name)
+            self.emit({
+                "event": "result",
+                "exercise": exercise_of(report.nodeid),
+                "check": check_name(report.nodeid),
+                "status": status,
+                "message": _cut(message, MESSAGE_LIMIT),
+                "duration": report.duration,
+                "not_implemented": info.get("not_implemented", False),
+                "load_error": info.get("load_error", False),
+                "location": info.get("location"),
+                "traceback": info.get("traceback", ""),
+                "output": _cut(output, OUTPUT_LIMIT),
+            })
+        elif report.failed and report.when == "teardown":
+            info = self._outcomes.get(report.nodeid, {})
+            self.emit({
+                "event": "result",
+                "exercise": exercise_of(report.nodeid),
+                "check": check_name(report.nodeid) + " (teardown)",
+                "status": info.get("status", "error"),
+                "message": _cut(info.get("message", "the check failed while cleaning up"), MESSAGE_LIMIT),
+                "duration": report.duration,
+            })
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.emit({
+                "event": "collect_error",
+                "exercise": exercise_of(report.nodeid),
+                "message": _cut(str(report.longrepr), MESSAGE_LIMIT),
+            })

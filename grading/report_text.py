@@ -1,0 +1,137 @@
+"""Terminal output: the summary, one exercise's checks, the list. Pure functions of the results."""
+
+from __future__ import annotations
+
+from .catalog import Catalog, Exercise
+from .results import ExerciseResult, RunResult
+from .style import Style
+from .targets import display_path, exercise_file
+
+STATUS_WORDS = {"passed": "passed", "failed": "failing", "not_started": "not started", "error": "error"}
+
+
+def first_line(text: str, limit: int) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def next_exercise(run: RunResult) -> ExerciseResult | None:
+    return next((e for e in run.exercises if not e.passed), None)
+
+
+def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: bool = True) -> str:
+    s = style
+    done = sum(e.passed for e in run.exercises)
+    total = len(run.exercises)
+    lines = [
+        s("autograd kata", "bold") + s(f"  {display_path(run.target)}", "dim"),
+        f"{s.bar(done, total)}  {done}/{total} exercises  "
+        f"{run.score:g}/{run.max_score:g} points",
+        "",
+    ]
+    title_width = max((len(catalog[e.id].title) for e in run.exercises), default=20)
+    for e in run.exercises:
+        ex = catalog[e.id]
+        status = e.status
+        words = STATUS_WORDS[status]
+        if status in ("failed", "error"):
+            problem = e.first_problem
+            reason = e.error or (problem.message if problem else "")
+            room = max(20, s.width - title_width - 22)
+            words = f"{words}: {first_line(reason, room)}"
+        colour = {"passed": "green", "failed": "red", "error": "red", "not_started": "dim"}[status]
+        lines.append(f"  {s.symbol(status)} {ex.short}  {ex.title:<{title_width}}  {s(words, colour)}")
+    lines.append("")
+    upcoming = next_exercise(run)
+    if upcoming is None:
+        lines += _all_done(run, s)
+    else:
+        ex = catalog[upcoming.id]
+        path = display_path(exercise_file(_path(run.target), ex.id))
+        lines.append(s(f"Next: {ex.short} {s.dash} {ex.title}", "bold") + f"   ({path})")
+        problem = upcoming.first_problem
+        if upcoming.error:
+            lines.append(s.wrap(upcoming.error, 2, max_lines=8))
+        elif upcoming.status == "not_started":
+            lines.append(s.wrap(f"Open {path}, read the explanation at the top, and replace "
+                                "`raise NotImplementedError` with your implementation.", 2))
+        elif problem is not None:
+            lines.append(s.wrap(problem.message, 2, max_lines=12))
+        lines.append("")
+        cmd = "python grader.py"
+        target = "" if target_is_default else f" --target {display_path(run.target)}"
+        lines.append(s(f"  {cmd} {ex.short}{target}", "cyan") + "     every check of this exercise")
+        lines.append(s(f"  {cmd} hint {ex.short}", "cyan") + "  a hint (another one each time)")
+    return "\n".join(lines)
+
+
+def _path(target: str):
+    from pathlib import Path
+
+    return Path(target)
+
+
+def _all_done(run: RunResult, s: Style) -> list[str]:
+    return [
+        s("Every exercise passes.", "bold", "green"),
+        s.wrap(
+            "You can now say when autograd records (and when it must not), how to update parameters without "
+            "being recorded, how to cut a graph with detach() and where it belongs, how to freeze and unfreeze "
+            "parameters and build optimizers over what trains, and how patterns like target networks, "
+            "saliency and truncated BPTT rest on those few tools.",
+            2,
+        ),
+        s.wrap("Compare your code with the reference: `python grader.py solution EX`. "
+               "Then read PyTorch's notes on autograd mechanics to go deeper.", 2),
+    ]
+
+
+def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style, verbose: bool = False) -> str:
+    s = style
+    path = display_path(exercise_file(_path(target), exercise.id))
+    passed, total = result.counts
+    status = result.status
+    colour = {"passed": "green", "failed": "red", "error": "red", "not_started": "dim"}[status]
+    head = f"{exercise.short} {s.dash} {exercise.title}"
+    lines = [s(head, "bold") + f"   ({path})",
+             s(f"{STATUS_WORDS[status]}: {passed} of {total} checks pass", colour), ""]
+    if result.error:
+        lines += [s.wrap(result.error, 2, max_lines=None if verbose else 12), ""]
+    previous = None
+    for check in result.checks:
+        lines.append(f"  {s.symbol(check.status)} {check.name}")
+        if check.passed:
+            continue
+        if check.message == previous and not verbose:
+            lines.append(s("      (same reason as above)", "dim"))
+            continue
+        previous = check.message
+        lines.append(s.wrap(check.message, 6, max_lines=None if verbose else 15))
+        if verbose and check.traceback:
+            lines.append(s("      traceback:", "dim"))
+            lines.append(s.wrap(check.traceback, 8, max_lines=40))
+        if verbose and check.output:
+            lines.append(s("      your code printed:", "dim"))
+            lines.append(s.wrap(check.output, 8, max_lines=20))
+    lines.append("")
+    if result.passed:
+        lines.append(s("All checks pass.", "green") + " Compare with the reference: "
+                     + s(f"python grader.py solution {exercise.short}", "cyan"))
+    else:
+        lines.append("Stuck? " + s(f"python grader.py hint {exercise.short}", "cyan")
+                     + ("" if verbose else "   Tracebacks: " + s(f"python grader.py {exercise.short} -v", "cyan")))
+    return "\n".join(lines)
+
+
+def listing(catalog: Catalog, run: RunResult | None, style: Style) -> str:
+    s = style
+    lines = []
+    part = None
+    for ex in catalog:
+        if ex.part != part:
+            part = ex.part
+            lines += ["" if lines else "", s(part, "bold")] if part else []
+        status = run.exercise(ex.id).status if run else None
+        mark = s.symbol(status) if status else " "
+        lines.append(f"  {mark} {ex.short}  {ex.title:<40} {s(f'{ex.points:g} pt', 'dim')}  {s(ex.concept, 'dim')}")
+    return "\n".join(line for line in lines).lstrip("\n")

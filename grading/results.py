@@ -1,0 +1,124 @@
+"""The one results model: a run -> exercises -> checks.
+
+Every output format (terminal, JSON, ...) is a pure function of these dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHECK_STATUSES = ("passed", "failed", "error", "timeout", "crashed")
+EXERCISE_STATUSES = ("passed", "failed", "not_started", "error")
+
+
+@dataclass
+class CheckResult:
+    name: str
+    status: str  # one of CHECK_STATUSES
+    message: str = ""
+    duration: float = 0.0
+    not_implemented: bool = False  # the learner's function still raises NotImplementedError
+    load_error: bool = False  # the learner's module could not be loaded
+    location: str | None = None  # learner's file and line, where known
+    traceback: str = ""  # the learner-relevant part of the traceback
+    output: str = ""  # what the learner's code printed (cut to a bounded size)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "status": self.status, "message": self.message, "duration": round(self.duration, 4)}
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    title: str
+    max_score: float
+    checks: list[CheckResult] = field(default_factory=list)
+    error: str = ""  # a problem with the exercise as a whole (no checks collected, crash)
+
+    @property
+    def status(self) -> str:
+        if not self.checks:
+            return "error"
+        if all(c.passed for c in self.checks) and not self.error:
+            return "passed"
+        if any(c.load_error or c.status in ("timeout", "crashed") for c in self.checks) or self.error:
+            return "error"
+        if all(c.not_implemented for c in self.checks):
+            return "not_started"
+        return "failed"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.passed else 0.0
+
+    @property
+    def first_problem(self) -> CheckResult | None:
+        """The check to show the learner first: a real failure before a not-implemented one."""
+        failing = [c for c in self.checks if not c.passed]
+        for c in failing:
+            if not c.not_implemented:
+                return c
+        return failing[0] if failing else None
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        return sum(c.passed for c in self.checks), len(self.checks)
+
+    def to_dict(self) -> dict:
+        data = {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass
+class RunResult:
+    target: str
+    seed: int
+    exercises: list[ExerciseResult] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.exercises) and all(e.passed for e in self.exercises)
+
+    def exercise(self, exercise_id: str) -> ExerciseResult:
+        for e in self.exercises:
+            if e.id == exercise_id:
+                return e
+        raise KeyError(exercise_id)
+
+    def to_dict(self) -> dict:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "passed": sum(e.passed for e in self.exercises),
+            "total": len(self.exercises),
+            "target": self.target,
+            "seed": self.seed,
+            "duration": round(self.duration, 3),
+            "exercises": [e.to_dict() for e in self.exercises],
+        }

@@ -1,0 +1,233 @@
+"""Run the checks of some exercises against a target, in child processes.
+
+The learner's code is untrusted: it may hang, exit, crash the interpreter or print
+without end. It therefore runs in a child; the parent only reads events. A child
+that dies is reported against the check it was running, and the exercises that had
+not started yet are graded in a new child. No result means no points.
+
+Children are made by `fork()` where that is available and safe: the parent has
+already imported torch, numpy and pytest, so each child costs a fraction of a second.
+Elsewhere (Windows, macOS, or `KATA_START_METHOD=spawn`) each child is a fresh
+interpreter: slower, same verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ROOT
+from .catalog import Exercise
+from .results import CheckResult, ExerciseResult, RunResult
+
+DEFAULT_TIMEOUT = 10.0  # seconds per check
+STARTUP_GRACE = 90.0  # a fresh interpreter imports torch and collects the checks
+KILL_GRACE = 5.0  # past the per-check limit before the child is killed
+
+
+def start_method() -> str:
+    forced = os.environ.get("KATA_START_METHOD", "").strip().lower()
+    if forced in ("fork", "spawn"):
+        return forced
+    if hasattr(os, "fork") and sys.platform.startswith("linux"):
+        return "fork"
+    return "spawn"
+
+
+def warm_up() -> None:
+    """Import what every child needs, once, in the parent (fork mode)."""
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+    import torch
+
+    # the first optimizer pays for a lazy import of torch._dynamo
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+
+@dataclass
+class _Child:
+    events: "queue.Queue[dict | None]"
+    pid: int | None = None
+    popen: subprocess.Popen | None = None
+    reader: threading.Thread | None = None
+
+    def kill(self) -> None:
+        try:
+            if self.popen is not None:
+                self.popen.kill()
+            elif self.pid is not None:
+                os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, OSError):
+            pass
+
+    def wait(self) -> str:
+        """Reap the child; describe how it ended."""
+        if self.popen is not None:
+            code = self.popen.wait()
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"was killed by {name}"
+        return f"exited with code {code}"
+
+
+def _read_events(stream, events: "queue.Queue[dict | None]") -> None:
+    with stream:
+        for line in stream:
+            try:
+                events.put(json.loads(line))
+            except ValueError:
+                continue
+    events.put(None)
+
+
+def _start_child(request: dict, method: str) -> _Child:
+    events: queue.Queue = queue.Queue()
+    if method == "fork":
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the parent's code
+            try:
+                os.close(read_fd)
+                from . import child
+
+                stream = os.fdopen(write_fd, "wb")
+                child._silence_standard_streams()
+                child.run(stream, request)
+                stream.close()
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        handle = _Child(events, pid=pid)
+        stream = os.fdopen(read_fd, "rb")
+    else:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "grading.child", json.dumps(request)],
+            cwd=str(ROOT),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        handle = _Child(events, popen=popen)
+        stream = popen.stdout
+    handle.reader = threading.Thread(target=_read_events, args=(stream, events), daemon=True)
+    handle.reader.start()
+    return handle
+
+
+def grade(
+    target: Path,
+    exercises: list[Exercise],
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    method: str | None = None,
+) -> RunResult:
+    """Grade `exercises` of `target`; always returns a result for every exercise."""
+    method = method or start_method()
+    started = time.perf_counter()
+    results = {ex.id: ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises}
+    run = RunResult(target=str(target), seed=seed, exercises=list(results.values()))
+    if method == "fork":
+        warm_up()
+    inifile = ROOT / "pyproject.toml"
+    pending = [ex for ex in exercises if ex.check_file.exists()]
+    for ex in exercises:
+        if not ex.check_file.exists():
+            results[ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
+
+    while pending:
+        request = {
+            "files": [str(ex.check_file) for ex in pending],
+            "target": str(target),
+            "seed": seed,
+            "timeout": timeout,
+            "inifile": str(inifile) if inifile.exists() else None,
+        }
+        child = _start_child(request, method)
+        current: tuple[str, str] | None = None
+        seen: set[str] = set()
+        ended_cleanly = timed_out = False
+        deadline = time.monotonic() + STARTUP_GRACE
+        while True:
+            try:
+                event = child.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                timed_out = True
+                child.kill()
+                break
+            if event is None:
+                break
+            kind = event.get("event")
+            if kind == "start":
+                current = (event["exercise"], event["check"])
+                seen.add(event["exercise"])
+                deadline = time.monotonic() + timeout + KILL_GRACE
+            elif kind == "result":
+                exercise = results.get(event["exercise"])
+                if exercise is not None:
+                    exercise.checks.append(CheckResult(
+                        name=event["check"],
+                        status=event["status"],
+                        message=event.get("message", ""),
+                        duration=event.get("duration", 0.0),
+                        not_implemented=event.get("not_implemented", False),
+                        load_error=event.get("load_error", False),
+                        location=event.get("location"),
+                        traceback=event.get("traceback", ""),
+                        output=event.get("output", ""),
+                    ))
+                current = None
+                deadline = time.monotonic() + STARTUP_GRACE
+            elif kind == "collect_error":
+                exercise = results.get(event["exercise"])
+                if exercise is not None:
+                    seen.add(exercise.id)
+                    exercise.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
+            elif kind == "done":
+                ended_cleanly = True
+        how = child.wait()
+        if ended_cleanly:
+            break
+        if current is not None:
+            exercise_id, check = current
+            if timed_out:
+                status, message = "timeout", (
+                    f"the check was still running after {timeout:g} s and was stopped: "
+                    "look for a loop that never ends or a computation much larger than it needs to be."
+                )
+            else:
+                status, message = "crashed", (
+                    f"the Python process running this check {how}: your code ended or crashed the "
+                    "interpreter (`sys.exit()`, `os._exit()`, a segmentation fault, running out of memory). "
+                    "No result means no points."
+                )
+            results[exercise_id].checks.append(CheckResult(name=check, status=status, message=message))
+            done_ids = seen
+        else:
+            done_ids = seen
+            if not seen:  # died before any check started: nothing will go better next time
+                for ex in pending:
+                    results[ex.id].error = results[ex.id].error or (
+                        f"the grading process {how} before any check ran: no result, no points"
+                    )
+                break
+        pending = [ex for ex in pending if ex.id not in done_ids]
+
+    run.duration = time.perf_counter() - started
+    return run

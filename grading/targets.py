@@ -1,0 +1,117 @@
+"""Loading a learner's exercise module for the checks.
+
+A *target* is what gets graded: a folder of `exNN_*.py` modules (`exercises/`,
+`solutions/`, a learner's submission) or a single `exNN_*.py` file. Every load
+compiles the file afresh from its source, so a check always sees the newest text
+and nothing is cached in `__pycache__` next to the learner's file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import types
+from pathlib import Path
+
+_LEARNER_FILES: set[str] = set()
+
+
+class TargetError(Exception):
+    """The target itself is unusable (missing folder, wrong kind of file)."""
+
+
+class ExerciseLoadError(Exception):
+    """The learner's module could not be loaded: missing file, syntax error,
+    exception at import time, or the function is not defined."""
+
+    def __init__(self, message: str, location: str | None = None):
+        super().__init__(message)
+        self.location = location
+
+
+def display_path(path: Path | str) -> str:
+    """A path as the learner would type it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def resolve_target(target: str | os.PathLike | None, default: Path) -> Path:
+    path = Path(target) if target else default
+    if not path.exists():
+        raise TargetError(f"target {display_path(path)} does not exist")
+    if path.is_file() and path.suffix != ".py":
+        raise TargetError(f"target {display_path(path)} is neither a folder nor an exNN_*.py file")
+    return path.resolve()
+
+
+def exercise_file(target: Path, exercise_id: str) -> Path:
+    if target.is_file():
+        return target
+    return target / f"{exercise_id}.py"
+
+
+def is_learner_file(filename: str) -> bool:
+    return os.path.normcase(os.path.abspath(filename)) in _LEARNER_FILES
+
+
+def learner_location(tb: types.TracebackType | None) -> str | None:
+    """`file:line` of the innermost traceback frame that lies in a learner's file."""
+    found = None
+    for frame in traceback.extract_tb(tb):
+        if is_learner_file(frame.filename):
+            found = f"{display_path(frame.filename)}, line {frame.lineno}"
+    return found
+
+
+def load_module(path: Path, module_name: str) -> types.ModuleType:
+    """Execute the source of `path` as a fresh module named `module_name`."""
+    shown = display_path(path)
+    try:
+        source = path.read_bytes()
+    except FileNotFoundError:
+        raise ExerciseLoadError(f"{shown} does not exist: the exercise file is missing") from None
+    except OSError as exc:
+        raise ExerciseLoadError(f"{shown} cannot be read: {exc.strerror}") from None
+    _LEARNER_FILES.add(os.path.normcase(os.path.abspath(path)))
+    try:
+        code = compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"{shown}, line {exc.lineno}" if exc.lineno else shown
+        detail = f"{type(exc).__name__}: {exc.msg}"
+        if exc.text and exc.text.strip():
+            detail += f"\n    {exc.text.rstrip()}"
+        raise ExerciseLoadError(f"{where}: {detail}. Fix the syntax so the file can be imported.", where) from None
+    module = types.ModuleType(module_name)
+    module.__file__ = str(path)
+    sys.modules[module_name] = module  # dataclasses, pickling and friends look it up
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import included
+        sys.modules.pop(module_name, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        where = learner_location(exc.__traceback__) or shown
+        raise ExerciseLoadError(
+            f"importing {shown} raised {type(exc).__name__}: {exc} ({where}). "
+            "Code outside functions runs on import: keep the file to definitions.",
+            where,
+        ) from None
+    return module
+
+
+def load_function(target: Path, exercise_id: str, function: str):
+    """Load `function` from the target's module for `exercise_id`, afresh."""
+    path = exercise_file(target, exercise_id)
+    module = load_module(path, f"kata_target_{exercise_id}")
+    func = getattr(module, function, None)
+    if func is None:
+        raise ExerciseLoadError(
+            f"{display_path(path)} defines no function `{function}`: keep the name and signature of the stub."
+        )
+    if not callable(func):
+        raise ExerciseLoadError(f"{display_path(path)}: `{function}` is a {type(func).__name__}, not a function.")
+    return func

@@ -1,0 +1,54 @@
+"""Fixtures of the project's own tests: grade a file or folder with the real runner."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from grading.catalog import load_catalog
+from grading.runner import grade
+
+CORPUS = Path(__file__).parent / "corpus"
+CATALOG = load_catalog()
+
+
+def corpus_cases(kind: str):
+    """(exercise id, path) of every corpus file of `kind` ("wrong" or "right")."""
+    cases = []
+    for ex in CATALOG:
+        folder = CORPUS / ex.id
+        for path in sorted(folder.glob(f"{kind}_*.py")) if folder.is_dir() else []:
+            cases.append(pytest.param(ex.id, path, id=f"{ex.short}-{path.stem}"))
+    return cases
+
+
+def expected_fragment(path: Path) -> str | None:
+    """The module-level `EXPECT = "..."` of a corpus file: a fragment of the message it must get."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXPECT" for t in node.targets):
+            return ast.literal_eval(node.value)
+    return None
+
+
+def grade_source(tmp_path: Path, exercise_id: str, source: str, **kwargs):
+    """Grade one exercise whose module text is `source`; returns its ExerciseResult."""
+    target = tmp_path / "target"
+    target.mkdir(exist_ok=True)
+    (target / f"{exercise_id}.py").write_text(source, encoding="utf-8")
+    run = grade(target, [CATALOG[exercise_id]], **kwargs)
+    return run.exercise(exercise_id)
+
+
+def grade_file(tmp_path: Path, exercise_id: str, path: Path, **kwargs):
+    return grade_source(tmp_path, exercise_id, path.read_text(encoding="utf-8"), **kwargs)
+
+
+def describe(result) -> str:
+    """A failing exercise result, readable in an assertion message."""
+    lines = [f"{result.id}: {result.status}" + (f" ({result.error})" if result.error else "")]
+    for c in result.checks:
+        lines.append(f"  {c.status:8} {c.name}: {c.message[:300]}")
+    return "\n".join(lines)

@@ -1,0 +1,11 @@
+"""Forgetting to clear the gradient."""
+EXPECT = "still has its gradient after sgd_step"
+
+import torch
+
+
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad

@@ -1,0 +1,66 @@
+"""Every check is proven three ways: it fails on the stub, passes on the reference
+solution, and catches each known-wrong implementation of the corpus with the message
+meant for that mistake, while correct alternatives pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading import EXERCISES_DIR, SOLUTIONS_DIR
+from grading.runner import grade
+from grading.stubs import stub_for
+
+from .conftest import CATALOG, corpus_cases, describe, expected_fragment, grade_file, grade_source
+
+
+def test_every_exercise_has_its_files():
+    for ex in CATALOG:
+        assert (EXERCISES_DIR / ex.filename).is_file(), f"{ex.id}: stub missing"
+        assert ex.check_file.is_file(), f"{ex.id}: checks missing"
+        assert len(ex.hints) >= 2, f"{ex.id}: needs at least two progressive hints"
+        assert ex.points > 0
+
+
+@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+def test_stub_in_exercises_is_derived_from_the_solution(exercise):
+    stub = (EXERCISES_DIR / exercise.filename).read_text(encoding="utf-8")
+    assert stub == stub_for(exercise), (
+        f"exercises/{exercise.filename} differs from the stub derived from solutions/{exercise.filename}: "
+        "run `python -m grading.stubs` (or, if you are a learner, this test is about the pristine kata)"
+    )
+
+
+@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+def test_every_check_fails_on_the_stub(tmp_path, exercise):
+    result = grade_source(tmp_path, exercise.id, stub_for(exercise))
+    assert result.checks, describe(result)
+    passing = [c.name for c in result.checks if c.passed]
+    assert not passing, f"{result.id}: checks that pass on the untouched stub cannot fail: {passing}"
+    assert result.status == "not_started", describe(result)
+
+
+@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+def test_every_check_passes_on_the_solution(exercise):
+    run = grade(SOLUTIONS_DIR, [exercise])
+    result = run.exercise(exercise.id)
+    assert result.checks, f"{result.id}: no checks ran"
+    assert result.passed, describe(result)
+
+
+@pytest.mark.parametrize("exercise_id,path", corpus_cases("wrong"))
+def test_wrong_implementation_is_caught_with_its_message(tmp_path, exercise_id, path):
+    fragment = expected_fragment(path)
+    assert fragment, f"{path.name}: a wrong implementation must say which message catches it (EXPECT = ...)"
+    result = grade_file(tmp_path, exercise_id, path)
+    assert not result.passed, f"{path.name} passed every check:\n{describe(result)}"
+    messages = [c.message for c in result.checks if not c.passed] + [result.error]
+    assert any(fragment in m for m in messages), (
+        f"{path.name} failed, but no message contains {fragment!r}:\n{describe(result)}"
+    )
+    assert all(c.message for c in result.checks if not c.passed), "a failing check without a message"
+
+
+@pytest.mark.parametrize("exercise_id,path", corpus_cases("right"))
+def test_correct_alternative_passes(tmp_path, exercise_id, path):
+    result = grade_file(tmp_path, exercise_id, path)
+    assert result.passed, f"{path.name} is correct but was failed:\n{describe(result)}"
