@@ -4,8 +4,9 @@ The stub of an exercise is its solution with the body of the exercise's function
 (everything after the docstring) replaced by `raise NotImplementedError`. The concept,
 the example and the contract are written once, in the solution's docstrings.
 
-    python -m grading.stubs           # rewrite exercises/exNN_*.py from solutions/
-    python -m grading.stubs --check   # exit 1 if a stub differs from its solution's
+    python -m grading.stubs              # rewrite exercises/exNN_*.py from solutions/
+    python -m grading.stubs ex05 ex06    # only these exercises
+    python -m grading.stubs --check      # exit 1 if a stub differs from its solution's
 
 Solutions keep everything they need inside the exercise's function, so that the stub
 reveals nothing of the answer.
@@ -60,8 +61,14 @@ def stub_for(exercise: Exercise, solutions: Path = SOLUTIONS_DIR) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     check = "--check" in argv
+    catalog = load_catalog()
+    names = [a for a in argv if not a.startswith("-")]
+    selected = [catalog.resolve(n) for n in names] if names else list(catalog)
     stale = []
-    for ex in load_catalog():
+    for ex in selected:
+        if not (SOLUTIONS_DIR / ex.filename).exists():
+            print(f"{ex.id}: no solution yet, skipped", file=sys.stderr)
+            continue
         stub = stub_for(ex)
         path = EXERCISES_DIR / ex.filename
         current = path.read_text(encoding="utf-8") if path.exists() else None
