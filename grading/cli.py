@@ -4,6 +4,9 @@
     python grader.py ex03 [-v]        every check of one exercise (also 3, 03, sgd_step)
     python grader.py list             the exercises in order
     python grader.py hint ex03        the next hint (--all: every hint)
+    python grader.py reset ex03       the original stub back (your file is backed up first)
+    python grader.py solution ex03    the reference, once your exercise passes
+    python grader.py watch            re-grade whenever you save an exercise
     python grader.py --target solutions --format json --output grades.json
 
 Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error.
@@ -22,7 +25,7 @@ from .catalog import CatalogError, UnknownExercise, load_catalog
 from .style import Style
 from .targets import TargetError, resolve_target
 
-COMMANDS = ("list", "hint")
+COMMANDS = ("list", "hint", "reset", "solution", "watch")
 
 
 class UsageError(Exception):
@@ -44,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
             "  EX [EX ...]     every check of these exercises (ex03, 3, 03 or sgd_step)\n"
             "  list            the exercises in order, with their status\n"
             "  hint EX         the next hint for EX (each call shows one more; --all for every hint)\n"
+            "  reset EX        put the original stub back; your file is first copied to .kata/backups/\n"
+            "  solution EX     show the reference solution, once your EX passes\n"
+            "  watch           re-grade an exercise each time you save it (Ctrl-C to stop)\n"
             "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
     p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
+    p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
+    p.add_argument("--poll", type=float, default=0.2, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
     color = p.add_mutually_exclusive_group()
@@ -95,20 +103,35 @@ def _main(argv):
             raise UsageError("`hint` needs exactly one exercise, e.g. `python grader.py hint ex03`")
         return show_hint(catalog, _resolve(catalog, words[1]), style, show_all=args.all)
 
+    if command in ("reset", "solution"):
+        if len(words) != 2:
+            raise UsageError(f"`{command}` needs exactly one exercise, e.g. `python grader.py {command} ex03`")
+        exercise = _resolve(catalog, words[1])
+        if command == "reset":
+            from .learner import ResetRefused, reset
+
+            folder = _folder_target(args.target)
+            try:
+                return reset(exercise, folder, style, assume_yes=args.yes)
+            except ResetRefused as exc:
+                raise UsageError(str(exc)) from None
+        return show_solution(exercise, _target(args), style, args)
+
+    if command == "watch":
+        if len(words) > 1:
+            raise UsageError("`watch` takes no exercise: it follows whichever file you save")
+        from .watch import watch
+
+        return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
+                     poll=args.poll)
+
     selected = [_resolve(catalog, w) for w in words] if words else list(catalog)
     selected = list(dict.fromkeys(selected))  # each once, in the order given
-    try:
-        target = resolve_target(args.target, EXERCISES_DIR)
-    except TargetError as exc:
-        raise UsageError(str(exc)) from None
+    target = _target(args)
 
-    from .runner import DEFAULT_TIMEOUT, grade
+    from .runner import grade
 
-    seed = args.seed if args.seed is not None else int(os.environ.get("KATA_SEED", 0))
-    timeout = args.timeout if args.timeout is not None else float(os.environ.get("KATA_TIMEOUT", DEFAULT_TIMEOUT))
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    run = grade(target, selected, seed=seed, timeout=timeout)
+    run = grade(target, selected, seed=_seed(args), timeout=_timeout(args))
 
     if args.format == "json":
         text = json.dumps(run.to_dict(), indent=2)
@@ -126,6 +149,63 @@ def _main(argv):
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None)
     _write(text, args.output)
     return 0 if run.all_passed else 1
+
+
+def _target(args) -> Path:
+    try:
+        return resolve_target(args.target, EXERCISES_DIR)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _folder_target(target_arg) -> Path:
+    path = Path(target_arg) if target_arg else EXERCISES_DIR
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder of exercises")
+    return path.resolve()
+
+
+def _seed(args) -> int:
+    try:
+        return args.seed if args.seed is not None else int(os.environ.get("KATA_SEED", 0))
+    except ValueError:
+        raise UsageError("KATA_SEED must be an integer") from None
+
+
+def _timeout(args) -> float:
+    from .runner import DEFAULT_TIMEOUT
+
+    try:
+        timeout = args.timeout if args.timeout is not None else float(os.environ.get("KATA_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        raise UsageError("KATA_TIMEOUT must be a number of seconds") from None
+    if timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    return timeout
+
+
+def show_solution(exercise, target: Path, style: Style, args) -> int:
+    """The reference solution, shown only once the learner's own version passes."""
+    from .learner import solution_text
+    from .runner import grade
+
+    text = solution_text(exercise)
+    if text is None:
+        print(f"The reference solutions are not shipped with this copy of the kata; "
+              f"ask your instructor about {exercise.short}.")
+        return 1
+    result = grade(target, [exercise], seed=_seed(args), timeout=_timeout(args)).exercise(exercise.id)
+    if not result.passed:
+        passed, total = result.counts
+        print(f"The reference solution of {exercise.short} is shown once your version passes "
+              f"(now {passed} of {total} checks pass): compare, don't copy.")
+        print(style(f"  python grader.py {exercise.short}", "cyan") + "        what is still failing")
+        print(style(f"  python grader.py hint {exercise.short}", "cyan") + "   a hint")
+        return 1
+    print(style(f"Your {exercise.short} passes. The reference solution, to compare with yours:", "bold"))
+    print()
+    print(text.rstrip())
+    return 0
 
 
 def _resolve(catalog, word):

@@ -98,6 +98,12 @@ class Collector:
             info["traceback"] = _cut(_learner_traceback(call.excinfo), MESSAGE_LIMIT)
             self._outcomes.setdefault(item.nodeid, info)
 
+    def pytest_collection_finish(self, session):
+        collected: dict[str, list[str]] = {}
+        for item in session.items:
+            collected.setdefault(exercise_of(item.nodeid), []).append(check_name(item.nodeid))
+        self.emit({"event": "collected", "checks": collected})
+
     def pytest_runtest_logstart(self, nodeid, location):
         self.emit({"event": "start", "exercise": exercise_of(nodeid), "check": check_name(nodeid)})
 

@@ -86,6 +86,14 @@ def _all_done(run: RunResult, s: Style) -> list[str]:
     ]
 
 
+def _group(checks):
+    """Checks grouped by test function, in order: `test_x[a]`, `test_x[b]` -> `test_x`."""
+    groups: dict[str, list] = {}
+    for check in checks:
+        groups.setdefault(check.name.split("[", 1)[0], []).append(check)
+    return groups
+
+
 def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style, verbose: bool = False) -> str:
     s = style
     path = display_path(exercise_file(_path(target), exercise.id))
@@ -97,30 +105,57 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
              s(f"{STATUS_WORDS[status]}: {passed} of {total} checks pass", colour), ""]
     if result.error:
         lines += [s.wrap(result.error, 2, max_lines=None if verbose else 12), ""]
-    previous = None
-    for check in result.checks:
-        lines.append(f"  {s.symbol(check.status)} {check.name}")
-        if check.passed:
-            continue
-        if check.message == previous and not verbose:
-            lines.append(s("      (same reason as above)", "dim"))
-            continue
-        previous = check.message
-        lines.append(s.wrap(check.message, 6, max_lines=None if verbose else 15))
-        if verbose and check.traceback:
-            lines.append(s("      traceback:", "dim"))
-            lines.append(s.wrap(check.traceback, 8, max_lines=40))
-        if verbose and check.output:
-            lines.append(s("      your code printed:", "dim"))
-            lines.append(s.wrap(check.output, 8, max_lines=20))
-    lines.append("")
+    load_errors = {c.message for c in result.checks if c.load_error}
+    if load_errors and all(c.load_error for c in result.checks):
+        lines += [s.wrap(message, 2) for message in sorted(load_errors)]
+        lines.append("")
+    elif status == "not_started" and not verbose:
+        lines.append(s.wrap(f"Not started: every check stops at `raise NotImplementedError` in {path}. "
+                            "Read the explanation at the top of the file and write the function.", 2))
+        lines.append("")
+    else:
+        for name, checks in _group(result.checks).items():
+            lines += _check_lines(name, checks, s, verbose)
+        lines.append("")
     if result.passed:
         lines.append(s("All checks pass.", "green") + " Compare with the reference: "
                      + s(f"python grader.py solution {exercise.short}", "cyan"))
     else:
         lines.append("Stuck? " + s(f"python grader.py hint {exercise.short}", "cyan")
-                     + ("" if verbose else "   Tracebacks: " + s(f"python grader.py {exercise.short} -v", "cyan")))
+                     + ("" if verbose else "   Every case and traceback: " + s(f"python grader.py {exercise.short} -v", "cyan")))
     return "\n".join(lines)
+
+
+def _check_lines(name: str, checks: list, s: Style, verbose: bool) -> list[str]:
+    failing = [c for c in checks if not c.passed]
+    if not verbose:
+        cases = f" ({len(checks)} cases)" if len(checks) > 1 else ""
+        if not failing:
+            return [f"  {s.symbol('passed')} {name}{s(cases, 'dim')}"]
+        worst = next((c for c in failing if not c.not_implemented), failing[0])
+        count = f" ({len(failing)} of {len(checks)} cases fail)" if len(checks) > 1 else ""
+        lines = [f"  {s.symbol(worst.status)} {name}{s(count, 'dim')}", s.wrap(worst.message, 6, max_lines=15)]
+        if len(checks) > 1:
+            lines.append(s(f"      failing case: {worst.name}", "dim"))
+        return lines
+    lines = []
+    previous = None
+    for check in checks:
+        lines.append(f"  {s.symbol(check.status)} {check.name}")
+        if check.passed:
+            continue
+        if check.message == previous:
+            lines.append(s("      (same reason as above)", "dim"))
+        else:
+            previous = check.message
+            lines.append(s.wrap(check.message, 6))
+        if check.traceback:
+            lines.append(s("      traceback:", "dim"))
+            lines.append(s.wrap(check.traceback, 8, max_lines=40))
+        if check.output:
+            lines.append(s("      your code printed:", "dim"))
+            lines.append(s.wrap(check.output, 8, max_lines=20))
+    return lines
 
 
 def listing(catalog: Catalog, run: RunResult | None, style: Style) -> str:

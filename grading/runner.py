@@ -151,6 +151,7 @@ def grade(
         if not ex.check_file.exists():
             results[ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
 
+    expected: dict[str, list[str]] = {}
     while pending:
         request = {
             "files": [str(ex.check_file) for ex in pending],
@@ -160,74 +161,96 @@ def grade(
             "inifile": str(inifile) if inifile.exists() else None,
         }
         child = _start_child(request, method)
-        current: tuple[str, str] | None = None
-        seen: set[str] = set()
-        ended_cleanly = timed_out = False
-        deadline = time.monotonic() + STARTUP_GRACE
-        while True:
-            try:
-                event = child.events.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                timed_out = True
-                child.kill()
-                break
-            if event is None:
-                break
-            kind = event.get("event")
-            if kind == "start":
-                current = (event["exercise"], event["check"])
-                seen.add(event["exercise"])
-                deadline = time.monotonic() + timeout + KILL_GRACE
-            elif kind == "result":
-                exercise = results.get(event["exercise"])
-                if exercise is not None:
-                    exercise.checks.append(CheckResult(
-                        name=event["check"],
-                        status=event["status"],
-                        message=event.get("message", ""),
-                        duration=event.get("duration", 0.0),
-                        not_implemented=event.get("not_implemented", False),
-                        load_error=event.get("load_error", False),
-                        location=event.get("location"),
-                        traceback=event.get("traceback", ""),
-                        output=event.get("output", ""),
-                    ))
-                current = None
-                deadline = time.monotonic() + STARTUP_GRACE
-            elif kind == "collect_error":
-                exercise = results.get(event["exercise"])
-                if exercise is not None:
-                    seen.add(exercise.id)
-                    exercise.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
-            elif kind == "done":
-                ended_cleanly = True
-        how = child.wait()
-        if ended_cleanly:
-            break
-        if current is not None:
-            exercise_id, check = current
-            if timed_out:
-                status, message = "timeout", (
-                    f"the check was still running after {timeout:g} s and was stopped: "
-                    "look for a loop that never ends or a computation much larger than it needs to be."
-                )
-            else:
-                status, message = "crashed", (
-                    f"the Python process running this check {how}: your code ended or crashed the "
-                    "interpreter (`sys.exit()`, `os._exit()`, a segmentation fault, running out of memory). "
-                    "No result means no points."
-                )
-            results[exercise_id].checks.append(CheckResult(name=check, status=status, message=message))
-            done_ids = seen
-        else:
-            done_ids = seen
-            if not seen:  # died before any check started: nothing will go better next time
-                for ex in pending:
-                    results[ex.id].error = results[ex.id].error or (
-                        f"the grading process {how} before any check ran: no result, no points"
-                    )
-                break
-        pending = [ex for ex in pending if ex.id not in done_ids]
+        try:
+            pending = _collect(child, pending, results, expected, timeout)
+        except BaseException:  # Ctrl-C in the parent: never leave a child behind
+            child.kill()
+            child.wait()
+            raise
 
+    for exercise_id, names in expected.items():  # fail closed: every collected check owes a result
+        reported = {c.name for c in results[exercise_id].checks}
+        missing = [n for n in names if n not in reported]
+        if missing and not results[exercise_id].error:
+            results[exercise_id].error = (
+                f"{len(missing)} check(s) of this exercise never reported a result "
+                f"(the first: {missing[0]}): no result, no points"
+            )
     run.duration = time.perf_counter() - started
     return run
+
+
+def _collect(child: _Child, pending: list[Exercise], results: dict[str, ExerciseResult],
+             expected: dict[str, list[str]], timeout: float) -> list[Exercise]:
+    """Read one child's events into `results`; return the exercises still to grade."""
+    current: tuple[str, str] | None = None  # the check running now
+    last: tuple[str, str] | None = None  # the last check that started
+    ended_cleanly = timed_out = False
+    deadline = time.monotonic() + STARTUP_GRACE
+    while True:
+        try:
+            event = child.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            timed_out = True
+            child.kill()
+            break
+        if event is None:
+            break
+        kind = event.get("event")
+        if kind == "collected":
+            for exercise_id, names in event["checks"].items():
+                if exercise_id in results:
+                    expected[exercise_id] = names
+        elif kind == "start":
+            current = last = (event["exercise"], event["check"])
+            deadline = time.monotonic() + timeout + KILL_GRACE
+        elif kind == "result":
+            exercise = results.get(event["exercise"])
+            if exercise is not None:
+                exercise.checks.append(CheckResult(
+                    name=event["check"],
+                    status=event["status"],
+                    message=event.get("message", ""),
+                    duration=event.get("duration", 0.0),
+                    not_implemented=event.get("not_implemented", False),
+                    load_error=event.get("load_error", False),
+                    location=event.get("location"),
+                    traceback=event.get("traceback", ""),
+                    output=event.get("output", ""),
+                ))
+            current = None
+            deadline = time.monotonic() + STARTUP_GRACE
+        elif kind == "collect_error":
+            exercise = results.get(event["exercise"])
+            if exercise is not None:
+                exercise.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
+        elif kind == "done":
+            ended_cleanly = True
+    how = child.wait()
+    if ended_cleanly:
+        return []
+    if last is None:  # died before any check started: nothing will go better next time
+        for ex in pending:
+            results[ex.id].error = results[ex.id].error or (
+                f"the grading process {how} before any check ran: no result, no points"
+            )
+        return []
+    exercise_id, check = current or last
+    if current is None:
+        results[exercise_id].error = (
+            f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run"
+        )
+    elif timed_out:
+        results[exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
+            f"the check was still running after {timeout:g} s and was stopped: "
+            "look for a loop that never ends or a computation much larger than it needs to be."
+        )))
+    else:
+        results[exercise_id].checks.append(CheckResult(name=check, status="crashed", message=(
+            f"the Python process running this check {how}: your code ended or crashed the "
+            "interpreter (`sys.exit()`, `os._exit()`, a segmentation fault, running out of memory). "
+            "No result means no points."
+        )))
+    # exercises before the one that died are complete; it is charged; the rest run in a new child
+    order = [ex.id for ex in pending]
+    return pending[order.index(exercise_id) + 1:] if exercise_id in order else []

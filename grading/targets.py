@@ -81,10 +81,11 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
         code = compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         where = f"{shown}, line {exc.lineno}" if exc.lineno else shown
-        detail = f"{type(exc).__name__}: {exc.msg}"
+        message = f"{where}: {type(exc).__name__}: {exc.msg}"
         if exc.text and exc.text.strip():
-            detail += f"\n    {exc.text.rstrip()}"
-        raise ExerciseLoadError(f"{where}: {detail}. Fix the syntax so the file can be imported.", where) from None
+            message += f"\n    {exc.text.strip()}"
+        message += "\nThe file cannot be imported until the syntax is fixed; no check can run before that."
+        raise ExerciseLoadError(message, where) from None
     module = types.ModuleType(module_name)
     module.__file__ = str(path)
     sys.modules[module_name] = module  # dataclasses, pickling and friends look it up

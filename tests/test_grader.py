@@ -1,0 +1,298 @@
+"""The grader's behaviour: commands, exit codes, formats, isolation, learner state."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grading import ROOT, SOLUTIONS_DIR
+from grading.cli import main
+from grading.runner import grade
+from grading.stubs import stub_for
+
+from .conftest import CATALOG
+
+EX = CATALOG["ex03_sgd_step"]
+OTHER = next(  # a second, complete exercise, graded beside EX
+    ex for ex in CATALOG if ex.id != EX.id and ex.check_file.exists() and (SOLUTIONS_DIR / ex.filename).exists()
+)
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path, monkeypatch):
+    """Hint progress and backups go to a temporary folder, never the real .kata/."""
+    monkeypatch.setenv("KATA_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def make_target(tmp_path, files: dict[str, str]) -> Path:
+    target = tmp_path / "target"
+    target.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (target / name).write_text(text, encoding="utf-8")
+    return target
+
+
+def solution(ex) -> str:
+    return (SOLUTIONS_DIR / ex.filename).read_text(encoding="utf-8")
+
+
+def with_function(ex, body: str) -> str:
+    """A module defining the exercise's function with `body` (any signature)."""
+    return f"import os, sys, time\n\ndef {ex.function}(*args, **kwargs):\n" + "".join(
+        f"    {line}\n" for line in body.splitlines()
+    )
+
+
+# ------------------------------------------------------------------ commands and exit codes
+
+
+def test_all_solutions_pass_exit_0(capsys):
+    assert main(["--target", str(SOLUTIONS_DIR), EX.short, OTHER.short]) == 0
+    assert "All checks pass" in capsys.readouterr().out
+
+
+def test_stubs_exit_1_and_name_the_next_exercise(tmp_path, capsys):
+    target = make_target(tmp_path, {ex.filename: stub_for(ex) for ex in CATALOG})
+    assert main(["--target", str(target)]) == 1
+    out = capsys.readouterr().out
+    first = next(iter(CATALOG))
+    assert f"0/{len(CATALOG)} exercises" in out
+    assert f"Next: {first.short}" in out
+    assert f"python grader.py hint {first.short}" in out
+
+
+@pytest.mark.parametrize("name", ["ex03", "3", "03", "sgd_step", "ex03_sgd_step"])
+def test_an_exercise_is_found_by_any_of_its_names(name):
+    assert CATALOG.resolve(name) is EX
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["ex99"], "no exercise called 'ex99'"),
+    (["--target", "/no/such/folder"], "does not exist"),
+    (["hint"], "needs exactly one exercise"),
+    (["--format", "xml"], "invalid choice"),
+    (["--timeout", "0", "ex03"], "positive"),
+])
+def test_usage_errors_exit_2_with_one_line(argv, fragment, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_list_shows_every_exercise_in_order(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    positions = [out.index(ex.title) for ex in CATALOG]
+    assert positions == sorted(positions)
+
+
+def test_command_line_runs_as_a_script(tmp_path):
+    """The real entry point, in a fresh interpreter: exit code and output."""
+    target = make_target(tmp_path, {EX.filename: stub_for(EX)})
+    proc = subprocess.run([sys.executable, "grader.py", EX.short, "--target", str(target)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert "not started" in proc.stdout.lower()
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def test_json_shape(tmp_path, capsys):
+    target = make_target(tmp_path, {EX.filename: solution(EX), OTHER.filename: stub_for(OTHER)})
+    out_file = tmp_path / "grades.json"
+    assert main(["--target", str(target), "--format", "json", "--output", str(out_file), EX.short, OTHER.short]) == 1
+    data = json.loads(out_file.read_text())
+    assert isinstance(data["score"], float) and isinstance(data["max_score"], float)
+    assert data["score"] == EX.points and data["max_score"] == EX.points + OTHER.points
+    by_id = {e["id"]: e for e in data["exercises"]}
+    assert by_id[EX.id]["status"] == "passed" and by_id[OTHER.id]["status"] == "not_started"
+    for e in data["exercises"]:
+        assert set(e) >= {"id", "status", "score", "max_score", "checks"}
+        assert e["status"] in ("passed", "failed", "not_started", "error")
+        for c in e["checks"]:
+            assert set(c) >= {"name", "status", "message"}
+            assert c["status"] in ("passed", "failed", "error", "timeout", "crashed")
+    assert capsys.readouterr().out == ""
+
+
+# ------------------------------------------------------------------ isolation
+
+
+def test_a_syntax_error_leaves_the_others_graded(tmp_path, capsys):
+    target = make_target(tmp_path, {EX.filename: "def sgd_step(params, lr)\n    pass\n", OTHER.filename: solution(OTHER)})
+    run = grade(target, [EX, OTHER])
+    broken, fine = run.exercise(EX.id), run.exercise(OTHER.id)
+    assert broken.status == "error"
+    assert all(f"{EX.filename}, line 1: SyntaxError" in c.message for c in broken.checks)
+    assert fine.passed
+    assert main(["--target", str(target), EX.short]) == 1
+    assert "SyntaxError" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("body,status,fragment", [
+    ("os._exit(3)", "crashed", "exited with code 3"),
+    ("os.kill(os.getpid(), 9)", "crashed", "killed by SIGKILL"),
+    ("while True: pass", "timeout", "still running"),
+    ("time.sleep(60)", "timeout", "still running"),
+], ids=["os._exit", "sigkill", "busy-loop", "sleep"])
+def test_a_dying_or_hanging_exercise_is_charged_and_the_rest_graded(tmp_path, body, status, fragment):
+    target = make_target(tmp_path, {EX.filename: with_function(EX, body), OTHER.filename: solution(OTHER)})
+    started = time.monotonic()
+    run = grade(target, [EX, OTHER], timeout=1.0)
+    bad, fine = run.exercise(EX.id), run.exercise(OTHER.id)
+    assert bad.status == "error" and bad.score == 0
+    assert any(c.status in (status, "timeout") and (fragment in c.message or c.status == status) for c in bad.checks), \
+        [(c.status, c.message) for c in bad.checks]
+    assert fine.passed, [(c.status, c.message) for c in fine.checks]
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("source,fragment", [
+    ("import sys\nsys.exit(1)\n", "raised SystemExit"),
+    ("raise ImportError('nope')\n", "raised ImportError: nope"),
+    ("x = 1\n", "defines no function `sgd_step`"),
+])
+def test_import_time_failures_are_load_errors(tmp_path, source, fragment):
+    target = make_target(tmp_path, {EX.filename: source, OTHER.filename: solution(OTHER)})
+    run = grade(target, [EX, OTHER])
+    assert run.exercise(EX.id).status == "error"
+    assert all(fragment in c.message for c in run.exercise(EX.id).checks)
+    assert run.exercise(OTHER.id).passed
+
+
+def test_global_state_changed_at_import_does_not_leak(tmp_path):
+    poisoned = "import torch\ntorch.set_grad_enabled(False)\ntorch.set_default_dtype(torch.float64)\n" + solution(EX)
+    target = make_target(tmp_path, {EX.filename: poisoned, OTHER.filename: solution(OTHER)})
+    run = grade(target, [EX, OTHER])
+    assert run.exercise(OTHER.id).passed
+
+
+def test_a_print_flood_is_cut(tmp_path):
+    flood = solution(EX).replace("    with torch.no_grad():", "    print('x' * 2_000_000)\n    with torch.no_grad():", 1)
+    target = make_target(tmp_path, {EX.filename: flood})
+    result = grade(target, [EX]).exercise(EX.id)
+    assert result.passed
+    text = json.dumps(grade(target, [EX]).to_dict())
+    assert len(text) < 200_000
+
+
+def test_spawn_fallback_gives_the_same_verdicts(tmp_path):
+    wrong = (ROOT / "tests/corpus/ex03_sgd_step/wrong_rebinding.py").read_text()
+    target = make_target(tmp_path, {EX.filename: wrong, OTHER.filename: solution(OTHER)})
+    forked = grade(target, [EX, OTHER], method="fork")
+    spawned = grade(target, [EX, OTHER], method="spawn")
+    verdicts = lambda run: [(e.id, e.status, [(c.name, c.status, c.message) for c in e.checks]) for e in run.exercises]  # noqa: E731
+    assert verdicts(forked) == verdicts(spawned)
+
+
+def test_the_learner_folder_gets_no_bytecode_cache(tmp_path):
+    target = make_target(tmp_path, {EX.filename: solution(EX)})
+    grade(target, [EX])
+    assert not (target / "__pycache__").exists()
+
+
+# ------------------------------------------------------------------ hints, reset, solution
+
+
+def test_hints_advance_one_at_a_time(capsys):
+    hints = EX.hints
+    for shown in range(1, len(hints) + 2):
+        assert main(["hint", EX.short]) == 0
+        out = capsys.readouterr().out
+        visible = min(shown, len(hints))
+        assert f"Hint {visible} of {len(hints)}" in out
+        assert f"Hint {visible + 1} of" not in out
+    assert main(["hint", EX.short, "--all"]) == 0
+    assert all(f"Hint {i} of" in capsys.readouterr().out for i in [len(hints)])
+
+
+def test_reset_keeps_a_backup_of_the_learners_text(tmp_path, capsys):
+    mine = "# my attempt, do not lose me\n" + stub_for(EX)
+    target = make_target(tmp_path, {EX.filename: mine})
+    assert main(["reset", EX.short, "--target", str(target), "--yes"]) == 0
+    assert (target / EX.filename).read_text() == stub_for(EX)
+    backups = list((tmp_path / "state" / "backups").glob(f"{EX.id}-*.py"))
+    assert len(backups) == 1 and backups[0].read_text() == mine
+    assert str(backups[0].name) in capsys.readouterr().out
+    # a second reset of a second attempt keeps both backups
+    (target / EX.filename).write_text(mine + "# second\n")
+    assert main(["reset", EX.short, "--target", str(target), "--yes"]) == 0
+    assert len(list((tmp_path / "state" / "backups").glob(f"{EX.id}-*.py"))) == 2
+
+
+def test_reset_of_an_untouched_stub_changes_nothing(tmp_path, capsys):
+    target = make_target(tmp_path, {EX.filename: stub_for(EX)})
+    assert main(["reset", EX.short, "--target", str(target), "--yes"]) == 0
+    assert "nothing to reset" in capsys.readouterr().out
+    assert not (tmp_path / "state" / "backups").exists()
+
+
+def test_solution_is_refused_before_success_and_shown_after(tmp_path, capsys):
+    target = make_target(tmp_path, {EX.filename: stub_for(EX)})
+    assert main(["solution", EX.short, "--target", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert "shown once your version passes" in out and "p -= lr" not in out
+    (target / EX.filename).write_text(solution(EX))
+    assert main(["solution", EX.short, "--target", str(target)]) == 0
+    assert solution(EX).strip() in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ watch
+
+
+def _read_until(proc, fragment: str, timeout: float = 60) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if fragment in line:
+            return "".join(seen)
+    raise AssertionError(f"{fragment!r} never appeared; output so far:\n{''.join(seen)}")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_watch_regrades_on_save_and_survives_a_syntax_error(tmp_path, method):
+    target = make_target(tmp_path, {ex.filename: stub_for(ex) for ex in CATALOG})
+    env = dict(os.environ, KATA_START_METHOD=method, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "grader.py", "watch", "--target", str(target)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _read_until(proc, f"0/{len(CATALOG)} exercises")
+        (target / EX.filename).write_text("def sgd_step(:\n")
+        out = _read_until(proc, f"0/{len(CATALOG)} exercises")
+        assert "SyntaxError" in out
+        (target / EX.filename).write_text(solution(EX))
+        out = _read_until(proc, f"1/{len(CATALOG)} exercises")
+        assert "All checks pass" in out
+        (target / EX.filename).unlink()
+        out = _read_until(proc, f"0/{len(CATALOG)} exercises")
+        assert "does not exist" in out
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            rest, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0
+    assert "Stopped watching." in rest
+
+
+def test_readme_learning_path_matches_the_catalog():
+    from grading.readme import main as readme_main
+
+    assert readme_main(["--check"]) == 0, "run `python -m grading.readme`"
