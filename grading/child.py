@@ -27,12 +27,16 @@ def run(events, request: dict) -> None:
     import torch
 
     torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
+    _limit_memory(request.get("memory_mb"))
 
     from .plugin import Collector
 
     def emit(event: dict) -> None:
         events.write((json.dumps(event) + "\n").encode())
         events.flush()
+
+    collector = Collector(emit)
+    _watch_for_solutions(request["target"], collector)
 
     args = list(request["files"]) + [
         "--target", request["target"],
@@ -54,11 +58,44 @@ def run(events, request: dict) -> None:
     for key, value in request.get("env", {}).items():
         os.environ[key] = value
     try:
-        code = pytest.main(args, plugins=[Collector(emit)])
+        code = pytest.main(args, plugins=[collector])
     except BaseException as exc:  # a learner's SystemExit escaping pytest, for example
         emit({"event": "abort", "message": f"{type(exc).__name__}: {exc}"})
         raise
     emit({"event": "done", "exit_code": int(code)})
+
+
+def _limit_memory(memory_mb) -> None:
+    """Cap the child's data memory: an allocation past it fails inside the learner's code."""
+    if not memory_mb:
+        return
+    try:
+        import resource
+
+        limit = int(memory_mb) * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ImportError, ValueError, OSError):  # Windows, or a platform without RLIMIT_DATA
+        pass
+
+
+def _watch_for_solutions(target: str, collector) -> None:
+    """Flag the exercise whose code reads a file of the reference solutions."""
+    from . import SOLUTIONS_DIR
+
+    solutions = os.path.normcase(os.path.abspath(SOLUTIONS_DIR))
+    if os.path.normcase(os.path.abspath(target)).startswith(solutions):
+        return  # grading the reference itself
+
+    def hook(event, args):
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            try:
+                path = os.path.normcase(os.path.abspath(os.fsdecode(args[0])))
+            except (TypeError, ValueError):
+                return
+            if path.startswith(solutions + os.sep):
+                collector.flag_solution_read(path)
+
+    sys.addaudithook(hook)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -56,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("words", nargs="*", metavar="COMMAND/EX", help="a command, or exercises to grade")
     p.add_argument("--target", help="folder of exNN_*.py modules (or one file) to grade (default: exercises/)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "json", "gradescope", "junit"), default="text",
+                   help="output format (default: text); gradescope and junit draw fresh random inputs unless --seed")
     p.add_argument("--output", "-o", help="write the report to this file instead of standard output")
     p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
     p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll", type=float, default=0.2, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
+    p.add_argument("--memory-mb", type=int, default=None, help="data memory allowed per grading child (default: 2048)")
     color = p.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
     color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
@@ -129,12 +130,20 @@ def _main(argv):
     selected = list(dict.fromkeys(selected))  # each once, in the order given
     target = _target(args)
 
+    from .formats import CLASSROOM_FORMATS, render
     from .runner import grade
 
-    run = grade(target, selected, seed=_seed(args), timeout=_timeout(args))
+    progress = None
+    if args.format != "text" and args.output:
+        def progress(partial):  # the report exists and grows while grading runs
+            _write_atomic(render(partial, args.format), Path(args.output))
 
-    if args.format == "json":
-        text = json.dumps(run.to_dict(), indent=2)
+    run = grade(target, selected, seed=_seed(args, fresh=args.format in CLASSROOM_FORMATS),
+                timeout=_timeout(args), memory_mb=_memory(args), on_progress=_with_integrity(catalog, progress))
+    attach_integrity(run, catalog)
+
+    if args.format != "text":
+        text = render(run, args.format)
     else:
         from . import report_text
 
@@ -165,23 +174,65 @@ def _folder_target(target_arg) -> Path:
     return path.resolve()
 
 
-def _seed(args) -> int:
+def _seed(args, fresh: bool = False) -> int:
+    """The base seed: --seed, KATA_SEED, else 0 for learners and a fresh one for classroom runs."""
+    if args.seed is not None:
+        return args.seed
     try:
-        return args.seed if args.seed is not None else int(os.environ.get("KATA_SEED", 0))
+        if os.environ.get("KATA_SEED"):
+            return int(os.environ["KATA_SEED"])
     except ValueError:
         raise UsageError("KATA_SEED must be an integer") from None
+    if fresh:
+        import secrets
+
+        return secrets.randbelow(2**31)
+    return 0
 
 
 def _timeout(args) -> float:
-    from .runner import DEFAULT_TIMEOUT
+    return _setting("timeout", args.timeout)
+
+
+def _memory(args) -> int:
+    return _setting("memory_mb", args.memory_mb)
+
+
+def _setting(name, value):
+    from .config import ConfigError, setting
 
     try:
-        timeout = args.timeout if args.timeout is not None else float(os.environ.get("KATA_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        raise UsageError("KATA_TIMEOUT must be a number of seconds") from None
-    if timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    return timeout
+        return setting(name, value)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def attach_integrity(run, catalog) -> None:
+    from .integrity import verify
+
+    integrity = verify()
+    run.integrity = integrity.to_dict()
+    run.integrity_affected = integrity.affected(catalog) & {e.id for e in run.exercises}
+
+
+def _with_integrity(catalog, progress):
+    if progress is None:
+        return None
+
+    def report(partial):
+        attach_integrity(partial, catalog)
+        progress(partial)
+
+    return report
+
+
+def _write_atomic(text: str, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def show_solution(exercise, target: Path, style: Style, args) -> int:

@@ -73,6 +73,11 @@ def describe(excinfo, function: str | None = None) -> dict:
             "Replace the `raise NotImplementedError` with your implementation.",
         )
         return info
+    if isinstance(exc, MemoryError) or "can't allocate memory" in str(exc):
+        info["message"] = (f"your code ran out of memory ({location or 'while the check ran'}): it asked for more "
+                           "than the memory allowed per exercise. Look for a tensor or list far larger than the "
+                           "inputs need.")
+        return info
     first_line = (str(exc).strip().splitlines() or [""])[0]
     text = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
     if location:
@@ -88,6 +93,17 @@ class Collector:
     def __init__(self, emit):
         self.emit = emit
         self._outcomes: dict[str, dict] = {}
+        self._running: str | None = None
+        self._flagged: set[str] = set()
+
+    def flag_solution_read(self, path: str) -> None:
+        exercise = self._running
+        if exercise is None or exercise in self._flagged:
+            return
+        self._flagged.add(exercise)
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        self.emit({"event": "flag", "exercise": exercise,
+                   "message": f"the code of this exercise read the reference solution solutions/{name}."})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -105,6 +121,7 @@ class Collector:
         self.emit({"event": "collected", "checks": collected})
 
     def pytest_runtest_logstart(self, nodeid, location):
+        self._running = exercise_of(nodeid)
         self.emit({"event": "start", "exercise": exercise_of(nodeid), "check": check_name(nodeid)})
 
     def pytest_runtest_logreport(self, report):

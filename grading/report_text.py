@@ -15,6 +15,21 @@ def first_line(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def integrity_warnings(run: RunResult, s: Style) -> list[str]:
+    """Modified checks and reads of the reference solutions, said plainly."""
+    lines = []
+    integrity = run.integrity or {}
+    changed = integrity.get("modified", []) + integrity.get("missing", [])
+    if changed:
+        lines.append(s("Warning: ", "bold", "yellow") + "these files differ from the kata's originals: "
+                     + ", ".join(changed) + ". Grades from edited checks can't be trusted; "
+                     "in a classroom the affected exercises score 0.")
+    for e in run.exercises:
+        for flag in e.flags:
+            lines.append(s("Warning: ", "bold", "yellow") + f"{e.id[:4]}: {flag} In a classroom this scores 0.")
+    return lines + ([""] if lines else [])
+
+
 def next_exercise(run: RunResult) -> ExerciseResult | None:
     return next((e for e in run.exercises if not e.passed), None)
 
@@ -29,6 +44,7 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
         f"{run.score:g}/{run.max_score:g} points",
         "",
     ]
+    lines += integrity_warnings(run, s)
     title_width = max((len(catalog[e.id].title) for e in run.exercises), default=20)
     for e in run.exercises:
         ex = catalog[e.id]
@@ -103,6 +119,8 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
     head = f"{exercise.short} {s.dash} {exercise.title}"
     lines = [s(head, "bold") + f"   ({path})",
              s(f"{STATUS_WORDS[status]}: {passed} of {total} checks pass", colour), ""]
+    for flag in result.flags:
+        lines += [s("Warning: ", "bold", "yellow") + flag + " In a classroom this scores 0.", ""]
     if result.error:
         lines += [s.wrap(result.error, 2, max_lines=None if verbose else 12), ""]
     load_errors = {c.message for c in result.checks if c.load_error}

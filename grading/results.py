@@ -38,6 +38,7 @@ class ExerciseResult:
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
     error: str = ""  # a problem with the exercise as a whole (no checks collected, crash)
+    flags: list[str] = field(default_factory=list)  # integrity problems found while grading
 
     @property
     def status(self) -> str:
@@ -83,6 +84,8 @@ class ExerciseResult:
         }
         if self.error:
             data["error"] = self.error
+        if self.flags:
+            data["flags"] = list(self.flags)
         return data
 
 
@@ -92,6 +95,9 @@ class RunResult:
     seed: int
     exercises: list[ExerciseResult] = field(default_factory=list)
     duration: float = 0.0
+    complete: bool = True  # False while grading is still under way (partial reports)
+    integrity: dict = field(default_factory=dict)  # {"ok": bool, "modified": [...], "missing": [...]}
+    integrity_affected: set = field(default_factory=set)  # exercise ids whose checks are in doubt
 
     @property
     def score(self) -> float:
@@ -120,5 +126,7 @@ class RunResult:
             "target": self.target,
             "seed": self.seed,
             "duration": round(self.duration, 3),
+            "complete": self.complete,
+            "integrity": {**self.integrity, "affected": sorted(self.integrity_affected)} if self.integrity else {},
             "exercises": [e.to_dict() for e in self.exercises],
         }

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from . import ROOT
 from .catalog import Exercise
+from .config import DEFAULTS
 from .results import CheckResult, ExerciseResult, RunResult
 
-DEFAULT_TIMEOUT = 10.0  # seconds per check
+DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
 STARTUP_GRACE = 90.0  # a fresh interpreter imports torch and collects the checks
 KILL_GRACE = 5.0  # past the per-check limit before the child is killed
 
@@ -136,13 +137,17 @@ def grade(
     *,
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = None,
     method: str | None = None,
+    on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
     method = method or start_method()
     started = time.perf_counter()
     results = {ex.id: ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises}
-    run = RunResult(target=str(target), seed=seed, exercises=list(results.values()))
+    run = RunResult(target=str(target), seed=seed, exercises=list(results.values()), complete=False)
+    if on_progress:
+        on_progress(run)  # a report exists from the start: a crash of the grader leaves zeros, not nothing
     if method == "fork":
         warm_up()
     inifile = ROOT / "pyproject.toml"
@@ -158,11 +163,12 @@ def grade(
             "target": str(target),
             "seed": seed,
             "timeout": timeout,
+            "memory_mb": memory_mb,
             "inifile": str(inifile) if inifile.exists() else None,
         }
         child = _start_child(request, method)
         try:
-            pending = _collect(child, pending, results, expected, timeout)
+            pending = _collect(child, pending, results, expected, timeout, lambda: on_progress and on_progress(run))
         except BaseException:  # Ctrl-C in the parent: never leave a child behind
             child.kill()
             child.wait()
@@ -177,11 +183,14 @@ def grade(
                 f"(the first: {missing[0]}): no result, no points"
             )
     run.duration = time.perf_counter() - started
+    run.complete = True
+    if on_progress:
+        on_progress(run)
     return run
 
 
 def _collect(child: _Child, pending: list[Exercise], results: dict[str, ExerciseResult],
-             expected: dict[str, list[str]], timeout: float) -> list[Exercise]:
+             expected: dict[str, list[str]], timeout: float, progress) -> list[Exercise]:
     """Read one child's events into `results`; return the exercises still to grade."""
     current: tuple[str, str] | None = None  # the check running now
     last: tuple[str, str] | None = None  # the last check that started
@@ -220,6 +229,12 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
                 ))
             current = None
             deadline = time.monotonic() + STARTUP_GRACE
+            if exercise is not None and len(exercise.checks) >= len(expected.get(exercise.id, ())):
+                progress()  # an exercise is complete: partial reports can be written
+        elif kind == "flag":
+            exercise = results.get(event["exercise"])
+            if exercise is not None and event["message"] not in exercise.flags:
+                exercise.flags.append(event["message"])
         elif kind == "collect_error":
             exercise = results.get(event["exercise"])
             if exercise is not None:

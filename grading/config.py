@@ -1,0 +1,53 @@
+"""Grading limits, from the command line, the environment, or pyproject.toml, in that order.
+
+    [tool.autograd-kata]
+    timeout = 10        # seconds per check          (KATA_TIMEOUT,  --timeout)
+    memory_mb = 2048    # data memory per child, MB  (KATA_MEMORY_MB, --memory-mb)
+    jobs = 2            # parallel submissions in batch (KATA_JOBS, --jobs)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from . import ROOT
+
+DEFAULTS = {"timeout": 10.0, "memory_mb": 2048, "jobs": 2}
+ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS"}
+CAST = {"timeout": float, "memory_mb": int, "jobs": int}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _from_pyproject() -> dict:
+    try:
+        data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return data.get("tool", {}).get("autograd-kata", {})
+
+
+def setting(name: str, cli_value=None):
+    """The value of a limit, and where it came from is the first of: CLI, env, pyproject, default."""
+    cast = CAST[name]
+    for source, value in (("--" + name.replace("_", "-"), cli_value), (ENV[name], os.environ.get(ENV[name])),
+                          ("pyproject.toml", _from_pyproject().get(name))):
+        if value is None or value == "":
+            continue
+        try:
+            value = cast(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: {name} must be a {'number' if cast is float else 'whole number'}, "
+                              f"not {value!r}") from None
+        if value <= 0:
+            raise ConfigError(f"{source}: {name} must be positive")
+        return value
+    return DEFAULTS[name]
