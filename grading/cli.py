@@ -24,7 +24,7 @@ from .catalog import CatalogError, UnknownExercise, load_catalog
 from .style import Style
 from .targets import TargetError, resolve_target
 
-COMMANDS = ("list", "hint", "reset", "solution", "watch")
+COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch")
 
 
 class UsageError(Exception):
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  reset EX        put the original stub back; your file is first copied to .kata/backups/\n"
             "  solution EX     show the reference solution, once your EX passes\n"
             "  watch           re-grade an exercise each time you save it (Ctrl-C to stop)\n"
+            "  batch DIR       grade every submission in DIR (folders, .zip, notebooks) into --out grades.csv\n"
             "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
     p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
     p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
+    p.add_argument("--out", help="with batch: the CSV of grades to write")
+    p.add_argument("--jobs", type=int, default=None, help="with batch: submissions graded in parallel (default: 2)")
+    p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
     p.add_argument("--poll", type=float, default=0.2, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
@@ -83,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `python grader.py | head`: the reader has gone, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _main(argv):
@@ -125,6 +132,19 @@ def _main(argv):
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
                      poll=args.poll)
+
+    if command == "batch":
+        if len(words) != 2 or not args.out:
+            raise UsageError("usage: python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR]")
+        folder = Path(words[1])
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder of submissions")
+        from .batch import run_batch
+
+        outcomes = run_batch(folder, catalog, Path(args.out), jobs=_setting("jobs", args.jobs),
+                             seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
+                             feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
+        return 0 if all(o.status == "graded" for o in outcomes) else 1
 
     selected = [_resolve(catalog, w) for w in words] if words else list(catalog)
     selected = list(dict.fromkeys(selected))  # each once, in the order given

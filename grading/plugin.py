@@ -102,6 +102,8 @@ class Collector:
             return
         self._flagged.add(exercise)
         name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        if name.endswith(".pyc"):  # __pycache__/ex03_sgd_step.cpython-311.pyc -> ex03_sgd_step.py
+            name = name.split(".", 1)[0] + ".py"
         self.emit({"event": "flag", "exercise": exercise,
                    "message": f"the code of this exercise read the reference solution solutions/{name}."})
 

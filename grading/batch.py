@@ -1,0 +1,199 @@
+"""`python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR]`
+
+Grades every entry of SUBMISSIONS (a folder per student, a .zip, or a notebook) with
+the instructor's checks: one CSV row per submission (a column per exercise, total,
+status, integrity), and optionally one feedback JSON per submission. One broken or
+hostile submission never stops the batch: it gets its row, with the reason.
+
+Workers are forked from a parent that has already imported torch, so each submission
+costs only its checks; each worker grades a submission's exercises in a fresh child.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import Catalog
+
+MAX_ZIP_BYTES = 50 * 2**20
+_EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded at all (bad zip, nothing to grade)."""
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # "graded" or "error: ..."
+    result: dict | None  # RunResult.to_dict() (+ classroom scores), when graded
+
+
+def submission_entries(folder: Path) -> list[Path]:
+    entries = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py"):
+            entries.append(path)
+    return entries
+
+
+def _safe_extract(archive: Path, dest: Path) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            total = 0
+            for info in zf.infolist():
+                name = info.filename
+                if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
+                    raise SubmissionError(f"{archive.name}: unsafe path inside the zip ({name})")
+                total += info.file_size
+                if total > MAX_ZIP_BYTES:
+                    raise SubmissionError(f"{archive.name}: more than {MAX_ZIP_BYTES // 2**20} MB once unpacked")
+            zf.extractall(dest)
+    except zipfile.BadZipFile:
+        raise SubmissionError(f"{archive.name}: not a valid zip file") from None
+
+
+def find_target(root: Path) -> Path:
+    """The folder that holds the exercise files: the shallowest one with an exNN_*.py."""
+    candidates = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        if any(_EX_FILE.match(f) for f in filenames):
+            candidates.append(Path(dirpath))
+    if not candidates:
+        if any(p.suffix == ".ipynb" for p in root.rglob("*.ipynb")):
+            raise SubmissionError("holds notebooks only: notebook submissions are not supported by this version")
+        raise SubmissionError("no exercise file (exNN_name.py) found")
+    candidates.sort(key=lambda p: (len(p.relative_to(root).parts), str(p)))
+    return candidates[0]
+
+
+def grade_submission(path: Path, catalog: Catalog, seed: int, timeout: float, memory_mb: int) -> Outcome:
+    from .cli import attach_integrity
+    from .formats import classroom_score
+    from .runner import grade
+
+    name = path.stem if path.is_file() else path.name
+    with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
+        try:
+            if path.suffix.lower() == ".zip":
+                _safe_extract(path, Path(tmp))
+                target = find_target(Path(tmp))
+            elif path.suffix.lower() == ".ipynb":
+                raise SubmissionError("notebook submissions are not supported by this version")
+            elif path.is_file():
+                if not _EX_FILE.match(path.name):
+                    raise SubmissionError(f"{path.name} is not an exercise file (exNN_name.py)")
+                target = Path(tmp)
+                shutil.copy2(path, target / path.name)
+            else:
+                target = find_target(path)
+        except SubmissionError as exc:
+            return Outcome(name, f"error: {exc}", None)
+        run = grade(target, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb)
+        attach_integrity(run, catalog)
+        data = run.to_dict()
+        data["target"] = str(path)
+        for e, d in zip(run.exercises, data["exercises"]):
+            d["classroom_score"] = classroom_score(run, e)
+        data["classroom_score"] = sum(d["classroom_score"] for d in data["exercises"])
+        return Outcome(name, "graded", data)
+
+
+def _work(args):
+    path, catalog, seed, timeout, memory_mb = args
+    try:
+        return grade_submission(path, catalog, seed, timeout, memory_mb)
+    except Exception as exc:  # never lose the batch to one submission
+        return Outcome(path.name, f"error: the grader failed on this submission ({type(exc).__name__}: {exc})", None)
+
+
+def integrity_cell(outcome: Outcome) -> str:
+    if outcome.result is None:
+        return ""
+    notes = []
+    integrity = outcome.result.get("integrity", {})
+    if integrity and not integrity.get("ok", True):
+        notes.append("checks modified")
+    for e in outcome.result["exercises"]:
+        for _ in e.get("flags", []):
+            notes.append(f"{e['id'][:4]} read the solutions")
+    return "; ".join(notes) or "ok"
+
+
+def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["submission"] + [ex.id for ex in catalog] + ["total", "max_total", "status", "integrity"])
+        for o in outcomes:
+            if o.result is None:
+                scores = [0] * len(catalog)
+                total = 0
+            else:
+                by_id = {e["id"]: e for e in o.result["exercises"]}
+                scores = [by_id[ex.id]["classroom_score"] for ex in catalog]
+                total = o.result["classroom_score"]
+            writer.writerow([o.name] + [f"{s:g}" for s in scores] + [f"{total:g}", f"{catalog.max_score:g}",
+                                                                       o.status, integrity_cell(o)])
+    os.replace(tmp, out)
+
+
+def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
+              memory_mb: int, feedback: Path | None, progress_stream=None) -> list[Outcome]:
+    from .runner import start_method, warm_up
+
+    entries = submission_entries(folder)
+    tasks = [(path, catalog, seed, timeout, memory_mb) for path in entries]
+    outcomes: list[Outcome] = []
+    started = time.perf_counter()
+    show = progress_stream is not None and progress_stream.isatty()
+
+    def report(done):
+        if show:
+            width = 30
+            filled = round(width * done / max(1, len(tasks)))
+            progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(tasks)} submissions")
+            progress_stream.flush()
+
+    method = start_method()
+    if method == "fork":
+        warm_up()
+    if jobs > 1 and len(tasks) > 1 and method == "fork":
+        context = multiprocessing.get_context("fork")
+        with context.Pool(processes=min(jobs, len(tasks))) as pool:
+            for outcome in pool.imap(_work, tasks):
+                outcomes.append(outcome)
+                report(len(outcomes))
+    else:
+        for task in tasks:
+            outcomes.append(_work(task))
+            report(len(outcomes))
+    if show:
+        progress_stream.write("\n")
+    write_csv(outcomes, catalog, out)
+    if feedback is not None:
+        feedback.mkdir(parents=True, exist_ok=True)
+        for o in outcomes:
+            payload = o.result if o.result is not None else {"submission": o.name, "status": o.status}
+            (feedback / f"{o.name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    elapsed = time.perf_counter() - started
+    if progress_stream is not None:
+        per = elapsed / max(1, len(tasks))
+        progress_stream.write(f"graded {len(tasks)} submissions in {elapsed:.1f} s ({per:.2f} s each) "
+                              f"with seed {seed}; reproduce with --seed {seed}\n")
+    return outcomes
