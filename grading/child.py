@@ -35,7 +35,7 @@ def run(events, request: dict) -> None:
         events.write((json.dumps(event) + "\n").encode())
         events.flush()
 
-    collector = Collector(emit)
+    collector = Collector(emit, isolation=request.get("isolation"))
     _watch_for_solutions(request["target"], collector)
 
     args = list(request["files"]) + [
@@ -100,6 +100,7 @@ def _watch_for_solutions(target: str, collector) -> None:
 
 def main() -> None:
     request = json.loads(sys.argv[1])
+    request.setdefault("isolation", "restore")
     events = os.fdopen(os.dup(1), "wb")
     _silence_standard_streams()
     try:

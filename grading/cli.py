@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="with batch: the CSV of grades to write")
     p.add_argument("--jobs", type=int, default=None, help="with batch: submissions graded in parallel (default: 2)")
     p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
-    p.add_argument("--poll", type=float, default=0.2, help=argparse.SUPPRESS)
+    p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
     p.add_argument("--memory-mb", type=int, default=None, help="data memory allowed per grading child (default: 2048)")

@@ -8,6 +8,8 @@ from pytest's text output.
 
 from __future__ import annotations
 
+import itertools
+import os
 import traceback
 
 import pytest
@@ -87,11 +89,76 @@ def describe(excinfo, function: str | None = None) -> dict:
     return info
 
 
-class Collector:
-    """Streams `start` and `result` events through `emit(dict)`."""
+def describe_exit(code: int) -> str:
+    if code < 0:
+        import signal
 
-    def __init__(self, emit):
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+# namespaces a learner's code is most likely to monkeypatch; restored between exercises
+# where each exercise cannot have a process of its own
+def _patchable():
+    import builtins
+    import math
+
+    import numpy
+    import torch
+
+    modules = [builtins, math, numpy, torch, torch.nn.functional, torch.autograd, torch.nn.init]
+    classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch.optim.Optimizer, torch.nn.Linear]
+    return modules, classes
+
+
+def snapshot_globals():
+    modules, classes = _patchable()
+    return ([(m, dict(vars(m))) for m in modules], [(c, dict(vars(c))) for c in classes])
+
+
+def restore_globals(snapshot) -> None:
+    modules, classes = snapshot
+    for namespace, saved in modules:
+        current = vars(namespace)
+        for key in [k for k in current if k not in saved]:
+            del current[key]
+        for key, value in saved.items():
+            if current.get(key, _MISSING) is not value:
+                current[key] = value
+    for cls, saved in classes:
+        current = dict(vars(cls))
+        for key in [k for k in current if k not in saved]:
+            try:
+                delattr(cls, key)
+            except (AttributeError, TypeError):
+                pass
+        for key, value in saved.items():
+            if current.get(key, _MISSING) is not value:
+                try:
+                    setattr(cls, key, value)
+                except (AttributeError, TypeError):
+                    pass
+
+
+_MISSING = object()
+
+
+class Collector:
+    """Streams `start` and `result` events through `emit(dict)`.
+
+    With `isolation="fork"`, each exercise's checks run in a process of their own
+    (forked after collection), so whatever a learner's module changes at import or call
+    time (grad mode, monkeypatched torch functions, builtins) dies with it. With
+    `isolation="restore"` (no fork available), the usual suspects are restored between
+    exercises instead.
+    """
+
+    def __init__(self, emit, isolation: str | None = None):
         self.emit = emit
+        self.isolation = isolation
         self._outcomes: dict[str, dict] = {}
         self._running: str | None = None
         self._flagged: set[str] = set()
@@ -115,6 +182,52 @@ class Collector:
             info = describe(call.excinfo)
             info["traceback"] = _cut(_learner_traceback(call.excinfo), MESSAGE_LIMIT)
             self._outcomes.setdefault(item.nodeid, info)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if self.isolation is None or session.config.option.collectonly:
+            return None  # pytest's own loop
+        groups = itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))
+        for exercise, group in groups:
+            items = list(group)
+            if self.isolation == "fork":
+                self._run_forked(exercise, items)
+            else:
+                saved = snapshot_globals()
+                try:
+                    self._run_items(items)
+                finally:
+                    restore_globals(saved)
+        return True
+
+    def _run_items(self, items) -> None:
+        for i, item in enumerate(items):
+            nextitem = items[i + 1] if i + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if self._outcomes.get(item.nodeid, {}).get("status") == "timeout":
+                # one check that never ends is enough: don't make the learner wait for every other one
+                for rest in items[i + 1:]:
+                    self.emit({
+                        "event": "result", "exercise": exercise_of(rest.nodeid), "check": check_name(rest.nodeid),
+                        "status": "error", "duration": 0.0,
+                        "message": f"not run: the check {check_name(item.nodeid)} of this exercise ran out of time.",
+                    })
+                return
+
+    def _run_forked(self, exercise: str, items) -> None:
+        pid = os.fork()
+        if pid == 0:  # the exercise's own process: never returns into the loop
+            code = 0
+            try:
+                self._run_items(items)
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            self.emit({"event": "exercise_exit", "exercise": exercise, "how": describe_exit(code)})
 
     def pytest_collection_finish(self, session):
         collected: dict[str, list[str]] = {}

@@ -27,6 +27,7 @@ from pathlib import Path
 from . import ROOT
 from .catalog import Exercise
 from .config import DEFAULTS
+from .plugin import describe_exit
 from .results import CheckResult, ExerciseResult, RunResult
 
 DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
@@ -61,13 +62,18 @@ class _Child:
     reader: threading.Thread | None = None
 
     def kill(self) -> None:
+        """Kill the child and whatever it started (its own process group, where there are groups)."""
+        pid = self.popen.pid if self.popen is not None else self.pid
         try:
-            if self.popen is not None:
+            if hasattr(os, "killpg"):
+                os.killpg(pid, signal.SIGKILL)
+            elif self.popen is not None:
                 self.popen.kill()
-            elif self.pid is not None:
-                os.kill(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, OSError):
-            pass
+        except (ProcessLookupError, PermissionError, OSError):
+            try:
+                self.popen.kill() if self.popen is not None else os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, OSError):
+                pass
 
     def wait(self) -> str:
         """Reap the child; describe how it ended."""
@@ -78,13 +84,15 @@ class _Child:
             code = os.waitstatus_to_exitcode(status)
         if self.reader is not None:
             self.reader.join(timeout=5)
-        if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
-            return f"was killed by {name}"
-        return f"exited with code {code}"
+        return describe_exit(code)
+
+
+def _crashed(check: str, how: str) -> CheckResult:
+    return CheckResult(name=check, status="crashed", message=(
+        f"the Python process running this check {how}: your code ended or crashed the "
+        "interpreter (`sys.exit()`, `os._exit()`, a segmentation fault, running out of memory). "
+        "No result means no points."
+    ))
 
 
 def _read_events(stream, events: "queue.Queue[dict | None]") -> None:
@@ -104,6 +112,7 @@ def _start_child(request: dict, method: str) -> _Child:
         pid = os.fork()
         if pid == 0:  # the child: never returns into the parent's code
             try:
+                os.setpgid(0, 0)  # its own group: a timeout kills the exercise processes it forks too
                 os.close(read_fd)
                 from . import child
 
@@ -123,6 +132,7 @@ def _start_child(request: dict, method: str) -> _Child:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            start_new_session=hasattr(os, "killpg"),
         )
         handle = _Child(events, popen=popen)
         stream = popen.stdout
@@ -164,6 +174,7 @@ def grade(
             "seed": seed,
             "timeout": timeout,
             "memory_mb": memory_mb,
+            "isolation": "fork" if method == "fork" else "restore",
             "inifile": str(inifile) if inifile.exists() else None,
         }
         child = _start_child(request, method)
@@ -177,7 +188,8 @@ def grade(
     for exercise_id, names in expected.items():  # fail closed: every collected check owes a result
         reported = {c.name for c in results[exercise_id].checks}
         missing = [n for n in names if n not in reported]
-        if missing and not results[exercise_id].error:
+        charged = any(c.status in ("crashed", "timeout") for c in results[exercise_id].checks)
+        if missing and not results[exercise_id].error and not charged:
             results[exercise_id].error = (
                 f"{len(missing)} check(s) of this exercise never reported a result "
                 f"(the first: {missing[0]}): no result, no points"
@@ -231,6 +243,16 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
             deadline = time.monotonic() + STARTUP_GRACE
             if exercise is not None and len(exercise.checks) >= len(expected.get(exercise.id, ())):
                 progress()  # an exercise is complete: partial reports can be written
+        elif kind == "exercise_exit":  # an exercise's own process died
+            if current is not None and current[0] == event["exercise"]:
+                results[current[0]].checks.append(_crashed(current[1], event["how"]))
+                current = None
+            elif event["exercise"] in results:
+                results[event["exercise"]].error = (
+                    f"the process grading this exercise {event['how']} between checks; "
+                    "its other checks did not run: no result, no points"
+                )
+            progress()
         elif kind == "flag":
             exercise = results.get(event["exercise"])
             if exercise is not None and event["message"] not in exercise.flags:
@@ -261,11 +283,7 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
             "look for a loop that never ends or a computation much larger than it needs to be."
         )))
     else:
-        results[exercise_id].checks.append(CheckResult(name=check, status="crashed", message=(
-            f"the Python process running this check {how}: your code ended or crashed the "
-            "interpreter (`sys.exit()`, `os._exit()`, a segmentation fault, running out of memory). "
-            "No result means no points."
-        )))
+        results[exercise_id].checks.append(_crashed(check, how))
     # exercises before the one that died are complete; it is charged; the rest run in a new child
     order = [ex.id for ex in pending]
     return pending[order.index(exercise_id) + 1:] if exercise_id in order else []

@@ -44,7 +44,7 @@ def progress_line(run: RunResult, style: Style) -> str:
 
 
 def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeout: float = 10.0,
-          poll: float = 0.05, out=None) -> int:
+          poll: float = 0.025, out=None) -> int:
     from .runner import grade, warm_up
 
     out = out or sys.stdout
