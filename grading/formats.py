@@ -31,7 +31,7 @@ def _exercise_report(run: RunResult, e: ExerciseResult) -> str:
     if e.error:
         lines.append(e.error)
     if e.passed:
-        lines.append(f"All {total} checks pass.")
+        lines.append("The one check passes." if total == 1 else f"All {total} checks pass.")
     elif e.status == "not_started":
         lines.append("Not started: the function still raises NotImplementedError.")
     else:
@@ -64,8 +64,8 @@ def to_gradescope(run: RunResult) -> dict:
         tests.append({
             "name": f"{e.id[:4]} {e.title}",
             "number": str(int(e.id[2:4])),
-            "score": classroom_score(run, e),
-            "max_score": e.max_score,
+            "score": float(classroom_score(run, e)),
+            "max_score": float(e.max_score),
             "status": "passed" if classroom_score(run, e) == e.max_score and e.passed else "failed",
             "output": _exercise_report(run, e),
             "visibility": "visible",
@@ -76,7 +76,7 @@ def to_gradescope(run: RunResult) -> dict:
     if not run.complete:
         summary.append("Grading did not finish: the exercises without a result score 0.")
     return {
-        "score": sum(t["score"] for t in tests),
+        "score": float(sum(t["score"] for t in tests)),
         "execution_time": int(round(run.duration)),
         "output": "\n".join(summary),
         "output_format": "text",
