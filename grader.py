@@ -4,6 +4,7 @@
 import sys
 
 from grading.cli import main
+from grading.kernel import check  # noqa: F401  (`from grader import check` in notebooks)
 
 if __name__ == "__main__":
     sys.exit(main())

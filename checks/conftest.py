@@ -65,6 +65,9 @@ def exercise_id_of(module) -> str:
 def learner(request):
     """The learner's function for this check file's exercise, loaded afresh from the target."""
     exercise = _exercise_catalog()[exercise_id_of(request.module)]
+    namespace = getattr(request.config, "kata_namespace", None)  # grading inside a Jupyter kernel
+    if namespace is not None:
+        return namespace.function(exercise)
     return load_function(request.config.kata_target, exercise.id, exercise.function)
 
 

@@ -75,9 +75,11 @@ def find_target(root: Path) -> Path:
         if any(_EX_FILE.match(f) for f in filenames):
             candidates.append(Path(dirpath))
     if not candidates:
-        if any(p.suffix == ".ipynb" for p in root.rglob("*.ipynb")):
-            raise SubmissionError("holds notebooks only: notebook submissions are not supported by this version")
-        raise SubmissionError("no exercise file (exNN_name.py) found")
+        notebooks = sorted(root.rglob("*.ipynb"), key=lambda p: (len(p.parts), str(p)))
+        notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
+        if notebooks:
+            return notebooks[0].parent  # graded from the notebooks' answer cells
+        raise SubmissionError("no exercise file (exNN_name.py) or notebook found")
     candidates.sort(key=lambda p: (len(p.relative_to(root).parts), str(p)))
     return candidates[0]
 
@@ -94,7 +96,7 @@ def grade_submission(path: Path, catalog: Catalog, seed: int, timeout: float, me
                 _safe_extract(path, Path(tmp))
                 target = find_target(Path(tmp))
             elif path.suffix.lower() == ".ipynb":
-                raise SubmissionError("notebook submissions are not supported by this version")
+                target = path
             elif path.is_file():
                 if not _EX_FILE.match(path.name):
                     raise SubmissionError(f"{path.name} is not an exercise file (exNN_name.py)")

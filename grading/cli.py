@@ -19,12 +19,12 @@ import os
 import sys
 from pathlib import Path
 
-from . import EXERCISES_DIR
+from . import EXERCISES_DIR, ROOT
 from .catalog import CatalogError, UnknownExercise, load_catalog
 from .style import Style
-from .targets import TargetError, resolve_target
+from .targets import TargetError, display_path, resolve_target
 
-COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch")
+COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch", "notebooks")
 
 
 class UsageError(Exception):
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
             "  reset EX        put the original stub back; your file is first copied to .kata/backups/\n"
             "  solution EX     show the reference solution, once your EX passes\n"
             "  watch           re-grade an exercise each time you save it (Ctrl-C to stop)\n"
+            "  notebooks       write one Jupyter notebook per exercise (--out DIR, default notebooks/)\n"
             "  batch DIR       grade every submission in DIR (folders, .zip, notebooks) into --out grades.csv\n"
             "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
         ),
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
     p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
     p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
-    p.add_argument("--out", help="with batch: the CSV of grades to write")
+    p.add_argument("--out", help="with batch: the CSV of grades to write; with notebooks: the folder")
     p.add_argument("--jobs", type=int, default=None, help="with batch: submissions graded in parallel (default: 2)")
     p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
     p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
@@ -132,6 +133,22 @@ def _main(argv):
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
                      poll=args.poll)
+
+    if command == "notebooks":
+        if len(words) > 1:
+            raise UsageError("`notebooks` takes no exercise; use --out DIR to choose the folder")
+        from .learner import pristine_stub
+        from .notebooks import write_notebooks
+
+        from .learner import ResetRefused
+
+        out = Path(args.out) if args.out else ROOT / "notebooks"
+        try:
+            written = write_notebooks(catalog, out, pristine_stub)
+        except ResetRefused as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {len(written)} notebooks to {display_path(out)}; open them with Jupyter and run the check cells")
+        return 0
 
     if command == "batch":
         if len(words) != 2 or not args.out:

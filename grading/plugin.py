@@ -14,7 +14,7 @@ import traceback
 
 import pytest
 
-from .targets import ExerciseLoadError, is_learner_file, learner_location
+from .targets import LOAD_NOTES, ExerciseLoadError, is_learner_file, learner_location
 
 MESSAGE_LIMIT = 4000
 OUTPUT_LIMIT = 2000
@@ -162,6 +162,7 @@ class Collector:
         self._outcomes: dict[str, dict] = {}
         self._running: str | None = None
         self._flagged: set[str] = set()
+        self._noted: set[tuple[str, str]] = set()
 
     def flag_solution_read(self, path: str) -> None:
         exercise = self._running
@@ -238,6 +239,13 @@ class Collector:
     def pytest_runtest_logstart(self, nodeid, location):
         self._running = exercise_of(nodeid)
         self.emit({"event": "start", "exercise": exercise_of(nodeid), "check": check_name(nodeid)})
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        exercise = exercise_of(nodeid)
+        for note in LOAD_NOTES.pop(exercise, []):
+            if (exercise, note) not in self._noted:
+                self._noted.add((exercise, note))
+                self.emit({"event": "note", "exercise": exercise, "message": note})
 
     def pytest_runtest_logreport(self, report):
         # one result per check: the call phase, or the phase that failed first

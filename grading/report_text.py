@@ -110,9 +110,10 @@ def _group(checks):
     return groups
 
 
-def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style, verbose: bool = False) -> str:
+def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style, verbose: bool = False,
+           where: str | None = None) -> str:
     s = style
-    path = display_path(exercise_file(_path(target), exercise.id))
+    path = where or display_path(exercise_file(_path(target), exercise.id))
     passed, total = result.counts
     status = result.status
     colour = {"passed": "green", "failed": "red", "error": "red", "not_started": "dim"}[status]
@@ -121,6 +122,10 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
              s(f"{STATUS_WORDS[status]}: {passed} of {total} checks pass", colour), ""]
     for flag in result.flags:
         lines += [s("Warning: ", "bold", "yellow") + flag + " In a classroom this scores 0.", ""]
+    for note in result.notes:
+        lines += [s.wrap("Note: " + note, 2, max_lines=6)]
+    if result.notes:
+        lines.append("")
     if result.error:
         lines += [s.wrap(result.error, 2, max_lines=None if verbose else 12), ""]
     load_errors = {c.message for c in result.checks if c.load_error}

@@ -39,6 +39,7 @@ class ExerciseResult:
     checks: list[CheckResult] = field(default_factory=list)
     error: str = ""  # a problem with the exercise as a whole (no checks collected, crash)
     flags: list[str] = field(default_factory=list)  # integrity problems found while grading
+    notes: list[str] = field(default_factory=list)  # how the answer was found (notebook fallbacks, cell errors)
 
     @property
     def status(self) -> str:
@@ -86,6 +87,8 @@ class ExerciseResult:
             data["error"] = self.error
         if self.flags:
             data["flags"] = list(self.flags)
+        if self.notes:
+            data["notes"] = list(self.notes)
         return data
 
 

@@ -87,6 +87,20 @@ class _Child:
         return describe_exit(code)
 
 
+def check_from_event(event: dict) -> CheckResult:
+    return CheckResult(
+        name=event["check"],
+        status=event["status"],
+        message=event.get("message", ""),
+        duration=event.get("duration", 0.0),
+        not_implemented=event.get("not_implemented", False),
+        load_error=event.get("load_error", False),
+        location=event.get("location"),
+        traceback=event.get("traceback", ""),
+        output=event.get("output", ""),
+    )
+
+
 def _crashed(check: str, how: str) -> CheckResult:
     return CheckResult(name=check, status="crashed", message=(
         f"the Python process running this check {how}: your code ended or crashed the "
@@ -228,17 +242,7 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
         elif kind == "result":
             exercise = results.get(event["exercise"])
             if exercise is not None:
-                exercise.checks.append(CheckResult(
-                    name=event["check"],
-                    status=event["status"],
-                    message=event.get("message", ""),
-                    duration=event.get("duration", 0.0),
-                    not_implemented=event.get("not_implemented", False),
-                    load_error=event.get("load_error", False),
-                    location=event.get("location"),
-                    traceback=event.get("traceback", ""),
-                    output=event.get("output", ""),
-                ))
+                exercise.checks.append(check_from_event(event))
             current = None
             deadline = time.monotonic() + STARTUP_GRACE
             if exercise is not None and len(exercise.checks) >= len(expected.get(exercise.id, ())):
@@ -253,6 +257,10 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
                     "its other checks did not run: no result, no points"
                 )
             progress()
+        elif kind == "note":
+            exercise = results.get(event["exercise"])
+            if exercise is not None and event["message"] not in exercise.notes:
+                exercise.notes.append(event["message"])
         elif kind == "flag":
             exercise = results.get(event["exercise"])
             if exercise is not None and event["message"] not in exercise.flags:

@@ -15,6 +15,7 @@ import types
 from pathlib import Path
 
 _LEARNER_FILES: set[str] = set()
+LOAD_NOTES: dict[str, list[str]] = {}  # exercise id -> things the learner should know about loading it
 
 
 class TargetError(Exception):
@@ -43,8 +44,8 @@ def resolve_target(target: str | os.PathLike | None, default: Path) -> Path:
     path = Path(target) if target else default
     if not path.exists():
         raise TargetError(f"target {display_path(path)} does not exist")
-    if path.is_file() and path.suffix != ".py":
-        raise TargetError(f"target {display_path(path)} is neither a folder nor an exNN_*.py file")
+    if path.is_file() and path.suffix not in (".py", ".ipynb"):
+        raise TargetError(f"target {display_path(path)} is neither a folder, an exNN_*.py file nor a notebook")
     return path.resolve()
 
 
@@ -52,6 +53,10 @@ def exercise_file(target: Path, exercise_id: str) -> Path:
     if target.is_file():
         return target
     return target / f"{exercise_id}.py"
+
+
+def register_learner_file(filename: str) -> None:
+    _LEARNER_FILES.add(os.path.normcase(os.path.abspath(filename)))
 
 
 def is_learner_file(filename: str) -> bool:
@@ -76,7 +81,7 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
         raise ExerciseLoadError(f"{shown} does not exist: the exercise file is missing") from None
     except OSError as exc:
         raise ExerciseLoadError(f"{shown} cannot be read: {exc.strerror}") from None
-    _LEARNER_FILES.add(os.path.normcase(os.path.abspath(path)))
+    register_learner_file(str(path))
     try:
         code = compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -104,8 +109,42 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
     return module
 
 
+def _uses_notebooks(target: Path, exercise_id: str) -> bool:
+    if target.is_file():
+        return target.suffix == ".ipynb"
+    return not exercise_file(target, exercise_id).exists() and any(target.glob("*.ipynb"))
+
+
+def _load_notebooks(target: Path, exercise_id: str, function: str):
+    from .catalog import load_catalog
+    from .notebooks import NotebookError, find_notebooks, notebook_module
+
+    exercise = load_catalog()[exercise_id]
+    paths = [target] if target.is_file() else find_notebooks(target, exercise)
+    notes: list[str] = []
+    found = None
+    for path in paths:  # later notebooks win, as later cells do
+        try:
+            module, cell_notes = notebook_module(path, f"kata_target_{exercise_id}", register_learner_file)
+        except NotebookError as exc:
+            notes.append(str(exc))
+            continue
+        notes += cell_notes
+        if callable(module.__dict__.get(function)):
+            found = module.__dict__[function]
+    LOAD_NOTES[exercise_id] = notes
+    if found is None:
+        where = ", ".join(p.name for p in paths)
+        detail = ("\n" + "\n".join(notes)) if notes else ""
+        raise ExerciseLoadError(f"no cell of {where} defines a function `{function}`: keep the name and "
+                                f"signature of the answer cell.{detail}")
+    return found
+
+
 def load_function(target: Path, exercise_id: str, function: str):
-    """Load `function` from the target's module for `exercise_id`, afresh."""
+    """Load `function` from the target's module (or notebooks) for `exercise_id`, afresh."""
+    if _uses_notebooks(target, exercise_id):
+        return _load_notebooks(target, exercise_id, function)
     path = exercise_file(target, exercise_id)
     module = load_module(path, f"kata_target_{exercise_id}")
     func = getattr(module, function, None)

@@ -1,0 +1,130 @@
+"""`check("ex03")`: grade the function defined in a running Jupyter kernel (or any namespace).
+
+    from grader import check
+    check("ex03")          # the notebook's own sgd_step, against the kata's checks
+
+The same pytest checks run in-process against the function as it is defined right now,
+so there is nothing to save first. The result is shown as a table and never raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import os
+
+from . import ROOT
+from .catalog import load_catalog
+from .results import ExerciseResult, RunResult
+from .style import Style
+from .targets import ExerciseLoadError, register_learner_file
+
+last_result: ExerciseResult | None = None
+
+
+class NamespaceTarget:
+    """A pytest plugin object handing the checks the functions of a namespace."""
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+
+    def pytest_configure(self, config):
+        config.kata_namespace = self
+
+    def function(self, exercise):
+        func = self.namespace.get(exercise.function)
+        for value in list(self.namespace.values()):  # cells' pseudo-files are the learner's code
+            code = getattr(value, "__code__", None)
+            if code is not None:
+                register_learner_file(code.co_filename)
+        if not callable(func):
+            raise ExerciseLoadError(f"no function `{exercise.function}` is defined in this notebook: "
+                                    "run the answer cell first (and keep the function's name).")
+        return func
+
+
+def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, timeout: float = 30.0) -> ExerciseResult:
+    import pytest
+
+    from .plugin import Collector
+    from .runner import check_from_event
+
+    catalog = load_catalog()
+    exercise = catalog.resolve(exercise_name)
+    result = ExerciseResult(exercise.id, exercise.title, exercise.points)
+    events: list[dict] = []
+    args = [str(exercise.check_file), "--seed", str(seed), "--timeout", str(timeout), "--assert=plain", "-q",
+            "--capture=sys", "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            pytest.main(args, plugins=[Collector(events.append), NamespaceTarget(namespace)])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    for event in events:
+        if event.get("event") == "result" and event.get("exercise") == exercise.id:
+            result.checks.append(check_from_event(event))
+        elif event.get("event") == "collect_error":
+            result.error = "the checks could not be loaded:\n" + event.get("message", "")
+    return result
+
+
+def _html(result: ExerciseResult) -> str:
+    passed, total = result.counts
+    colour = "#1a7f37" if result.passed else "#cf222e"
+    from .report_text import _group
+
+    rows = []
+    for name, checks in _group(result.checks).items():
+        failing = [c for c in checks if not c.passed]
+        mark = "✗" if failing else "✓"
+        cases = f" ({len(failing)} of {len(checks)} cases fail)" if failing and len(checks) > 1 else (
+            f" ({len(checks)} cases)" if len(checks) > 1 else "")
+        message = html.escape(failing[0].message).replace("\n", "<br>") if failing else ""
+        rows.append(f"<tr><td>{mark}</td><td style='text-align:left'><code>{html.escape(name)}</code>{cases}</td>"
+                    f"<td style='text-align:left'>{message}</td></tr>")
+    head = (f"<p style='color:{colour}'><b>{html.escape(result.id[:4])} {html.escape(result.title)}: "
+            f"{passed} of {total} checks pass</b></p>")
+    error = f"<pre>{html.escape(result.error)}</pre>" if result.error else ""
+    return head + error + "<table>" + "".join(rows) + "</table>"
+
+
+def check(exercise: str, namespace: dict | None = None, *, seed: int = 0) -> None:
+    """Grade `exercise` against the functions of `namespace` (default: the notebook's) and show it."""
+    global last_result
+    if namespace is None:
+        import __main__
+
+        namespace = vars(__main__)
+    try:
+        result = run_in_namespace(exercise, namespace, seed=seed)
+    except Exception as exc:  # never raise in a learner's notebook
+        print(f"could not check {exercise}: {type(exc).__name__}: {exc}")
+        return None
+    last_result = result
+    from .report_text import detail
+
+    catalog = load_catalog()
+    text = detail(result, catalog[result.id], "notebook", Style(color=False), where="this notebook")
+    try:
+        from IPython.display import display
+
+        display({"text/plain": text, "text/html": _html(result)}, raw=True)
+    except ImportError:
+        print(text)
+    return None
+
+
+def grade_namespace(namespace: dict, exercises=None, seed: int = 0) -> RunResult:
+    """Every (or the given) exercise graded against one namespace: for tests and tools."""
+    catalog = load_catalog()
+    chosen = [catalog.resolve(e) for e in exercises] if exercises else list(catalog)
+    run = RunResult(target="namespace", seed=seed)
+    run.exercises = [run_in_namespace(ex.id, namespace, seed=seed) for ex in chosen]
+    return run
