@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmarks of the grader. Not part of the test suite: timings in tests are flaky.
+"""The grader's benchmarks, side by side in one run. Not part of the test suite.
 
-    python benchmarks/run.py                 # every benchmark, a table, and JSON
-    python benchmarks/run.py --only watch    # one of them
-    python benchmarks/run.py --quick         # fewer repetitions (a smoke run)
+    python benchmarks/run.py            # everything: a table with ratios, and JSON
+    python benchmarks/run.py --quick    # fewer repetitions and submissions (a smoke run)
+    python benchmarks/run.py --only watch --only batch
 
-watch: the latency of watch mode's re-grade, from the moment an exercise file is saved
-to the moment its result and the progress line are printed (median over repetitions).
+floor    a fresh process that imports torch, numpy and pytest and builds one optimizer:
+         the cost no grader can avoid
+cold     `python grader.py --target solutions`, from a fresh process
+pytest   bare `python -m pytest checks --target solutions`
+watch    watch mode: from saving an exercise file to its result being printed
+batch    `python grader.py batch` over N copies of the solutions: seconds per submission
+memory   peak resident memory of floor, cold and batch (the largest process of each run)
+
+Medians over the repetitions; ratios are to the floor (cold, memory) or to bare pytest.
 """
 
 from __future__ import annotations
@@ -24,27 +31,57 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+PY = sys.executable
+FLOOR = ("import torch, numpy, pytest; "
+         "torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)")
+# runs a command, then prints the peak RSS (kB) of its largest process
+MEASURE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+           "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+           "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
 
 
-def bench_watch(repetitions: int) -> dict:
-    """Start `grader.py watch` on a copy of the solutions; rewrite one file; time the report."""
+def timed(cmd: list[str], env=None) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MB, exit code) of a command, measured from a clean wrapper."""
+    out = subprocess.run([PY, "-c", MEASURE, *cmd], cwd=ROOT, capture_output=True, text=True, env=env)
+    seconds, rss_kb, code = out.stdout.split()
+    return float(seconds), int(rss_kb) // 1024, int(code)
+
+
+def repeat(cmd, n, env=None) -> dict:
+    runs = [timed(cmd, env) for _ in range(n)]
+    return {"median_s": statistics.median(r[0] for r in runs), "min_s": min(r[0] for r in runs),
+            "peak_mb": max(r[1] for r in runs), "exit_codes": sorted({r[2] for r in runs}), "repetitions": n}
+
+
+def bench_floor(n, _):
+    return repeat([PY, "-c", FLOOR], n)
+
+
+def bench_cold(n, _):
+    return repeat([PY, "grader.py", "--target", "solutions", "--no-color"], n)
+
+
+def bench_pytest(n, _):
+    env = dict(os.environ, PYTEST_ADDOPTS="-q")
+    return repeat([PY, "-m", "pytest", "checks", "--target", "solutions", "-q", "-p", "no:cacheprovider"], n, env)
+
+
+def bench_watch(n, _):
     from grading.catalog import load_catalog
 
-    catalog = load_catalog()
-    exercise = catalog["ex03_sgd_step"]
+    exercise = load_catalog()["ex03_sgd_step"]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "exercises"
         shutil.copytree(ROOT / "solutions", target)
         env = dict(os.environ, NO_COLOR="1", PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen([sys.executable, "grader.py", "watch", "--target", str(target)], cwd=ROOT,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen([PY, "grader.py", "watch", "--target", str(target)], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             _wait_for(proc, "exercises,")
             latencies = []
             source = (target / exercise.filename).read_text()
-            for i in range(repetitions):
-                time.sleep(0.3)  # let the watcher settle into its polling loop
+            for i in range(max(n * 3, 5)):
+                time.sleep(0.3)  # the watcher is back in its polling loop
                 started = time.perf_counter()
                 (target / exercise.filename).write_text(source + f"\n# save {i}\n")
                 _wait_for(proc, "exercises,")
@@ -52,16 +89,11 @@ def bench_watch(repetitions: int) -> dict:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    return {
-        "median_s": statistics.median(latencies),
-        "min_s": min(latencies),
-        "max_s": max(latencies),
-        "repetitions": repetitions,
-        "exercise": exercise.id,
-    }
+    return {"median_s": statistics.median(latencies), "min_s": min(latencies), "max_s": max(latencies),
+            "repetitions": len(latencies), "exercise": exercise.id}
 
 
-def _wait_for(proc, fragment: str, timeout: float = 120) -> None:
+def _wait_for(proc, fragment: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -72,35 +104,79 @@ def _wait_for(proc, fragment: str, timeout: float = 120) -> None:
     raise TimeoutError(fragment)
 
 
-BENCHMARKS = {"watch": bench_watch}
+def bench_batch(n, submissions):
+    with tempfile.TemporaryDirectory() as tmp:
+        subs = Path(tmp) / "subs"
+        for i in range(submissions):
+            shutil.copytree(ROOT / "solutions", subs / f"student{i:03d}")
+        cmd = [PY, "grader.py", "batch", str(subs), "--out", str(Path(tmp) / "grades.csv"), "--seed", "1"]
+        result = repeat(cmd, max(1, n // 2))
+    result["submissions"] = submissions
+    result["per_submission_s"] = result["median_s"] / submissions
+    return result
+
+
+BENCHMARKS = {"floor": bench_floor, "cold": bench_cold, "pytest": bench_pytest, "watch": bench_watch,
+              "batch": bench_batch}
 
 
 def machine() -> dict:
     import torch
 
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-    }
+    return {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+            "cpus": os.cpu_count()}
+
+
+def table(results: dict) -> str:
+    b = results["benchmarks"]
+    rows = [("benchmark", "median", "ratio", "target", "peak MB")]
+    floor = b.get("floor", {}).get("median_s")
+    floor_mb = b.get("floor", {}).get("peak_mb")
+
+    def ratio(value, base):
+        return f"{value / base:.2f}x" if value and base else "-"
+
+    if "floor" in b:
+        rows.append(("floor (import torch + optimizer)", f"{floor:.2f} s", "1.00x", "", str(floor_mb)))
+    if "cold" in b:
+        c = b["cold"]
+        rows.append(("cold full grade", f"{c['median_s']:.2f} s", ratio(c["median_s"], floor), "<= 1.15x floor",
+                     f"{c['peak_mb']} ({ratio(c['peak_mb'], floor_mb)})"))
+    if "pytest" in b:
+        p = b["pytest"]
+        rows.append(("bare pytest over the checks", f"{p['median_s']:.2f} s", "", "", str(p["peak_mb"])))
+        if "cold" in b:
+            rows.append(("  grader / bare pytest", "", ratio(b["cold"]["median_s"], p["median_s"]), "<= 1.05x", ""))
+    if "watch" in b:
+        rows.append(("watch re-grade after a save", f"{b['watch']['median_s'] * 1000:.0f} ms", "", "<= 300 ms", ""))
+    if "batch" in b:
+        bb = b["batch"]
+        rows.append((f"batch, {bb['submissions']} submissions", f"{bb['per_submission_s']:.2f} s each", "",
+                     "<= 0.5 s each", f"{bb['peak_mb']} ({ratio(bb['peak_mb'], floor_mb)})"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append", help="run only these")
-    parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="one repetition and few submissions: a smoke run")
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"), help="where to write JSON")
     args = parser.parse_args(argv)
-    repetitions = 3 if args.quick else 15
-    results = {"machine": machine(), "benchmarks": {}}
+    sys.path.insert(0, str(ROOT))
+    n = 1 if args.quick else args.repetitions
+    submissions = 2 if args.quick else args.submissions
+    results = {"machine": machine(), "quick": args.quick, "benchmarks": {}}
     for name in args.only or BENCHMARKS:
-        results["benchmarks"][name] = BENCHMARKS[name](repetitions)
-    print(f"{'benchmark':<12} {'median':>10} {'min':>10} {'max':>10}")
-    for name, r in results["benchmarks"].items():
-        print(f"{name:<12} {r['median_s'] * 1000:>8.0f}ms {r['min_s'] * 1000:>8.0f}ms {r['max_s'] * 1000:>8.0f}ms")
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results["benchmarks"][name] = BENCHMARKS[name](n, submissions)
+    print(table(results))
+    m = results["machine"]
+    print(f"\n{m['cpus']} CPUs, Python {m['python']}, torch {m['torch']}, {m['platform']}")
     Path(args.json).write_text(json.dumps(results, indent=2))
-    print(f"(JSON: {args.json}; {results['machine']['cpus']} CPUs, torch {results['machine']['torch']})")
+    print(f"JSON: {args.json}")
     return 0
 
 

@@ -227,3 +227,14 @@ def test_batch_grades_every_kind_of_submission(tmp_path, jobs):
     assert all(rows[r]["max_total"] == f"{CATALOG.max_score:g}" for r in rows)
     assert json.loads((feedback / "alice.json").read_text())["seed"] == 3
     assert len(outcomes) == 6
+
+
+def test_benchmark_script_runs_in_quick_mode(tmp_path):
+    """Only that it runs: timings belong to the benchmark, not to tests."""
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--quick", "--only", "floor", "--only", "watch",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data["benchmarks"]) == {"floor", "watch"}
+    assert "watch re-grade" in proc.stdout
