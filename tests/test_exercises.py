@@ -21,7 +21,7 @@ def test_every_exercise_has_its_files():
         assert ex.points > 0
 
 
-@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+@pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_stub_in_exercises_is_derived_from_the_solution(exercise):
     stub = (EXERCISES_DIR / exercise.filename).read_text(encoding="utf-8")
     assert stub == stub_for(exercise), (
@@ -30,7 +30,7 @@ def test_stub_in_exercises_is_derived_from_the_solution(exercise):
     )
 
 
-@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+@pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_every_check_fails_on_the_stub(tmp_path, exercise):
     result = grade_source(tmp_path, exercise.id, stub_for(exercise))
     assert result.checks, describe(result)
@@ -39,7 +39,7 @@ def test_every_check_fails_on_the_stub(tmp_path, exercise):
     assert result.status == "not_started", describe(result)
 
 
-@pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.short)
+@pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_every_check_passes_on_the_solution(exercise):
     run = grade(SOLUTIONS_DIR, [exercise])
     result = run.exercise(exercise.id)
