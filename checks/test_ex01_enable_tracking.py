@@ -1,0 +1,155 @@
+"""Checks for ex01: enable_tracking(t) switches requires_grad on in place and returns t itself."""
+
+import pytest
+import torch
+
+from checks.instruments import explain_errors, expect_tensor, shares_storage
+
+# id -> (shape, dtype, already tracking); the values themselves are random per check
+CASES = {
+    "vector-f32": ((5,), torch.float32, False),
+    "matrix-f64": ((3, 4), torch.float64, False),
+    "scalar-f32": ((), torch.float32, False),
+    "3d-f32-already-tracking": ((2, 3, 2), torch.float32, True),
+}
+
+ERRORS = {
+    r"'bool' object is not callable": (
+        "`t.requires_grad` (no underscore) is the flag itself, a plain bool: it cannot be called. "
+        "Either set it, `t.requires_grad = True`, or call the in-place method with the underscore, "
+        "`t.requires_grad_()`."
+    ),
+    r"only Tensors of floating point": (
+        "Only floating-point tensors can require gradients. The inputs here are floating point: "
+        "don't convert `t` to another dtype, switch tracking on for `t` as it is."
+    ),
+}
+
+
+TURNED_OFF = (
+    "`t` already required grad, and after enable_tracking it no longer does: the function must only ever "
+    "switch tracking on, never off (don't toggle with `not t.requires_grad`). `t.requires_grad_()` means "
+    "`t.requires_grad_(True)`, which is harmless on a tensor that already tracks."
+)
+
+
+@pytest.fixture
+def enable_tracking(learner):
+    return learner
+
+
+class Before:
+    """What the caller's tensor was before the call."""
+
+    def __init__(self, t):
+        self.values = t.detach().clone()
+        self.dtype = t.dtype
+        self.storage = t.untyped_storage().data_ptr()
+
+
+def make_tensor(case):
+    shape, dtype, tracking = CASES[case]
+    return torch.randn(shape, dtype=dtype, requires_grad=tracking)
+
+
+def call(enable_tracking, t):
+    """Call the learner's function; the result must be `t` itself, or the message says what it is."""
+    with explain_errors("enable_tracking", ERRORS):
+        result = enable_tracking(t)
+    if callable(result) and getattr(result, "__name__", "") == "requires_grad_":
+        raise AssertionError(
+            "enable_tracking returned the method `t.requires_grad_` itself, not a tensor: without parentheses "
+            "the method is only named, never called. Call it, `t.requires_grad_()`, and return `t`."
+        )
+    if result is None:
+        raise AssertionError(
+            "enable_tracking returned None: switch tracking on for `t` and then `return t` (the same object "
+            "the caller passed in)."
+        )
+    expect_tensor(result, "enable_tracking")
+    if result is not t:
+        if shares_storage(result, t):
+            how = ("a new tensor object that shares t's memory (what `t.detach()`, `nn.Parameter(t)` or a view "
+                   "give you)")
+        else:
+            how = "a copy of t in new memory (what `torch.tensor(t, ...)`, `t.clone()` or a dtype conversion give you)"
+        raise AssertionError(
+            f"enable_tracking returned {how}, not the caller's tensor itself (`result is t` is False). "
+            "Whoever holds `t` (a model, an optimizer, the caller) keeps the old untracked tensor, and "
+            "backward() never fills its `.grad`. Change `t` in place with `t.requires_grad_()` and return `t`."
+        )
+    return result
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_the_same_object(enable_tracking, case):
+    t = make_tensor(case)
+    call(enable_tracking, t)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_requires_grad_is_on(enable_tracking, case):
+    t = make_tensor(case)
+    was_tracking = t.requires_grad
+    call(enable_tracking, t)
+    assert t.requires_grad or not was_tracking, TURNED_OFF
+    assert t.requires_grad, (
+        "after enable_tracking, `t.requires_grad` is still False: nothing switched tracking on. "
+        "Note that `t.requires_grad_` without parentheses only names the method and does nothing: call it, "
+        "`t.requires_grad_()` (or set the flag, `t.requires_grad = True`)."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_stays_a_leaf(enable_tracking, case):
+    t = make_tensor(case)
+    call(enable_tracking, t)
+    assert t.is_leaf and t.grad_fn is None, (
+        f"after enable_tracking, `t` is no longer a leaf tensor (grad_fn={t.grad_fn}): an operation on it was "
+        "recorded by autograd, and backward() will not store a gradient in `t.grad`. Only switch the flag: "
+        "`t.requires_grad_()`, no arithmetic."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_values_and_dtype_unchanged(enable_tracking, case):
+    t = make_tensor(case)
+    before = Before(t)
+    call(enable_tracking, t)
+    assert t.dtype == before.dtype, (
+        f"enable_tracking changed the dtype of `t` from {before.dtype} to {t.dtype}. Tracking works for every "
+        "floating-point dtype: switch it on for `t` as it is, without converting (`.float()`, `.to(...)`)."
+    )
+    assert t.shape == before.values.shape and torch.equal(t.detach(), before.values), (
+        "enable_tracking changed the values (or the shape) of `t`. Switching tracking on is only a flag: "
+        "`t.requires_grad_()` leaves the values alone."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_storage_unchanged(enable_tracking, case):
+    t = make_tensor(case)
+    before = Before(t)
+    call(enable_tracking, t)
+    assert t.untyped_storage().data_ptr() == before.storage, (
+        "`t` is the same object, but its values now live in different memory: they were replaced (for "
+        "example `t.data = t.data.clone()` or `t.data = t.data.float()`). Views of `t` and anybody else "
+        "holding its memory no longer see the same tensor. Only switch the flag: `t.requires_grad_()`."
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+def test_already_tracking_input_is_unchanged(enable_tracking, dtype):
+    t = torch.randn(4, 3, dtype=dtype, requires_grad=True)
+    (t * torch.randn_like(t)).sum().backward()
+    grad, version, values = t.grad.clone(), t._version, t.detach().clone()
+    call(enable_tracking, t)
+    assert t.requires_grad, TURNED_OFF
+    assert t.grad is not None and torch.equal(t.grad, grad), (
+        "`t` already tracked gradients and had a `.grad` from an earlier backward(); enable_tracking "
+        f"{'removed' if t.grad is None else 'changed'} it. Only switch the flag on: leave `t.grad` alone."
+    )
+    assert t._version == version and torch.equal(t.detach(), values), (
+        "enable_tracking modified the values of a tensor that already tracked gradients. Switching tracking "
+        "on is only a flag: `t.requires_grad_()` leaves the values alone."
+    )

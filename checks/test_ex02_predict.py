@@ -1,0 +1,219 @@
+"""Checks for ex02: predict(model, x) returns model(x) without building a graph, changing nothing."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import changes, count_saved_tensors, explain_errors, expect_tensor, grad_mode_kept, snapshot
+
+IN_FEATURES, OUT_FEATURES = 4, 3
+
+# id -> (layers between the two linear layers, width, batch size); weights and inputs are random per check
+MODELS = {
+    "mlp": ("tanh", 8, 6),
+    "batchnorm": ("batchnorm", 6, 5),
+    "dropout": ("dropout", 10, 7),
+}
+
+ERRORS = {
+    r"does not support the context manager protocol": (
+        "`with torch.no_grad:` names the class without creating the context manager: "
+        "write it with parentheses, `with torch.no_grad():`."
+    ),
+}
+
+
+@pytest.fixture
+def predict(learner):
+    return learner
+
+
+def make_model(kind, mode="train"):
+    middle, width, batch = MODELS[kind]
+    layers = [nn.Linear(IN_FEATURES, width)]
+    if middle == "tanh":
+        layers += [nn.Tanh()]
+    elif middle == "batchnorm":
+        layers += [nn.BatchNorm1d(width), nn.ReLU()]
+    else:
+        layers += [nn.ReLU(), nn.Dropout(0.5)]
+    layers += [nn.Linear(width, OUT_FEATURES)]
+    model = nn.Sequential(*layers)
+    with torch.no_grad():  # give batch-norm running statistics that differ from the defaults
+        for _ in range(3):
+            model(torch.randn(batch, IN_FEATURES) * 2 + 1)
+    if mode == "eval":
+        model.eval()
+    elif mode == "mixed":  # the caller keeps some submodules in eval mode
+        for module in model.modules():
+            if isinstance(module, (nn.BatchNorm1d, nn.Dropout)):
+                module.eval()
+    return model, torch.randn(batch, IN_FEATURES)
+
+
+def call(predict, model, x):
+    with explain_errors("predict", ERRORS):
+        out = predict(model, x)
+    return expect_tensor(out, "predict")
+
+
+def reference(model, x):
+    """model(x) as the caller would get it now: on a copy of the model, with the current random stream."""
+    twin = copy.deepcopy(model)
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        return twin(x.detach())
+
+
+def _listed(items, limit=3):
+    """The first few of a list of changes, in words."""
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("kind", MODELS)
+def test_same_values_as_model(predict, kind, mode):
+    model, x = make_model(kind, mode)
+    want = reference(model, x)
+    out = call(predict, model, x)
+    assert out.shape == want.shape, (
+        f"predict returned a tensor of shape {tuple(out.shape)}; model(x) has shape {tuple(want.shape)}. "
+        "Return the model's output as it is."
+    )
+    if not torch.allclose(out.detach().float(), want.float(), rtol=1e-5, atol=1e-6):
+        diff = (out.detach().float() - want.float()).abs().max().item()
+        raise AssertionError(
+            f"predict(model, x) differs from model(x) for a model in {mode} mode (largest difference {diff:.3g}). "
+            "`torch.no_grad()` changes no value; switching the mode does: in eval mode dropout stops dropping and "
+            "batch-norm uses its running statistics. Call the model in the mode the caller left it in "
+            "(no `model.eval()` / `model.train()`), inside `with torch.no_grad():`."
+        )
+
+
+@pytest.mark.parametrize("x_tracks", [False, True], ids=["x-plain", "x-requires-grad"])
+@pytest.mark.parametrize("kind", ["mlp", "batchnorm"])
+def test_builds_no_graph(predict, kind, x_tracks):
+    model, x = make_model(kind)
+    x.requires_grad_(x_tracks)
+    before = snapshot(model)
+    with count_saved_tensors() as saved:
+        out = call(predict, model, x)
+    if saved.count == 0 and not out.requires_grad and out.grad_fn is None:
+        return
+    recorded = f"autograd saved {saved.count} tensor(s) for a backward pass while predict ran"
+    froze = [n for n, was in before.requires_grad.items() if was and not dict(model.named_parameters())[n].requires_grad]
+    if froze:
+        raise AssertionError(
+            f"predict froze the parameters ({', '.join(froze[:4])}{', ...' if len(froze) > 4 else ''}) to avoid the graph, but {recorded}: here `x` "
+            "itself requires grad, so everything computed from it is still recorded. Freezing changes the caller's "
+            "model and is not what stops autograd: wrap the call in `with torch.no_grad():`."
+        )
+    if not out.requires_grad and out.grad_fn is None:
+        raise AssertionError(
+            f"{recorded}, although the result has no history: detaching the output afterwards "
+            "(`model(x).detach()`) comes too late, the graph was already built and its memory spent. "
+            "Run the model inside `with torch.no_grad():`, so that nothing is recorded in the first place."
+        )
+    if before.training["(the model)"] and not model.training:
+        raise AssertionError(
+            f"predict switched the model to eval mode, but eval mode does not stop autograd: {recorded}, and the "
+            f"result carries a graph (grad_fn={type(out.grad_fn).__name__}). `model.eval()` only changes how "
+            "layers such as dropout compute; the switch for autograd is `with torch.no_grad():`."
+        )
+    raise AssertionError(
+        f"{recorded}, and the result carries a graph (requires_grad={out.requires_grad}, grad_fn="
+        f"{type(out.grad_fn).__name__ if out.grad_fn else None}). Run the model inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(predict, caller):
+    model, x = make_model("mlp")
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("predict"):
+        call(predict, model, x)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "mixed"])
+def test_model_mode_unchanged(predict, mode):
+    model, x = make_model("batchnorm", mode)
+    model.insert(2, nn.Dropout(0.2).train(mode == "train"))
+    before = snapshot(model)
+    call(predict, model, x)
+    changed = [c for c in changes(before, model, grads=False) if " mode" in c]
+    assert not changed, (
+        f"predict changed the mode of the caller's model: {_listed(changed)}. Train or eval mode is the "
+        "caller's choice, and predict must leave every module as it found it. `torch.no_grad()` is all that "
+        "predict needs, and it changes no mode."
+    )
+
+
+@pytest.mark.parametrize("flags", ["all-trainable", "partly-frozen"])
+def test_requires_grad_flags_unchanged(predict, flags):
+    model, x = make_model("mlp")
+    if flags == "partly-frozen":
+        model[0].requires_grad_(False)
+    before = snapshot(model)
+    call(predict, model, x)
+    changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
+    assert not changed, (
+        f"predict changed the caller's parameters: {_listed(changed)}. Freezing the parameters is not the way "
+        "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
+        "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("grads", ["no-grads-yet", "grads-from-earlier-backward"])
+def test_parameter_grads_unchanged(predict, grads):
+    model, x = make_model("mlp")
+    if grads == "grads-from-earlier-backward":
+        model(torch.randn_like(x)).pow(2).mean().backward()
+    before = snapshot(model)
+    call(predict, model, x)
+    changed = [c for c in changes(before, model) if ".grad" in c]
+    if grads == "no-grads-yet":
+        assert not changed, (
+            f"after predict, {_listed(changed)}: a prediction computes no gradients. Don't call backward() in "
+            "predict; just return the output computed inside `with torch.no_grad():`."
+        )
+    assert not changed, (
+        f"predict changed gradients the caller had accumulated: {_listed(changed)}. Clearing or zeroing "
+        "gradients (`model.zero_grad()`) is the training loop's business; a prediction in between must leave "
+        "them alone."
+    )
+
+
+class _Exploding(nn.Module):
+    """A model whose forward fails halfway, as a model given a wrong input would."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(IN_FEATURES, OUT_FEATURES)
+
+    def forward(self, x):
+        self.linear(x)
+        raise ValueError("this model fails on purpose")
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_state_restored_when_model_raises(predict, mode):
+    model = _Exploding().train(mode == "train")
+    before = snapshot(model)
+    try:
+        predict(model, torch.randn(3, IN_FEATURES))
+    except ValueError:
+        pass
+    now = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)
+    assert now, (
+        "when the model raised an error, predict left gradient tracking switched off for the caller: the line "
+        "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
+        "ends, also when an exception leaves it."
+    )
+    changed = changes(before, model)
+    assert not changed, (
+        f"when the model raised an error, predict left the caller's model changed: {_listed(changed)}. "
+        "Don't change modes or flags in predict; `with torch.no_grad():` is all it needs."
+    )

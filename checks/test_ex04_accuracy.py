@@ -1,0 +1,266 @@
+"""Checks for ex04: accuracy(model, x, y) is a Python float computed without a graph, changing nothing."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import (
+    changes,
+    count_saved_tensors,
+    explain_errors,
+    expect_python_number,
+    grad_mode_kept,
+    snapshot,
+)
+
+IN_FEATURES = 4
+
+# id -> (rows, classes); 10x10 makes `argmax(dim=0)` run without an error (and give wrong answers)
+CASES = {
+    "7rows-3classes": (7, 3),
+    "32rows-5classes": (32, 5),
+    "10rows-10classes": (10, 10),
+}
+
+ERRORS = {
+    r"does not support the context manager protocol": (
+        "`with torch.no_grad:` names the class without creating the context manager: "
+        "write it with parentheses, `with torch.no_grad():`."
+    ),
+    r"mean\(\): could not infer output dtype.*Bool": (
+        "`(pred == y)` is a tensor of booleans, and a mean of booleans is not defined. Convert first, "
+        "`(pred == y).float().mean()`, or count with `.sum()` and divide by the number of rows."
+    ),
+    r"must match the size of tensor b": (
+        "the predictions and the labels don't line up: one prediction per row is `model(x).argmax(dim=1)` "
+        "(dim=1 runs along the classes of each row); `argmax(dim=0)` gives the best row for each class instead."
+    ),
+    r"elements cannot be converted to Scalar": (
+        "`.item()` only works on a tensor with one element: reduce first (`.sum()` to count the correct rows, "
+        "or `.float().mean()` for the fraction), then call `.item()`."
+    ),
+}
+
+
+@pytest.fixture
+def accuracy(learner):
+    return learner
+
+
+def make_model(classes, kind="mlp", mode="train"):
+    width = 8
+    if kind == "mlp":
+        model = nn.Sequential(nn.Linear(IN_FEATURES, width), nn.Tanh(), nn.Linear(width, classes))
+    else:  # batch-norm and dropout: layers whose behaviour depends on the mode
+        model = nn.Sequential(
+            nn.Linear(IN_FEATURES, width), nn.BatchNorm1d(width), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(width, classes),
+        )
+        with torch.no_grad():  # running statistics that differ from the defaults
+            for _ in range(3):
+                model(torch.randn(16, IN_FEATURES) * 2 + 1)
+    if mode == "eval":
+        model.eval()
+    elif mode == "mixed":  # the caller keeps some submodules in eval mode
+        for module in model.modules():
+            if isinstance(module, (nn.BatchNorm1d, nn.Dropout)):
+                module.eval()
+    return model
+
+
+def make_data(model, rows, classes, correct=None):
+    """x, and labels y such that exactly `correct` rows (random, neither none nor all by default) are right."""
+    x = torch.randn(rows, IN_FEATURES)
+    with torch.no_grad():
+        predicted = copy.deepcopy(model)(x).argmax(dim=1)
+    if correct is None:
+        correct = int(torch.randint(1, rows, ()).item())
+    right_rows = torch.randperm(rows)[:correct]
+    wrong = (predicted + torch.randint(1, classes, (rows,))) % classes
+    y = wrong.clone()
+    y[right_rows] = predicted[right_rows]
+    return x, y, correct
+
+
+def call(accuracy, model, x, y):
+    with explain_errors("accuracy", ERRORS):
+        return accuracy(model, x, y)
+
+
+def expect_float(value):
+    expect_python_number(value, "accuracy", float)
+    if isinstance(value, int):
+        raise AssertionError(
+            f"accuracy returned the int {value}, a Python float is expected. An int comes from integer "
+            "division (`correct // rows` is 0 unless every row is right) or from returning the count itself. "
+            "Divide the number of correct rows by the number of rows with `/`."
+        )
+    return value
+
+
+def assert_fraction(value, correct, rows):
+    expect_float(value)
+    want = correct / rows
+    if abs(value - want) <= 1e-6:
+        return
+    if value == correct // rows and correct % rows:
+        raise AssertionError(
+            f"accuracy returned {value} while {correct} of {rows} rows are predicted right (expected {want:.4f}): "
+            "that is integer division, which drops everything after the point. Divide with `/`, not `//`."
+        )
+    if rows > 1 and abs(value - correct) <= 1e-6:
+        raise AssertionError(
+            f"accuracy returned {value}: the number of correct rows, not the fraction ({correct} of {rows} rows "
+            f"are right, so {want:.4f} is expected). Divide by the number of rows."
+        )
+    raise AssertionError(
+        f"accuracy returned {value:.4f}, but {correct} of {rows} rows are predicted right (expected {want:.4f}). "
+        "The prediction of a row is `model(x).argmax(dim=1)`, the index of its largest score: one prediction "
+        "per row. Compare it with `y` and take the fraction of rows that match."
+    )
+
+
+def _listed(items, limit=3):
+    """The first few of a list of changes, in words."""
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_a_python_float(accuracy, case):
+    rows, classes = CASES[case]
+    model = make_model(classes)
+    x, y, _ = make_data(model, rows, classes)
+    expect_float(call(accuracy, model, x, y))
+
+
+@pytest.mark.parametrize("model_kind", ["mlp-train", "batchnorm-eval"])
+@pytest.mark.parametrize("case", CASES)
+def test_value_is_the_fraction_correct(accuracy, case, model_kind):
+    rows, classes = CASES[case]
+    kind, mode = model_kind.split("-")
+    model = make_model(classes, kind, mode)
+    x, y, correct = make_data(model, rows, classes)
+    assert_fraction(call(accuracy, model, x, y), correct, rows)
+
+
+@pytest.mark.parametrize("extreme", ["all-right", "all-wrong"])
+@pytest.mark.parametrize("case", ["7rows-3classes", "32rows-5classes"])
+def test_stays_between_0_and_1(accuracy, case, extreme):
+    rows, classes = CASES[case]
+    model = make_model(classes)
+    x, y, correct = make_data(model, rows, classes, correct=rows if extreme == "all-right" else 0)
+    assert_fraction(call(accuracy, model, x, y), correct, rows)
+
+
+@pytest.mark.parametrize("x_tracks", [False, True], ids=["x-plain", "x-requires-grad"])
+@pytest.mark.parametrize("kind", ["mlp", "batchnorm"])
+def test_builds_no_graph(accuracy, kind, x_tracks):
+    model = make_model(5, kind)
+    x, y, _ = make_data(model, 12, 5)
+    x.requires_grad_(x_tracks)
+    with count_saved_tensors() as saved:
+        call(accuracy, model, x, y)
+    assert saved.count == 0, (
+        f"accuracy built a graph: autograd saved {saved.count} tensor(s) for a backward pass while the model "
+        "ran. `argmax`, `.item()` or a detach at the end come too late: the graph was already built and its "
+        "memory spent. Run the model inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(accuracy, caller):
+    model = make_model(3)
+    x, y, _ = make_data(model, 7, 3)
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("accuracy"):
+        call(accuracy, model, x, y)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "mixed"])
+def test_model_mode_unchanged(accuracy, mode):
+    model = make_model(4, "batchnorm", mode)
+    x, y, _ = make_data(model, 9, 4)
+    before = snapshot(model)
+    call(accuracy, model, x, y)
+    changed = [c for c in changes(before, model, grads=False) if " mode" in c]
+    assert not changed, (
+        f"accuracy changed the mode of the caller's model: {_listed(changed)}. The caller may be in the middle of "
+        "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
+        "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards: "
+        "`model.train()` puts every submodule in train mode, also those the caller had in eval mode.)"
+    )
+
+
+@pytest.mark.parametrize("flags", ["all-trainable", "partly-frozen"])
+def test_requires_grad_flags_unchanged(accuracy, flags):
+    model = make_model(3)
+    if flags == "partly-frozen":
+        model[0].requires_grad_(False)
+    x, y, _ = make_data(model, 7, 3)
+    before = snapshot(model)
+    call(accuracy, model, x, y)
+    changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
+    assert not changed, (
+        f"accuracy changed the caller's parameters: {_listed(changed)}. Freezing the parameters is not the way "
+        "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
+        "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("grads", ["no-grads-yet", "grads-from-earlier-backward"])
+def test_parameter_grads_unchanged(accuracy, grads):
+    model = make_model(3)
+    x, y, _ = make_data(model, 7, 3)
+    if grads == "grads-from-earlier-backward":
+        model(torch.randn_like(x)).pow(2).mean().backward()
+    before = snapshot(model)
+    call(accuracy, model, x, y)
+    changed = [c for c in changes(before, model) if ".grad" in c]
+    if grads == "no-grads-yet":
+        assert not changed, (
+            f"after accuracy, {_listed(changed)}: a metric computes no gradients. Don't call backward() in "
+            "accuracy; count the correct rows inside `with torch.no_grad():`."
+        )
+    assert not changed, (
+        f"accuracy changed gradients the caller had accumulated: {_listed(changed)}. Clearing or zeroing "
+        "gradients (`model.zero_grad()`) is the training loop's business; a metric computed in between must "
+        "leave them alone."
+    )
+
+
+class _Exploding(nn.Module):
+    """A model whose forward fails halfway, as a model given a wrong input would."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(IN_FEATURES, 3)
+
+    def forward(self, x):
+        self.linear(x)
+        raise ValueError("this model fails on purpose")
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_state_restored_when_model_raises(accuracy, mode):
+    model = _Exploding().train(mode == "train")
+    before = snapshot(model)
+    try:
+        accuracy(model, torch.randn(5, IN_FEATURES), torch.randint(0, 3, (5,)))
+    except ValueError:
+        pass
+    now = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)
+    assert now, (
+        "when the model raised an error, accuracy left gradient tracking switched off for the caller: the line "
+        "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
+        "ends, also when an exception leaves it."
+    )
+    changed = changes(before, model)
+    assert not changed, (
+        f"when the model raised an error, accuracy left the caller's model changed: {_listed(changed)}. "
+        "Restore what you change in a `finally:` block, or better change nothing: `with torch.no_grad():` "
+        "is all a metric needs."
+    )

@@ -1,0 +1,6 @@
+"""Converts to float32 first: a copy for float64 inputs."""
+EXPECT = "a copy of t in new memory"
+
+
+def enable_tracking(t):
+    return t.float().requires_grad_()

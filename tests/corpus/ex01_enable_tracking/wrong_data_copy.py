@@ -1,0 +1,8 @@
+"""Replaces t.data with a copy before switching tracking on: same object, new memory."""
+EXPECT = "now live in different memory"
+
+
+def enable_tracking(t):
+    t.data = t.data.clone()
+    t.requires_grad_()
+    return t

@@ -1,0 +1,8 @@
+"""nn.Parameter(t): a new (Parameter) object; the caller's t is untouched."""
+EXPECT = "a new tensor object that shares t's memory"
+
+from torch import nn
+
+
+def enable_tracking(t):
+    return nn.Parameter(t)

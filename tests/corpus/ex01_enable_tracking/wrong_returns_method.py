@@ -1,0 +1,6 @@
+"""`return t.requires_grad_`: returns the bound method instead of calling it."""
+EXPECT = "returned the method `t.requires_grad_` itself"
+
+
+def enable_tracking(t):
+    return t.requires_grad_

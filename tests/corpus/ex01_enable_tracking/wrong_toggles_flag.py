@@ -1,0 +1,7 @@
+"""Toggles the flag: switches tracking off for a tensor that already tracks."""
+EXPECT = "never off (don't toggle"
+
+
+def enable_tracking(t):
+    t.requires_grad_(not t.requires_grad)
+    return t

@@ -1,0 +1,9 @@
+"""`with torch.no_grad:` without parentheses: TypeError."""
+EXPECT = "write it with parentheses"
+
+import torch
+
+
+def predict(model, x):
+    with torch.no_grad:
+        return model(x)
