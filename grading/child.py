@@ -18,6 +18,9 @@ def _silence_standard_streams() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
+    # and the Python-level streams, which a forked child inherits from whoever forked it
+    sys.stdin, sys.stdout, sys.stderr = (sys.__stdin__ or sys.stdin, sys.__stdout__ or sys.stdout,
+                                         sys.__stderr__ or sys.stderr)
 
 
 def run(events, request: dict) -> None:

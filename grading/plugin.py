@@ -120,21 +120,16 @@ def snapshot_globals():
 
 
 def restore_globals(snapshot) -> None:
+    """Put back every attribute that was replaced. (Attributes that appeared are left alone:
+    they are lazily imported submodules and caches far more often than patches.)"""
     modules, classes = snapshot
     for namespace, saved in modules:
         current = vars(namespace)
-        for key in [k for k in current if k not in saved]:
-            del current[key]
         for key, value in saved.items():
             if current.get(key, _MISSING) is not value:
                 current[key] = value
     for cls, saved in classes:
-        current = dict(vars(cls))
-        for key in [k for k in current if k not in saved]:
-            try:
-                delattr(cls, key)
-            except (AttributeError, TypeError):
-                pass
+        current = vars(cls)
         for key, value in saved.items():
             if current.get(key, _MISSING) is not value:
                 try:
