@@ -5,7 +5,8 @@
 - `reaches(loss, tensor)`: whether a backward from `loss` would reach a leaf tensor.
 - `OffCPUTensor` / `off_cpu()`: a simulated tensor on a non-CPU device for machines
   without a GPU; `devices_for_numpy()` adds a real CUDA device where there is one.
-- `snapshot(model)` / `changes(before, model)`: modes, flags and grads of a module.
+- `snapshot(model)` / `changes(before, model)` / `listed(...)`: modes, flags and grads of a
+  module, and what changed, in words.
 - `grad_mode_kept()`, `explain_errors()`, `expect_tensor()`: guards that turn a
   learner's mistake into a message saying what happened and what to do instead.
 """
@@ -196,6 +197,12 @@ def changes(before: ModuleState, model: nn.Module, *, grads: bool = True) -> lis
             elif was is not None and (now is None or now.shape != was.shape or not torch.equal(now, was)):
                 found.append(f"parameter {name}'s .grad was changed")
     return found
+
+
+def listed(items: list[str], limit: int = 3) -> str:
+    """The first few of a list of changes (from `changes`), in words."""
+    shown = "; ".join(items[:limit])
+    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
 
 
 # --------------------------------------------------------------------------- guards

@@ -6,7 +6,15 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, count_saved_tensors, explain_errors, expect_tensor, grad_mode_kept, snapshot
+from checks.instruments import (
+    changes,
+    count_saved_tensors,
+    explain_errors,
+    expect_tensor,
+    grad_mode_kept,
+    listed,
+    snapshot,
+)
 
 IN_FEATURES, OUT_FEATURES = 4, 3
 
@@ -65,11 +73,6 @@ def reference(model, x):
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         return twin(x.detach())
 
-
-def _listed(items, limit=3):
-    """The first few of a list of changes, in words."""
-    shown = "; ".join(items[:limit])
-    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
@@ -144,7 +147,7 @@ def test_model_mode_unchanged(predict, mode):
     call(predict, model, x)
     changed = [c for c in changes(before, model, grads=False) if " mode" in c]
     assert not changed, (
-        f"predict changed the mode of the caller's model: {_listed(changed)}. Train or eval mode is the "
+        f"predict changed the mode of the caller's model: {listed(changed)}. Train or eval mode is the "
         "caller's choice, and predict must leave every module as it found it. `torch.no_grad()` is all that "
         "predict needs, and it changes no mode."
     )
@@ -159,7 +162,7 @@ def test_requires_grad_flags_unchanged(predict, flags):
     call(predict, model, x)
     changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
     assert not changed, (
-        f"predict changed the caller's parameters: {_listed(changed)}. Freezing the parameters is not the way "
+        f"predict changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
     )
@@ -175,11 +178,11 @@ def test_parameter_grads_unchanged(predict, grads):
     changed = [c for c in changes(before, model) if ".grad" in c]
     if grads == "no-grads-yet":
         assert not changed, (
-            f"after predict, {_listed(changed)}: a prediction computes no gradients. Don't call backward() in "
+            f"after predict, {listed(changed)}: a prediction computes no gradients. Don't call backward() in "
             "predict; just return the output computed inside `with torch.no_grad():`."
         )
     assert not changed, (
-        f"predict changed gradients the caller had accumulated: {_listed(changed)}. Clearing or zeroing "
+        f"predict changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
         "gradients (`model.zero_grad()`) is the training loop's business; a prediction in between must leave "
         "them alone."
     )
@@ -214,6 +217,6 @@ def test_state_restored_when_model_raises(predict, mode):
     )
     changed = changes(before, model)
     assert not changed, (
-        f"when the model raised an error, predict left the caller's model changed: {_listed(changed)}. "
+        f"when the model raised an error, predict left the caller's model changed: {listed(changed)}. "
         "Don't change modes or flags in predict; `with torch.no_grad():` is all it needs."
     )

@@ -12,6 +12,7 @@ from checks.instruments import (
     explain_errors,
     expect_python_number,
     grad_mode_kept,
+    listed,
     snapshot,
 )
 
@@ -122,11 +123,6 @@ def assert_fraction(value, correct, rows):
     )
 
 
-def _listed(items, limit=3):
-    """The first few of a list of changes, in words."""
-    shown = "; ".join(items[:limit])
-    return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
-
 
 @pytest.mark.parametrize("case", CASES)
 def test_returns_a_python_float(accuracy, case):
@@ -187,7 +183,7 @@ def test_model_mode_unchanged(accuracy, mode):
     call(accuracy, model, x, y)
     changed = [c for c in changes(before, model, grads=False) if " mode" in c]
     assert not changed, (
-        f"accuracy changed the mode of the caller's model: {_listed(changed)}. The caller may be in the middle of "
+        f"accuracy changed the mode of the caller's model: {listed(changed)}. The caller may be in the middle of "
         "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
         "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards: "
         "`model.train()` puts every submodule in train mode, also those the caller had in eval mode.)"
@@ -204,7 +200,7 @@ def test_requires_grad_flags_unchanged(accuracy, flags):
     call(accuracy, model, x, y)
     changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
     assert not changed, (
-        f"accuracy changed the caller's parameters: {_listed(changed)}. Freezing the parameters is not the way "
+        f"accuracy changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
     )
@@ -221,11 +217,11 @@ def test_parameter_grads_unchanged(accuracy, grads):
     changed = [c for c in changes(before, model) if ".grad" in c]
     if grads == "no-grads-yet":
         assert not changed, (
-            f"after accuracy, {_listed(changed)}: a metric computes no gradients. Don't call backward() in "
+            f"after accuracy, {listed(changed)}: a metric computes no gradients. Don't call backward() in "
             "accuracy; count the correct rows inside `with torch.no_grad():`."
         )
     assert not changed, (
-        f"accuracy changed gradients the caller had accumulated: {_listed(changed)}. Clearing or zeroing "
+        f"accuracy changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
         "gradients (`model.zero_grad()`) is the training loop's business; a metric computed in between must "
         "leave them alone."
     )
@@ -260,7 +256,7 @@ def test_state_restored_when_model_raises(accuracy, mode):
     )
     changed = changes(before, model)
     assert not changed, (
-        f"when the model raised an error, accuracy left the caller's model changed: {_listed(changed)}. "
+        f"when the model raised an error, accuracy left the caller's model changed: {listed(changed)}. "
         "Restore what you change in a `finally:` block, or better change nothing: `with torch.no_grad():` "
         "is all a metric needs."
     )
