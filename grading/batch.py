@@ -84,44 +84,40 @@ def find_target(root: Path) -> Path:
     return candidates[0]
 
 
-def grade_submission(path: Path, catalog: Catalog, seed: int, timeout: float, memory_mb: int) -> Outcome:
+def prepare(path: Path, workdir: Path) -> Path:
+    """The folder (or notebook) to grade for one submission entry; zips are unpacked in `workdir`."""
+    if path.suffix.lower() == ".zip":
+        _safe_extract(path, workdir)
+        return find_target(workdir)
+    if path.suffix.lower() == ".ipynb":
+        return path
+    if path.is_file():
+        if not _EX_FILE.match(path.name):
+            raise SubmissionError(f"{path.name} is not an exercise file (exNN_name.py)")
+        shutil.copy2(path, workdir / path.name)
+        return workdir
+    return find_target(path)
+
+
+def _grade_chunk(args) -> list[dict]:
+    """Grade some submissions in one grading child (checks collected once)."""
+    targets, exercises, seed, timeout, memory_mb = args
     from .cli import attach_integrity
     from .formats import classroom_score
-    from .runner import grade
+    from .runner import grade_many
 
-    name = path.stem if path.is_file() else path.name
-    with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
-        try:
-            if path.suffix.lower() == ".zip":
-                _safe_extract(path, Path(tmp))
-                target = find_target(Path(tmp))
-            elif path.suffix.lower() == ".ipynb":
-                target = path
-            elif path.is_file():
-                if not _EX_FILE.match(path.name):
-                    raise SubmissionError(f"{path.name} is not an exercise file (exNN_name.py)")
-                target = Path(tmp)
-                shutil.copy2(path, target / path.name)
-            else:
-                target = find_target(path)
-        except SubmissionError as exc:
-            return Outcome(name, f"error: {exc}", None)
-        run = grade(target, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb)
-        attach_integrity(run, catalog)
+    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb)
+    out = []
+    for run in runs:
+        from .catalog import Catalog
+
+        attach_integrity(run, Catalog(exercises))
         data = run.to_dict()
-        data["target"] = str(path)
         for e, d in zip(run.exercises, data["exercises"]):
             d["classroom_score"] = classroom_score(run, e)
         data["classroom_score"] = sum(d["classroom_score"] for d in data["exercises"])
-        return Outcome(name, "graded", data)
-
-
-def _work(args):
-    path, catalog, seed, timeout, memory_mb = args
-    try:
-        return grade_submission(path, catalog, seed, timeout, memory_mb)
-    except Exception as exc:  # never lose the batch to one submission
-        return Outcome(path.name, f"error: the grader failed on this submission ({type(exc).__name__}: {exc})", None)
+        out.append(data)
+    return out
 
 
 def integrity_cell(outcome: Outcome) -> str:
@@ -160,31 +156,48 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
     from .runner import start_method, warm_up
 
     entries = submission_entries(folder)
-    tasks = [(path, catalog, seed, timeout, memory_mb) for path in entries]
-    outcomes: list[Outcome] = []
     started = time.perf_counter()
     show = progress_stream is not None and progress_stream.isatty()
-
-    def report(done):
-        if show:
-            width = 30
-            filled = round(width * done / max(1, len(tasks)))
-            progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(tasks)} submissions")
-            progress_stream.flush()
-
     method = start_method()
     if method == "fork":
         warm_up()
-    if jobs > 1 and len(tasks) > 1 and method == "fork":
-        context = multiprocessing.get_context("fork")
-        with context.Pool(processes=min(jobs, len(tasks))) as pool:
-            for outcome in pool.imap(_work, tasks):
-                outcomes.append(outcome)
-                report(len(outcomes))
-    else:
-        for task in tasks:
-            outcomes.append(_work(task))
-            report(len(outcomes))
+    with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
+        outcomes: list[Outcome] = []
+        gradable: list[tuple[int, Path]] = []
+        for n, path in enumerate(entries):
+            name = path.stem if path.is_file() else path.name
+            workdir = Path(tmp) / f"{n:05d}"
+            workdir.mkdir()
+            try:
+                gradable.append((n, prepare(path, workdir)))
+                outcomes.append(Outcome(name, "graded", None))
+            except SubmissionError as exc:
+                outcomes.append(Outcome(name, f"error: {exc}", None))
+        # submissions are shared out among the workers, a few at a time so progress shows
+        size = max(1, min(8, -(-len(gradable) // max(1, jobs))))
+        chunks = [gradable[i:i + size] for i in range(0, len(gradable), size)]
+        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb) for chunk in chunks]
+        done = 0
+
+        def record(chunk, results):
+            nonlocal done
+            for (n, _), data in zip(chunk, results):
+                data["target"] = str(entries[n])
+                outcomes[n].result = data
+            done += len(chunk)
+            if show:
+                width = 30
+                filled = round(width * done / max(1, len(gradable)))
+                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
+                progress_stream.flush()
+
+        if jobs > 1 and len(chunks) > 1 and method == "fork":
+            with multiprocessing.get_context("fork").Pool(processes=min(jobs, len(chunks))) as pool:
+                for chunk, results in zip(chunks, pool.imap(_grade_chunk, tasks)):
+                    record(chunk, results)
+        else:
+            for chunk, task in zip(chunks, tasks):
+                record(chunk, _grade_chunk(task))
     if show:
         progress_stream.write("\n")
     write_csv(outcomes, catalog, out)
@@ -195,7 +208,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             (feedback / f"{o.name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
     elapsed = time.perf_counter() - started
     if progress_stream is not None:
-        per = elapsed / max(1, len(tasks))
-        progress_stream.write(f"graded {len(tasks)} submissions in {elapsed:.1f} s ({per:.2f} s each) "
+        per = elapsed / max(1, len(entries))
+        progress_stream.write(f"graded {len(entries)} submissions in {elapsed:.1f} s ({per:.2f} s each) "
                               f"with seed {seed}; reproduce with --seed {seed}\n")
     return outcomes

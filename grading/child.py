@@ -38,7 +38,7 @@ def run(events, request: dict) -> None:
         events.write((json.dumps(event) + "\n").encode())
         events.flush()
 
-    collector = Collector(emit, isolation=request.get("isolation"))
+    collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"))
     _watch_for_solutions(request["target"], collector)
 
     args = list(request["files"]) + [
@@ -86,11 +86,14 @@ def _watch_for_solutions(target: str, collector) -> None:
     from . import SOLUTIONS_DIR
 
     solutions = os.path.normcase(os.path.abspath(SOLUTIONS_DIR))
-    if os.path.normcase(os.path.abspath(target)).startswith(solutions):
-        return  # grading the reference itself
+
+    def grading_the_reference() -> bool:
+        current = collector.target_path or target
+        return os.path.normcase(os.path.abspath(current)).startswith(solutions)
 
     def hook(event, args):
-        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)) \
+                and not grading_the_reference():
             try:
                 path = os.path.normcase(os.path.abspath(os.fsdecode(args[0])))
             except (TypeError, ValueError):

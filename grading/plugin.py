@@ -151,13 +151,19 @@ class Collector:
     exercises instead.
     """
 
-    def __init__(self, emit, isolation: str | None = None):
-        self.emit = emit
+    def __init__(self, emit, isolation: str | None = None, jobs=None):
+        self._emit = emit
         self.isolation = isolation
+        self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]: several targets in one run
+        self.context: dict = {}  # added to every event: which target is being graded
+        self.target_path: str | None = None
         self._outcomes: dict[str, dict] = {}
         self._running: str | None = None
         self._flagged: set[str] = set()
         self._noted: set[tuple[str, str]] = set()
+
+    def emit(self, event: dict) -> None:
+        self._emit({**event, **self.context})
 
     def flag_solution_read(self, path: str) -> None:
         exercise = self._running
@@ -183,17 +189,29 @@ class Collector:
     def pytest_runtestloop(self, session):
         if self.isolation is None or session.config.option.collectonly:
             return None  # pytest's own loop
-        groups = itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))
-        for exercise, group in groups:
-            items = list(group)
-            if self.isolation == "fork":
-                self._run_forked(exercise, items)
-            else:
-                saved = snapshot_globals()
-                try:
-                    self._run_items(items)
-                finally:
-                    restore_globals(saved)
+        by_exercise = {ex: list(group) for ex, group in
+                       itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
+        jobs = self.jobs or [[0, None, list(by_exercise)]]
+        for index, target, exercises in jobs:
+            self.context = {"target": index}
+            self.target_path = target
+            if target is not None:
+                from pathlib import Path
+
+                session.config.kata_target = Path(target)
+            for exercise in exercises:
+                items = by_exercise.get(exercise)
+                if not items:
+                    continue
+                if self.isolation == "fork":
+                    self._run_forked(exercise, items)
+                else:
+                    saved = snapshot_globals()
+                    try:
+                        self._run_items(items)
+                    finally:
+                        restore_globals(saved)
+        self.context = {}
         return True
 
     def _run_items(self, items) -> None:

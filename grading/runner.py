@@ -166,25 +166,55 @@ def grade(
     on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
+    progress = (lambda runs: on_progress(runs[0])) if on_progress else None
+    return grade_many([target], exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, method=method,
+                      on_progress=progress)[0]
+
+
+Work = tuple[int, Exercise]  # (index of the target, exercise)
+
+
+def grade_many(
+    targets: list[Path],
+    exercises: list[Exercise],
+    *,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int | None = None,
+    method: str | None = None,
+    on_progress=None,
+) -> list[RunResult]:
+    """Grade the same exercises of several targets (submissions, variants) in as few children
+    as possible: the checks are collected once, and every (target, exercise) gets a process
+    of its own. Returns one RunResult per target, in order."""
     method = method or start_method()
     started = time.perf_counter()
-    results = {ex.id: ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises}
-    run = RunResult(target=str(target), seed=seed, exercises=list(results.values()), complete=False)
-    if on_progress:
-        on_progress(run)  # a report exists from the start: a crash of the grader leaves zeros, not nothing
+    runs = [RunResult(target=str(t), seed=seed, complete=False,
+                      exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
+    results = {(i, e.id): e for i, run in enumerate(runs) for e in run.exercises}
+    report = (lambda: on_progress(runs)) if on_progress else (lambda: None)
+    report()  # a report exists from the start: a crash of the grader leaves zeros, not nothing
     if method == "fork":
         warm_up()
     inifile = ROOT / "pyproject.toml"
-    pending = [ex for ex in exercises if ex.check_file.exists()]
     for ex in exercises:
         if not ex.check_file.exists():
-            results[ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
+            for i in range(len(targets)):
+                results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
+    pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
 
     expected: dict[str, list[str]] = {}
     while pending:
+        jobs: list[list] = []
+        for i, ex in pending:  # consecutive exercises of one target form one job
+            if jobs and jobs[-1][0] == i:
+                jobs[-1][2].append(ex.id)
+            else:
+                jobs.append([i, str(targets[i]), [ex.id]])
         request = {
-            "files": [str(ex.check_file) for ex in pending],
-            "target": str(target),
+            "files": [str(ex.check_file) for ex in exercises if any(p[1] is ex for p in pending)],
+            "target": jobs[0][1],
+            "jobs": jobs,
             "seed": seed,
             "timeout": timeout,
             "memory_mb": memory_mb,
@@ -193,33 +223,33 @@ def grade(
         }
         child = _start_child(request, method)
         try:
-            pending = _collect(child, pending, results, expected, timeout, lambda: on_progress and on_progress(run))
+            pending = _collect(child, pending, results, expected, timeout, report)
         except BaseException:  # Ctrl-C in the parent: never leave a child behind
             child.kill()
             child.wait()
             raise
 
-    for exercise_id, names in expected.items():  # fail closed: every collected check owes a result
-        reported = {c.name for c in results[exercise_id].checks}
+    for (i, exercise_id), result in results.items():  # fail closed: every collected check owes a result
+        names = expected.get(exercise_id, [])
+        reported = {c.name for c in result.checks}
         missing = [n for n in names if n not in reported]
-        charged = any(c.status in ("crashed", "timeout") for c in results[exercise_id].checks)
-        if missing and not results[exercise_id].error and not charged:
-            results[exercise_id].error = (
-                f"{len(missing)} check(s) of this exercise never reported a result "
-                f"(the first: {missing[0]}): no result, no points"
-            )
-    run.duration = time.perf_counter() - started
-    run.complete = True
-    if on_progress:
-        on_progress(run)
-    return run
+        charged = any(c.status in ("crashed", "timeout") for c in result.checks)
+        if missing and not result.error and not charged:
+            result.error = (f"{len(missing)} check(s) of this exercise never reported a result "
+                            f"(the first: {missing[0]}): no result, no points")
+    elapsed = time.perf_counter() - started
+    for run in runs:
+        run.duration = elapsed / len(runs)
+        run.complete = True
+    report()
+    return runs
 
 
-def _collect(child: _Child, pending: list[Exercise], results: dict[str, ExerciseResult],
-             expected: dict[str, list[str]], timeout: float, progress) -> list[Exercise]:
-    """Read one child's events into `results`; return the exercises still to grade."""
-    current: tuple[str, str] | None = None  # the check running now
-    last: tuple[str, str] | None = None  # the last check that started
+def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], ExerciseResult],
+             expected: dict[str, list[str]], timeout: float, progress) -> list[Work]:
+    """Read one child's events into `results`; return the work still to do."""
+    current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
+    last: tuple[int, str, str] | None = None  # the last check that started
     ended_cleanly = timed_out = False
     deadline = time.monotonic() + STARTUP_GRACE
     while True:
@@ -232,66 +262,59 @@ def _collect(child: _Child, pending: list[Exercise], results: dict[str, Exercise
         if event is None:
             break
         kind = event.get("event")
+        key = (event.get("target", 0), event.get("exercise"))
+        result = results.get(key)
         if kind == "collected":
-            for exercise_id, names in event["checks"].items():
-                if exercise_id in results:
-                    expected[exercise_id] = names
+            expected.update(event["checks"])
         elif kind == "start":
-            current = last = (event["exercise"], event["check"])
+            current = last = (*key, event["check"])
             deadline = time.monotonic() + timeout + KILL_GRACE
         elif kind == "result":
-            exercise = results.get(event["exercise"])
-            if exercise is not None:
-                exercise.checks.append(check_from_event(event))
+            if result is not None:
+                result.checks.append(check_from_event(event))
+                if len(result.checks) >= len(expected.get(result.id, ())):
+                    progress()  # an exercise is complete: partial reports can be written
             current = None
             deadline = time.monotonic() + STARTUP_GRACE
-            if exercise is not None and len(exercise.checks) >= len(expected.get(exercise.id, ())):
-                progress()  # an exercise is complete: partial reports can be written
         elif kind == "exercise_exit":  # an exercise's own process died
-            if current is not None and current[0] == event["exercise"]:
-                results[current[0]].checks.append(_crashed(current[1], event["how"]))
+            if current is not None and current[:2] == key:
+                results[key].checks.append(_crashed(current[2], event["how"]))
                 current = None
-            elif event["exercise"] in results:
-                results[event["exercise"]].error = (
-                    f"the process grading this exercise {event['how']} between checks; "
-                    "its other checks did not run: no result, no points"
-                )
+            elif result is not None:
+                result.error = (f"the process grading this exercise {event['how']} between checks; "
+                                "its other checks did not run: no result, no points")
             progress()
         elif kind == "note":
-            exercise = results.get(event["exercise"])
-            if exercise is not None and event["message"] not in exercise.notes:
-                exercise.notes.append(event["message"])
+            if result is not None and event["message"] not in result.notes:
+                result.notes.append(event["message"])
         elif kind == "flag":
-            exercise = results.get(event["exercise"])
-            if exercise is not None and event["message"] not in exercise.flags:
-                exercise.flags.append(event["message"])
+            if result is not None and event["message"] not in result.flags:
+                result.flags.append(event["message"])
         elif kind == "collect_error":
-            exercise = results.get(event["exercise"])
-            if exercise is not None:
-                exercise.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
+            for (i, exercise_id), r in results.items():
+                if exercise_id == event["exercise"]:
+                    r.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
         elif kind == "done":
             ended_cleanly = True
     how = child.wait()
     if ended_cleanly:
         return []
     if last is None:  # died before any check started: nothing will go better next time
-        for ex in pending:
-            results[ex.id].error = results[ex.id].error or (
-                f"the grading process {how} before any check ran: no result, no points"
-            )
+        for i, ex in pending:
+            results[i, ex.id].error = results[i, ex.id].error or (
+                f"the grading process {how} before any check ran: no result, no points")
         return []
-    exercise_id, check = current or last
+    i, exercise_id, check = current or last
     if current is None:
-        results[exercise_id].error = (
-            f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run"
-        )
+        results[i, exercise_id].error = (
+            f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run")
     elif timed_out:
-        results[exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
+        results[i, exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
             f"the check was still running after {timeout:g} s and was stopped: "
             "look for a loop that never ends or a computation much larger than it needs to be."
         )))
     else:
-        results[exercise_id].checks.append(_crashed(check, how))
-    # exercises before the one that died are complete; it is charged; the rest run in a new child
-    order = [ex.id for ex in pending]
-    return pending[order.index(exercise_id) + 1:] if exercise_id in order else []
+        results[i, exercise_id].checks.append(_crashed(check, how))
+    # work before the one that died is complete; it is charged; the rest runs in a new child
+    order = [(j, ex.id) for j, ex in pending]
+    return pending[order.index((i, exercise_id)) + 1:] if (i, exercise_id) in order else []

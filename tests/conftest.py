@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from grading import SOLUTIONS_DIR
 from grading.catalog import load_catalog
-from grading.runner import grade
+from grading.runner import grade, grade_many
+from grading.stubs import stub_for
 
 CORPUS = Path(__file__).parent / "corpus"
 CATALOG = load_catalog()
@@ -44,6 +46,42 @@ def grade_source(tmp_path: Path, exercise_id: str, source: str, **kwargs):
 
 def grade_file(tmp_path: Path, exercise_id: str, path: Path, **kwargs):
     return grade_source(tmp_path, exercise_id, path.read_text(encoding="utf-8"), **kwargs)
+
+
+_CORPUS: dict[str, dict[str, object]] = {}
+_RUNS: dict[str, object] = {}
+
+
+def corpus_result(tmp_path_factory, exercise_id: str, path: Path):
+    """The result of one corpus file. Every file of an exercise's corpus is graded in one go
+    (the checks collected once, each file in a process of its own) the first time one is asked for."""
+    if exercise_id not in _CORPUS:
+        files = sorted((CORPUS / exercise_id).glob("*.py"))
+        targets = []
+        for f in files:
+            folder = tmp_path_factory.mktemp(f"{exercise_id}-{f.stem}")
+            (folder / f"{exercise_id}.py").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+            targets.append(folder)
+        runs = grade_many(targets, [CATALOG[exercise_id]])
+        _CORPUS[exercise_id] = {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
+    return _CORPUS[exercise_id][path.name]
+
+
+def stub_run(tmp_path_factory):
+    """Every pristine stub, graded once for the whole session."""
+    if "stubs" not in _RUNS:
+        folder = tmp_path_factory.mktemp("stubs")
+        for ex in CATALOG:
+            (folder / ex.filename).write_text(stub_for(ex), encoding="utf-8")
+        _RUNS["stubs"] = grade(folder, list(CATALOG))
+    return _RUNS["stubs"]
+
+
+def solution_run():
+    """Every reference solution, graded once for the whole session."""
+    if "solutions" not in _RUNS:
+        _RUNS["solutions"] = grade(SOLUTIONS_DIR, list(CATALOG))
+    return _RUNS["solutions"]
 
 
 def describe(result) -> str:

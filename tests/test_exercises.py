@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from grading import EXERCISES_DIR, SOLUTIONS_DIR
-from grading.runner import grade
+from grading import EXERCISES_DIR
 from grading.stubs import stub_for
 
-from .conftest import CATALOG, corpus_cases, describe, expected_fragment, grade_file, grade_source
+from .conftest import CATALOG, corpus_cases, corpus_result, describe, expected_fragment, solution_run, stub_run
 
 
 def test_every_exercise_has_its_files():
@@ -31,8 +30,8 @@ def test_stub_in_exercises_is_derived_from_the_solution(exercise):
 
 
 @pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
-def test_every_check_fails_on_the_stub(tmp_path, exercise):
-    result = grade_source(tmp_path, exercise.id, stub_for(exercise))
+def test_every_check_fails_on_the_stub(tmp_path_factory, exercise):
+    result = stub_run(tmp_path_factory).exercise(exercise.id)
     assert result.checks, describe(result)
     passing = [c.name for c in result.checks if c.passed]
     assert not passing, f"{result.id}: checks that pass on the untouched stub cannot fail: {passing}"
@@ -41,17 +40,16 @@ def test_every_check_fails_on_the_stub(tmp_path, exercise):
 
 @pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_every_check_passes_on_the_solution(exercise):
-    run = grade(SOLUTIONS_DIR, [exercise])
-    result = run.exercise(exercise.id)
+    result = solution_run().exercise(exercise.id)
     assert result.checks, f"{result.id}: no checks ran"
     assert result.passed, describe(result)
 
 
 @pytest.mark.parametrize("exercise_id,path", corpus_cases("wrong"))
-def test_wrong_implementation_is_caught_with_its_message(tmp_path, exercise_id, path):
+def test_wrong_implementation_is_caught_with_its_message(tmp_path_factory, exercise_id, path):
     fragment = expected_fragment(path)
     assert fragment, f"{path.name}: a wrong implementation must say which message catches it (EXPECT = ...)"
-    result = grade_file(tmp_path, exercise_id, path)
+    result = corpus_result(tmp_path_factory, exercise_id, path)
     assert not result.passed, f"{path.name} passed every check:\n{describe(result)}"
     messages = [c.message for c in result.checks if not c.passed] + [result.error]
     assert any(fragment in m for m in messages), (
@@ -61,6 +59,6 @@ def test_wrong_implementation_is_caught_with_its_message(tmp_path, exercise_id, 
 
 
 @pytest.mark.parametrize("exercise_id,path", corpus_cases("right"))
-def test_correct_alternative_passes(tmp_path, exercise_id, path):
-    result = grade_file(tmp_path, exercise_id, path)
+def test_correct_alternative_passes(tmp_path_factory, exercise_id, path):
+    result = corpus_result(tmp_path_factory, exercise_id, path)
     assert result.passed, f"{path.name} is correct but was failed:\n{describe(result)}"
