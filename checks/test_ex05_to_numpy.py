@@ -19,6 +19,7 @@ CPU_CASES = {
     "plain-bool-(6,)": ("plain", torch.bool, (6,)),
     "transposed-f16-(3,4)": ("transposed", torch.float16, (4, 3)),
 }
+DEVICE_WORDS = {"simulated-gpu": "a GPU (simulated here, t.device is cuda:0)", "cuda": "a GPU (cuda)"}
 GRAD_CASES = ["leaf-requiring-grad-f32-(5,)", "computed-f64-(3,4)", "computed-f32-scalar"]
 DEVICE_CASES = ["leaf-requiring-grad-f32-(5,)", "computed-f64-(3,4)", "plain-int64-(2,3,4)"]
 
@@ -34,8 +35,7 @@ NUMPY_DTYPE = {
 ERRORS = {
     r"Can't call numpy\(\) on Tensor that requires grad": (
         "`t` requires grad: it is part of a graph that autograd records, and `numpy()` refuses such a "
-        "tensor, because an array cannot carry gradients. `torch.no_grad()` does not help: it changes what is "
-        "recorded from now on, not `t`'s flag. Take `t.detach()` first: a new tensor with the same values in "
+        "tensor, because an array cannot carry gradients. Take `t.detach()` first: a new tensor with the same values in "
         "the same memory, outside the graph, while `t` itself stays as it is."
     ),
     r"can't convert \S+ device type tensor to numpy": (
@@ -49,8 +49,9 @@ ERRORS = {
         "`t.detach()` gives a new tensor, without the graph and sharing `t`'s memory."
     ),
     r"Can't detach views in-place": (
-        "`t.detach_()` detaches the caller's tensor itself (trailing underscore: in place); PyTorch even refuses "
-        "it for a view. Use `t.detach()`, which returns a new tensor and leaves `t` alone."
+        "`t.detach_()` would detach the caller's tensor itself (trailing underscore: in place), and PyTorch "
+        "refuses it for a view of another tensor. Use `t.detach()`, which returns a new tensor and leaves `t` "
+        "alone."
     ),
 }
 
@@ -98,26 +99,26 @@ def assert_array(result, inp: Input, where: str = ""):
     t, expected = inp.t, inp.expected
     if isinstance(result, torch.Tensor):
         raise AssertionError(
-            f"to_numpy returned a torch.Tensor{where}, not a numpy array. After `detach()` and `.cpu()`, "
+            f"{where}to_numpy returned a torch.Tensor, not a numpy array. After `detach()` and `.cpu()`, "
             "call `.numpy()` to get the array."
         )
     assert isinstance(result, np.ndarray), (
-        f"to_numpy returned {type(result).__name__}{where}; a numpy.ndarray is expected "
+        f"{where}to_numpy returned {type(result).__name__}; a numpy.ndarray is expected "
         "(`.tolist()` gives Python lists and `.item()` a Python number: use `.numpy()`)."
     )
     assert result.shape == expected.shape, (
-        f"to_numpy returned an array of shape {result.shape} for a tensor of shape {tuple(t.shape)}{where}: "
+        f"{where}to_numpy returned an array of shape {result.shape} for a tensor of shape {tuple(t.shape)}: "
         "the array must keep t's shape. `numpy()` keeps it: don't flatten, squeeze or reshape."
     )
     want = NUMPY_DTYPE[t.dtype]
     assert result.dtype == want, (
-        f"to_numpy returned an array of dtype {result.dtype} for a tensor of dtype {t.dtype}{where} "
+        f"{where}to_numpy returned an array of dtype {result.dtype} for a tensor of dtype {t.dtype} "
         f"(its numpy counterpart is {want}). Going through Python numbers (`np.array(t.tolist())`) makes "
         "float64 out of float32 and float16, and a cast (`.float()`, `.astype(...)`) changes the dtype too. "
         "`t.detach().cpu().numpy()` keeps it."
     )
     assert np.array_equal(result, expected), (
-        f"to_numpy returned the wrong values{where}: expected {_head(expected)}, found {_head(result)}. "
+        f"{where}to_numpy returned the wrong values: expected {_head(expected)}, found {_head(result)}. "
         "Convert t's values as they are, without arithmetic."
     )
 
@@ -144,8 +145,9 @@ def test_cpu_result_shares_memory(to_numpy, case):
     inp = make_input(case)
     result = convert(to_numpy, inp.t)
     assert_array(result, inp)
+    layout = "" if inp.t.is_contiguous() else " (a non-contiguous one here, e.g. transposed: numpy handles its strides)"
     assert _array_address(result) == inp.t.data_ptr(), (
-        "to_numpy returned a copy: the array does not share memory with t (a CPU tensor). For a tensor on "
+        f"to_numpy returned a copy: the array does not share memory with t, a CPU tensor{layout}. For a tensor on "
         "the CPU, `numpy()` makes no copy: the array is a view of the tensor's memory, which makes the "
         "conversion of a large tensor instant. `detach()` and `.cpu()` (for a CPU tensor) copy nothing either, "
         "while `np.array(...)`, `.tolist()`, `.clone()`, `.copy()` and `.contiguous()` copy. "
@@ -205,4 +207,4 @@ def test_backward_through_t_still_works(to_numpy, case):
 def test_tensor_on_another_device_is_moved_to_the_cpu_first(to_numpy, device, case):
     inp = make_input(case, device)
     result = convert(to_numpy, inp.t)
-    assert_array(result, inp, where=f" (t on {device})")
+    assert_array(result, inp, where=f"With t on {DEVICE_WORDS.get(device, device)}: ")

@@ -1,0 +1,198 @@
+"""Checks for ex06: stop_gradient(t) returns t's values, untracked, in t's memory (t.detach())."""
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from checks.instruments import explain_errors, expect_tensor, grad_mode_kept, shares_storage
+
+# id -> (kind, dtype, shape of t); the values themselves are random per check.
+# kinds: "leaf" requires grad; "computed" is x * 2 + 1 of a leaf x (has a grad_fn);
+# "view" is a slice of such a computed tensor (a view, starting inside its base's memory).
+CASES = {
+    "leaf-requiring-grad-f32-(5,)": ("leaf", torch.float32, (5,)),
+    "computed-f64-(3,4)": ("computed", torch.float64, (3, 4)),
+    "view-of-computed-f32-(2,3,4)": ("view", torch.float32, (2, 3, 4)),
+}
+
+DETACHED_IN_PLACE = (
+    "stop_gradient detached the caller's tensor in place: {changes}. `t.detach_()` and `t.requires_grad_(False)` "
+    "(trailing underscore) change t itself: the caller's t silently leaves autograd's graph, and no gradient "
+    "reaches it (or what it was computed from) any more. Use `t.detach()` (no underscore): it returns a new tensor and "
+    "leaves t as it was."
+)
+
+ERRORS = {
+    r"Can't detach views in-place": (
+        "`t.detach_()` detaches the caller's tensor itself (trailing underscore: in place), and PyTorch refuses "
+        "it for a view of another tensor. Use `t.detach()`: it returns a new tensor and leaves t as it was."
+    ),
+    r"only change requires_grad flags of leaf variables": (
+        "`t.requires_grad_(False)` changes the flag of the caller's tensor itself, and it is refused for a tensor "
+        "computed from others (not a leaf). Leave t alone: `t.detach()` returns a new tensor that does not "
+        "require grad, sharing t's memory."
+    ),
+}
+
+
+@pytest.fixture
+def stop_gradient(learner):
+    return learner
+
+
+@dataclass
+class Before:
+    values: torch.Tensor
+    requires_grad: bool
+    grad_fn: object
+    version: int
+
+
+def make_input(case):
+    kind, dtype, shape = CASES[case]
+    if kind == "leaf":
+        t = torch.randn(shape, dtype=dtype, requires_grad=True)
+    elif kind == "computed":
+        t = torch.randn(shape, dtype=dtype, requires_grad=True) * 2 + 1
+    else:
+        t = (torch.randn((shape[0] + 1, *shape[1:]), dtype=dtype, requires_grad=True) * 2 + 1)[1:]
+    before = Before(t.detach().clone(), t.requires_grad, t.grad_fn, t._version)
+    return t, before
+
+
+def call(stop_gradient, t):
+    with grad_mode_kept("stop_gradient"), explain_errors("stop_gradient", ERRORS):
+        return stop_gradient(t)
+
+
+def _head(t, n=4):
+    values = [round(v, 5) for v in t.detach().flatten()[:n].tolist()]
+    return f"{values}{'...' if t.numel() > n else ''}"
+
+
+def _fn_name(fn):
+    return "None" if fn is None else f"<{type(fn).__name__}>"
+
+
+def _changes(t, before) -> list[str]:
+    found = []
+    if t.requires_grad != before.requires_grad:
+        found.append(f"t.requires_grad was {before.requires_grad} and is now {t.requires_grad}")
+    if t.grad_fn is not before.grad_fn:
+        found.append(f"t.grad_fn was {_fn_name(before.grad_fn)} and is now {_fn_name(t.grad_fn)}")
+    return found
+
+
+def assert_values(result, t, before):
+    expect_tensor(result, "stop_gradient")
+    assert result.shape == t.shape and result.dtype == t.dtype, (
+        f"stop_gradient returned a tensor of shape {tuple(result.shape)} and dtype {result.dtype} for t of "
+        f"shape {tuple(t.shape)} and dtype {t.dtype}: the result must be t's values exactly as they are."
+    )
+    assert torch.equal(result.detach(), before.values), (
+        f"stop_gradient returned the wrong values: expected t's values {_head(before.values)}, found "
+        f"{_head(result)}. Don't compute anything: only take t out of the graph."
+    )
+
+
+def assert_new_object(result, t, before):
+    if result is t:
+        changes = _changes(t, before)
+        if changes:
+            raise AssertionError(DETACHED_IN_PLACE.format(changes="; ".join(changes)))
+        raise AssertionError(
+            "stop_gradient returned t itself: the caller gets the same tensor, still tracked by autograd "
+            f"(requires_grad={t.requires_grad}), so gradients keep flowing through it. Return `t.detach()`: a new "
+            "tensor object, sharing t's memory, outside the graph."
+        )
+
+
+def assert_shares_memory(result, t):
+    assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), (
+        "stop_gradient returned a copy: the result does not share t's memory. `clone()`, `torch.tensor(...)` "
+        "and arithmetic such as `t * 1` allocate new memory: for a large tensor that doubles the memory, and "
+        "in-place changes of the result no longer reach t. `t.detach()` shares t's memory, no copy."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_same_values(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_a_new_object(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+    assert_new_object(result, t, before)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_shares_memory_with_t(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+    assert_new_object(result, t, before)
+    assert_shares_memory(result, t)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_result_is_not_tracked(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+    assert_new_object(result, t, before)
+    if result.requires_grad and result.grad_fn is None and result._base is not None:
+        raise AssertionError(NO_GRAD_VIEW)
+    assert result.grad_fn is None, (
+        f"the result of stop_gradient is still tracked by autograd (grad_fn={_fn_name(result.grad_fn)}): "
+        "gradients flow through it back into t's graph. An operation on t while autograd records "
+        "(`t.view_as(t)`, `t * 1`) is itself part of the graph. Return `t.detach()`."
+    )
+    assert not result.requires_grad, (
+        "the result of stop_gradient has requires_grad=True: autograd tracks whatever is computed from it. "
+        "Return `t.detach()`, which does not require grad (don't switch the flag back on)."
+    )
+
+
+NO_GRAD_VIEW = (
+    "the result of stop_gradient reports requires_grad=True although it has no grad_fn: it is a view of t "
+    "taken under `torch.no_grad()` (or `torch.inference_mode()`), such as `t.view_as(t)`. A view made there of a "
+    "tensor that requires grad keeps the flag, and PyTorch refuses to modify it in place afterwards. "
+    "`t.detach()` is the operation made for this: requires_grad=False, grad_fn=None, same memory."
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_caller_keeps_its_graph(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+    changes = _changes(t, before)
+    assert not changes, DETACHED_IN_PLACE.format(changes="; ".join(changes))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_in_place_change_increases_t_version(stop_gradient, case):
+    t, before = make_input(case)
+    result = call(stop_gradient, t)
+    assert_values(result, t, before)
+    assert_new_object(result, t, before)
+    assert_shares_memory(result, t)
+    version = t._version
+    try:
+        result.add_(1.0)
+    except RuntimeError as exc:
+        if "view was created in" in str(exc):
+            raise AssertionError(NO_GRAD_VIEW) from None
+        raise
+    assert t._version > version, (
+        f"an in-place change through the result of stop_gradient did not increase t._version (still {version}): "
+        "the result shares t's memory but not autograd's version counter, which is what `t.data` (or a round "
+        "trip through numpy) gives. If t was saved for a backward pass, autograd can no longer tell that it "
+        "was modified, and silently computes a wrong gradient. `t.detach()` shares the version counter."
+    )

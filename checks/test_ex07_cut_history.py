@@ -1,0 +1,151 @@
+"""Checks for ex07: cut_history_(t) detaches t itself in place and returns it (t.detach_())."""
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from checks.instruments import explain_errors, grad_mode_kept
+
+# id -> (kind, dtype, shape of t); the values themselves are random per check.
+# kinds: "computed" is x * 3 - 1 of a leaf x that requires grad; "chain" is tanh(x @ w), a longer
+# history; "leaf" is a leaf that requires grad; "plain" requires no grad. None of them is a view.
+CASES = {
+    "computed-f32-(5,)": ("computed", torch.float32, (5,)),
+    "chain-f64-(3,4)": ("chain", torch.float64, (3, 4)),
+    "leaf-requiring-grad-f32-(2,3,4)": ("leaf", torch.float32, (2, 3, 4)),
+    "plain-f32-scalar": ("plain", torch.float32, ()),
+}
+
+ERRORS = {
+    r"only change requires_grad flags of leaf variables": (
+        "`t.requires_grad_(False)` (or `t.requires_grad = False`) is allowed only for a leaf; this t was computed "
+        "from other tensors, and its flag follows from that history. Cut the history instead: `t.detach_()` "
+        "detaches t in place, after which t is a leaf that does not require grad."
+    ),
+    r"attribute 'grad_fn' of .* is not writable": (
+        "`t.grad_fn` cannot be assigned: autograd sets it. `t.detach_()` removes t's history in place "
+        "(grad_fn becomes None)."
+    ),
+    r"Can't detach views in-place": (
+        "`detach_()` refuses a view of another tensor; the checks only give you tensors that are not views, "
+        "so something in your function made a view of t first (a slice, `view`, `reshape`). Call "
+        "`t.detach_()` on t itself."
+    ),
+}
+
+
+@pytest.fixture
+def cut_history_(learner):
+    return learner
+
+
+@dataclass
+class Before:
+    values: torch.Tensor
+    grad_fn: object
+    data_ptr: int
+
+
+def make_input(case):
+    kind, dtype, shape = CASES[case]
+    if kind == "computed":
+        t = torch.randn(shape, dtype=dtype, requires_grad=True) * 3 - 1
+    elif kind == "chain":
+        x = torch.randn(shape[0], 2, dtype=dtype, requires_grad=True)
+        t = torch.tanh(x @ torch.randn(2, shape[1], dtype=dtype, requires_grad=True))
+    elif kind == "leaf":
+        t = torch.randn(shape, dtype=dtype, requires_grad=True)
+    else:
+        t = torch.randn(shape, dtype=dtype)
+    assert t._base is None
+    return t, Before(t.detach().clone(), t.grad_fn, t.data_ptr())
+
+
+def call(cut_history_, t):
+    with grad_mode_kept("cut_history_"), explain_errors("cut_history_", ERRORS):
+        return cut_history_(t)
+
+
+def _fn_name(fn):
+    return "None" if fn is None else f"<{type(fn).__name__}>"
+
+
+def _new_tensor_returned(result, t) -> bool:
+    return isinstance(result, torch.Tensor) and result is not t
+
+
+NEW_TENSOR = (
+    "cut_history_ returned a new tensor, not t itself{history}. `t.detach()` (no underscore) makes a new tensor "
+    "without history and leaves t as it was: the caller keeps using its variable t, with its whole graph and "
+    "the memory that graph holds. The trailing underscore of cut_history_ promises in place: `t.detach_()` "
+    "detaches t itself and returns it."
+)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_the_same_object(cut_history_, case):
+    t, before = make_input(case)
+    result = call(cut_history_, t)
+    assert result is not None, (
+        "cut_history_ returned None: return t itself. In-place methods of PyTorch (the ones with a trailing "
+        "underscore) return the tensor they changed, so calls can be chained: `cut_history_(h).zero_()`."
+    )
+    assert isinstance(result, torch.Tensor), (
+        f"cut_history_ returned {type(result).__name__}; the tensor t itself is expected."
+    )
+    history = f" (t still has grad_fn={_fn_name(t.grad_fn)})" if t.grad_fn is not None else ""
+    assert result is t, NEW_TENSOR.format(history=history)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_grad_fn_is_none(cut_history_, case):
+    t, before = make_input(case)
+    result = call(cut_history_, t)
+    if t.grad_fn is not None and _new_tensor_returned(result, t):
+        raise AssertionError(NEW_TENSOR.format(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    assert t.grad_fn is None, (
+        f"after cut_history_(t), t still carries its history: t.grad_fn is {_fn_name(t.grad_fn)}. Nothing done "
+        "*around* t changes the history of a tensor that already exists: `torch.no_grad()` only affects the "
+        "operations run inside the block, and assigning `t.data` keeps t's grad_fn. `t.detach_()` cuts t's "
+        "history in place."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_longer_requires_grad(cut_history_, case):
+    t, before = make_input(case)
+    result = call(cut_history_, t)
+    if t.requires_grad and _new_tensor_returned(result, t):
+        raise AssertionError(NEW_TENSOR.format(history=" (t still requires grad)"))
+    assert not t.requires_grad, (
+        "after cut_history_(t), t still requires grad: autograd would keep recording whatever is computed from "
+        "it. `torch.no_grad()` around your code does not change an existing tensor's flag. `t.detach_()` switches "
+        "it off in place (for a leaf and for a computed tensor alike)."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_is_a_leaf(cut_history_, case):
+    t, before = make_input(case)
+    result = call(cut_history_, t)
+    if not t.is_leaf and _new_tensor_returned(result, t):
+        raise AssertionError(NEW_TENSOR.format(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    assert t.is_leaf, (
+        f"after cut_history_(t), t is still not a leaf (grad_fn={_fn_name(t.grad_fn)}): it remains the result of "
+        "a recorded computation. `t.detach_()` turns it into a leaf in place."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_values_and_memory_unchanged(cut_history_, case):
+    t, before = make_input(case)
+    call(cut_history_, t)
+    assert torch.equal(t.detach(), before.values), (
+        "cut_history_ changed t's values: only its history may go. `t.detach_()` keeps the values."
+    )
+    assert t.data_ptr() == before.data_ptr, (
+        "after cut_history_(t), t lives in different memory: its storage was replaced (for example by assigning "
+        "`t.data` or `t.set_(...)`), so views of t and other holders of that memory no longer see it. "
+        "`t.detach_()` keeps t's memory."
+    )

@@ -1,0 +1,6 @@
+"""contiguous() copies a non-contiguous tensor (a transposed one): the array no longer shares t's memory."""
+EXPECT = "`.contiguous()` copy"
+
+
+def to_numpy(t):
+    return t.detach().contiguous().cpu().numpy()

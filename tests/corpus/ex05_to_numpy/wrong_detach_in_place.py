@@ -1,0 +1,6 @@
+"""t.detach_(): converts fine, but detaches the caller's tensor itself."""
+EXPECT = "to_numpy changed the caller's tensor"
+
+
+def to_numpy(t):
+    return t.detach_().cpu().numpy()

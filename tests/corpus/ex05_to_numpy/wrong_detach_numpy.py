@@ -1,0 +1,6 @@
+"""t.detach().numpy(): right on the CPU, refused for a tensor on a GPU."""
+EXPECT = "Move it to the CPU first with `.cpu()`"
+
+
+def to_numpy(t):
+    return t.detach().numpy()

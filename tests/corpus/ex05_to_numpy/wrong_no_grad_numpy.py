@@ -1,0 +1,9 @@
+"""numpy() inside torch.no_grad(): accepted for a CPU tensor that requires grad, refused on a GPU."""
+EXPECT = "`numpy()` and `np.asarray` refuse a tensor on another device"
+
+import torch
+
+
+def to_numpy(t):
+    with torch.no_grad():
+        return t.numpy()

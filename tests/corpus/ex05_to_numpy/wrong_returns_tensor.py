@@ -1,0 +1,6 @@
+"""Returning the detached CPU tensor instead of an array."""
+EXPECT = "to_numpy returned a torch.Tensor"
+
+
+def to_numpy(t):
+    return t.detach().cpu()

@@ -1,0 +1,6 @@
+"""t.clone().detach(): untracked, but a copy in new memory."""
+EXPECT = "stop_gradient returned a copy"
+
+
+def stop_gradient(t):
+    return t.clone().detach()

@@ -1,0 +1,7 @@
+"""Switching the caller's flag off: changes t itself, refused for a tensor that is not a leaf."""
+EXPECT = "changes the flag of the caller's tensor itself"
+
+
+def stop_gradient(t):
+    t.requires_grad_(False)
+    return t

@@ -1,0 +1,9 @@
+"""Returning t inside torch.no_grad(): no_grad changes nothing about an existing tensor."""
+EXPECT = "`torch.no_grad()` only affects the operations run inside the block"
+
+import torch
+
+
+def cut_history_(t):
+    with torch.no_grad():
+        return t

@@ -1,0 +1,7 @@
+"""Switching requires_grad off: refused for a tensor computed from others (not a leaf)."""
+EXPECT = "is allowed only for a leaf"
+
+
+def cut_history_(t):
+    t.requires_grad_(False)
+    return t
