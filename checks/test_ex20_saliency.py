@@ -1,0 +1,309 @@
+"""Checks for ex20: saliency(model, x) = |d score / d x|, score = sum of each row's largest output,
+also under torch.no_grad(), touching no parameter's .grad and not the caller's x."""
+
+import copy
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import changes, explain_errors, expect_tensor, listed, snapshot
+
+# id -> (architecture, input shape, dtype); weights and inputs are random per check
+MODELS = {
+    "mlp-tanh": ("mlp-tanh", (6, 5), torch.float32),
+    "mlp-relu-f64": ("mlp-relu", (5, 4), torch.float64),
+    "conv1d": ("conv1d", (4, 2, 7), torch.float32),
+}
+
+ENABLE_GRAD = (
+    "The caller is inside `torch.no_grad()`, so nothing you compute is recorded and the score has no graph "
+    "to differentiate. Switch recording back on for your computation only: put the forward pass and the "
+    "gradient inside `with torch.enable_grad():` (it switches recording back on inside the block and restores "
+    "the caller's mode when the block ends)."
+)
+
+ERRORS = {
+    r"does not require grad and does not have a grad_fn": ENABLE_GRAD,
+    r"appears to not have been used in the graph|'NoneType' object has no attribute": (
+        "The tensor whose gradient you asked for took no part in the score (its gradient is None). Call the model "
+        "on the tracked stand-in you made (`inputs = x.detach().requires_grad_()`, then `model(inputs)`), and make "
+        "sure recording is on (`with torch.enable_grad():`) while you compute the score."
+    ),
+    r"can't be called on non-leaf|you can only change requires_grad flags of leaf": (
+        "`x` here was computed from other tensors (it is not a leaf), so its `requires_grad` flag cannot be changed, "
+        "and it is the caller's anyway. Make your own tracked stand-in: `inputs = x.detach().requires_grad_()`."
+    ),
+    r"Trying to backward through the graph a second time": (
+        "A second backward went through a graph that the first one already freed. Compute the score once and ask "
+        "for its gradient once, with `torch.autograd.grad(score, inputs)`."
+    ),
+}
+
+
+@pytest.fixture
+def saliency(learner):
+    return learner
+
+
+def make_model(kind):
+    arch, shape, dtype = MODELS[kind]
+    if arch == "mlp-tanh":
+        model = nn.Sequential(nn.Linear(shape[1], 8), nn.Tanh(), nn.Linear(8, 3))
+    elif arch == "mlp-relu":
+        model = nn.Sequential(nn.Linear(shape[1], 6), nn.ReLU(), nn.Linear(6, 4))
+    else:
+        channels, length = shape[1], shape[2]
+        model = nn.Sequential(nn.Conv1d(channels, 3, 3), nn.Tanh(), nn.Flatten(), nn.Linear(3 * (length - 2), 4))
+    model = model.to(dtype)
+    return model, torch.randn(shape, dtype=dtype)
+
+
+def _gradient_oracle(model, x, pick):
+    """d pick(model(x)) / d x from the full Jacobian, on a copy of the model (never the learner's objects)."""
+    twin = copy.deepcopy(model)
+    with torch.enable_grad():
+        base = x.detach().clone()
+        out = twin(base).detach()
+        jac = torch.autograd.functional.jacobian(lambda inp: twin(inp), base)  # (B, O, *x.shape)
+    return pick(out, jac)
+
+
+def _rows_max(out, jac):
+    idx = out.argmax(dim=1)
+    return sum(jac[b, idx[b]] for b in range(out.shape[0]))
+
+
+def _all_outputs(out, jac):
+    return jac.sum(dim=(0, 1))
+
+
+def _batch_max(out, jac):
+    flat = out.argmax().item()
+    b, j = divmod(flat, out.shape[1])
+    return jac[b, j]
+
+
+def reference(model, x):
+    return _gradient_oracle(model, x, _rows_max).abs()
+
+
+def call(saliency, model, x):
+    with explain_errors("saliency", ERRORS):
+        out = saliency(model, x)
+    return expect_tensor(out, "saliency")
+
+
+def _head(t, n=4):
+    values = [round(v, 4) for v in t.detach().flatten()[:n].tolist()]
+    return f"{values}{'...' if t.numel() > n else ''}"
+
+
+def _close(a, b):
+    return a.shape == b.shape and torch.allclose(a.detach().to(b.dtype), b, rtol=1e-4, atol=1e-6)
+
+
+def assert_saliency(out, model, x, want, how="called normally"):
+    """The values are |d score / d x|, or the message says which score or step went wrong."""
+    assert out.shape == x.shape, (
+        f"saliency returned a tensor of shape {tuple(out.shape)} ({how}); the saliency map has the shape of the "
+        f"input x, {tuple(x.shape)}: one value per input entry, the gradient of the score with respect to x."
+    )
+    if _close(out, want):
+        return
+    signed = _gradient_oracle(model, x, _rows_max)
+    if _close(out, signed):
+        raise AssertionError(
+            f"saliency returned the signed gradient ({how}): it has negative entries. The saliency map is the "
+            "absolute value of the gradient, |d score / d x|: take `.abs()` of the gradient."
+        )
+    if _close(out, _gradient_oracle(model, x, _all_outputs).abs()):
+        raise AssertionError(
+            f"saliency returned the gradient of the sum of ALL outputs ({how}). The score is the sum over the rows "
+            "of each row's largest output (the score of the predicted class): `model(inputs).max(dim=1).values.sum()`."
+        )
+    if _close(out, want / x.shape[0]):
+        raise AssertionError(
+            f"saliency returned the expected map divided by the batch size ({how}): the score is the sum over the "
+            "rows of each row's largest output, not their mean. With a mean every row's gradient shrinks by 1/batch."
+        )
+    if _close(out, _gradient_oracle(model, x, _batch_max).abs()):
+        raise AssertionError(
+            f"only one row of the saliency map is nonzero ({how}): the score used the single largest output of the "
+            "whole batch. Take each row's largest output, then sum them: `.max(dim=1).values.sum()`."
+        )
+    raise AssertionError(
+        f"saliency returned wrong values ({how}): expected |d score / d x| = {_head(want)}, found {_head(out)}, "
+        "where score = the sum over the rows of each row's largest output of model(x). Compute the score on a "
+        "tracked stand-in of x (`x.detach().requires_grad_()`), take its gradient with respect to that stand-in, "
+        "and return the gradient's absolute value."
+    )
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_values_are_saliency(saliency, kind):
+    model, x = make_model(kind)
+    want = reference(model, x)
+    out = call(saliency, model, x)
+    assert_saliency(out, model, x, want)
+
+
+@pytest.mark.parametrize("caller", ["no_grad", "set_grad_enabled-False"])
+@pytest.mark.parametrize("kind", ["mlp-tanh", "conv1d"])
+def test_works_under_no_grad(saliency, kind, caller):
+    model, x = make_model(kind)
+    want = reference(model, x)
+    if caller == "no_grad":
+        with torch.no_grad():
+            out = call(saliency, model, x)
+    else:
+        torch.set_grad_enabled(False)
+        out = call(saliency, model, x)
+    if out.shape == x.shape and not out.detach().any() and want.any():
+        raise AssertionError(f"saliency returned only zeros when called inside `torch.no_grad()`. {ENABLE_GRAD}")
+    assert_saliency(out, model, x, want, how="called inside `torch.no_grad()`")
+
+
+@pytest.mark.parametrize("caller", ["no_grad", "grad-enabled"])
+@pytest.mark.parametrize("kind", ["mlp-tanh", "mlp-relu-f64"])
+def test_result_has_no_graph(saliency, kind, caller):
+    model, x = make_model(kind)
+    want = reference(model, x)
+    with torch.set_grad_enabled(caller == "grad-enabled"):
+        out = call(saliency, model, x)
+    assert_saliency(out, model, x, want)
+    assert not out.requires_grad and out.grad_fn is None, (
+        f"the saliency map carries a graph (requires_grad={out.requires_grad}, grad_fn={out.grad_fn}): it is a "
+        "result to look at, not part of a computation, yet it keeps the model's whole graph alive. "
+        "`torch.autograd.grad(..., create_graph=True)` records the gradient computation itself (for higher "
+        "derivatives): leave create_graph off (the default)."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "no_grad"])
+@pytest.mark.parametrize("grads", ["no-grads", "existing-grads", "some-frozen"])
+def test_parameter_grads_are_left_alone(saliency, grads, caller):
+    model, x = make_model("mlp-tanh")
+    params = dict(model.named_parameters())
+    if grads == "existing-grads":  # the caller is between its own backward and its optimizer step
+        model(torch.randn_like(x)).pow(2).mean().backward()
+    elif grads == "some-frozen":
+        params["0.weight"].requires_grad_(False)
+        params["0.bias"].requires_grad_(False)
+    before = {n: (None if p.grad is None else p.grad.clone()) for n, p in params.items()}
+    want = reference(model, x)
+    with torch.set_grad_enabled(caller == "grad-enabled"):
+        out = call(saliency, model, x)
+    assert_saliency(out, model, x, want)
+    appeared = [n for n, p in params.items() if before[n] is None and p.grad is not None]
+    cleared = [n for n, p in params.items() if before[n] is not None and p.grad is None]
+    changed = [n for n, p in params.items()
+               if before[n] is not None and p.grad is not None and not torch.equal(p.grad, before[n])]
+    assert not appeared and not changed, (
+        f"saliency changed the `.grad` of the model's parameters ({', '.join((appeared + changed)[:4])}"
+        f"{', ...' if len(appeared + changed) > 4 else ''}). `score.backward()` accumulates into the `.grad` of "
+        "every parameter the score depends on: the caller's model gets gradients it never asked for, and a caller "
+        "between its own backward and its optimizer step now steps with wrong gradients. Ask for the one gradient "
+        "you need: `torch.autograd.grad(score, inputs)` (or `score.backward(inputs=[inputs])`)."
+    )
+    assert not cleared, (
+        f"saliency cleared the caller's gradients of {', '.join(cleared[:4])}{', ...' if len(cleared) > 4 else ''} "
+        "(they are None now). Zeroing or clearing after `score.backward()` does not undo the damage: gradients the "
+        "caller already had are lost. Don't touch parameters' `.grad` at all: use "
+        "`torch.autograd.grad(score, inputs)`, which returns the gradient instead of storing it."
+    )
+
+
+@pytest.mark.parametrize("state", ["train", "eval", "partly-frozen"])
+def test_model_is_left_as_it_was(saliency, state):
+    model, x = make_model("mlp-relu-f64")
+    if state == "eval":
+        model.eval()
+    elif state == "partly-frozen":
+        model[2].requires_grad_(False)
+    before = snapshot(model)
+    want = reference(model, x)
+    with torch.no_grad():
+        out = call(saliency, model, x)
+    assert_saliency(out, model, x, want)
+    found = changes(before, model, grads=False)
+    assert not found, (
+        f"saliency changed the caller's model: {listed(found)}. A function that only looks at the model must "
+        "leave its modes and `requires_grad` flags as it found them. Nothing needs changing here: a frozen "
+        "parameter does not stop the gradient from reaching the input, and `torch.enable_grad()` is what makes "
+        "recording work under the caller's `no_grad()`."
+    )
+
+
+def _grad_of(t):
+    """`t.grad`, without PyTorch's warning when `t` is not a leaf (its .grad is normally never filled)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return t.grad
+
+
+# id -> how the caller's x was made
+INPUTS = ["plain", "tracking-leaf", "leaf-with-grad", "computed"]
+
+
+@pytest.mark.parametrize("made", INPUTS)
+def test_callers_x_is_untouched(saliency, made):
+    model, x0 = make_model("mlp-tanh")
+    source = None
+    if made == "plain":
+        x = x0
+    elif made in ("tracking-leaf", "leaf-with-grad"):
+        x = x0.requires_grad_()
+        if made == "leaf-with-grad":
+            (x * torch.randn_like(x)).sum().backward()
+    else:
+        source = x0.requires_grad_()
+        x = source * 2 - 1
+    grad_before = None if _grad_of(x) is None else _grad_of(x).clone()
+    values, version, requires_grad, grad_fn = x.detach().clone(), x._version, x.requires_grad, x.grad_fn
+    want = reference(model, x)
+    out = call(saliency, model, x)
+    assert_saliency(out, model, x, want, how=f"for an x that is {made}")
+    assert x.requires_grad == requires_grad, (
+        f"saliency switched {'on' if x.requires_grad else 'off'} `requires_grad` of the caller's `x`: the flag stays "
+        "changed after your function returns, and everything the caller computes from x afterwards is recorded. "
+        "Don't call `x.requires_grad_()`: make your own tracked stand-in, `inputs = x.detach().requires_grad_()` "
+        "(`detach()` makes a new tensor over the same values, and its flag concerns nobody else)."
+    )
+    grad_now = _grad_of(x)
+    got_grad = grad_now is not None and (grad_before is None or not torch.equal(grad_now, grad_before))
+    assert not got_grad, (
+        f"the caller's `x` got a `.grad` from saliency ({'it had none' if grad_before is None else 'it had one, now changed'}): "
+        "the backward accumulated into the caller's tensor. Differentiate with respect to your own stand-in, "
+        "`inputs = x.detach().requires_grad_()`, even when x already tracks gradients."
+    )
+    assert source is None or source.grad is None, (
+        "x was computed from another tensor that requires grad, and that tensor now has a `.grad`: your backward "
+        "went through x into the caller's computation. Cut x off from its history first: "
+        "`inputs = x.detach().requires_grad_()`, and differentiate with respect to `inputs`."
+    )
+    assert x.grad_fn is grad_fn and x._version == version and torch.equal(x.detach(), values), (
+        "saliency modified the caller's `x` (its values, its version counter or its history changed). "
+        "Leave it as it is: compute on `x.detach().requires_grad_()`."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "no_grad"])
+def test_grad_mode_is_restored(saliency, caller):
+    model, x = make_model("conv1d")
+    want = reference(model, x)
+    enabled = caller == "grad-enabled"
+    torch.set_grad_enabled(enabled)
+    try:
+        out = call(saliency, model, x)
+    finally:
+        after = torch.is_grad_enabled()
+        torch.set_grad_enabled(enabled)
+    assert after == enabled, (
+        f"saliency left gradient tracking switched {'on' if after else 'off'} for the caller "
+        f"(torch.is_grad_enabled() was {enabled} before the call and {after} after). "
+        "`torch.set_grad_enabled(...)` called as a function changes the mode for everybody until it is switched "
+        "back: use the block form, `with torch.enable_grad():`, which restores the caller's mode when it ends."
+    )
+    assert_saliency(out, model, x, want)

@@ -1,0 +1,330 @@
+"""Checks for ex21: train_truncated_bptt(...) trains chunk by chunk, carrying the hidden state
+detached across chunk boundaries; compared with a reference run on copies of the same modules."""
+
+import copy
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import explain_errors, expect_python_number, grad_mode_kept
+
+BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
+
+# id -> (cell class, T, k, SGD learning rate, SGD momentum, loss function)
+CASES = {
+    "rnn-T6-k3": (nn.RNNCell, 6, 3, 0.1, 0.0, nn.MSELoss),
+    "rnn-T7-k3-last-shorter": (nn.RNNCell, 7, 3, 0.1, 0.0, nn.MSELoss),
+    "gru-T7-k2-momentum": (nn.GRUCell, 7, 2, 0.2, 0.5, nn.MSELoss),
+    "rnn-T4-k1": (nn.RNNCell, 4, 1, 0.1, 0.0, nn.HuberLoss),
+    "gru-T4-k6-one-chunk": (nn.GRUCell, 4, 6, 0.1, 0.0, nn.MSELoss),
+}
+MULTI_CHUNK = ["rnn-T6-k3", "rnn-T7-k3-last-shorter", "gru-T7-k2-momentum"]
+
+NO_DETACH = (
+    "The hidden state carried over from the previous chunk still points into that chunk's graph, which its "
+    "backward already freed; this chunk's backward tried to go through it again. Keep the state's values but cut "
+    "its history at every chunk boundary: `h = h.detach()` before the chunk's first step."
+)
+
+ERRORS = {
+    r"Trying to backward through the graph a second time": NO_DETACH,
+    r"modified by an inplace operation": (
+        "A backward went back into an earlier chunk's graph (`retain_graph=True` kept it alive, or the hidden state "
+        "was never detached), but `optimizer.step()` has changed the weights in place since that chunk saved them. "
+        "Keeping the graph is not the fix: gradients must stop at the chunk boundary. Drop `retain_graph=True` and "
+        "detach the carried state instead: `h = h.detach()` at the start of every chunk."
+    ),
+    r"does not require grad and does not have a grad_fn": (
+        "A chunk's loss has no graph, so backward has nothing to go through: it was computed with recording off "
+        "(under `torch.no_grad()`) or from detached outputs. Only the hidden state carried INTO a chunk is "
+        "detached; the chunk's own steps, `cell(xs[t], h)` and `readout(h)`, must be recorded."
+    ),
+    r"'float' object has no attribute 'backward'|'int' object has no attribute 'backward'": (
+        "The chunk loss is a Python number here, so it cannot be backpropagated: keep the step losses as tensors "
+        "(`loss_fn(...)` returns one), average them, call `.backward()` on that tensor, and only then take "
+        "`.item()` of it for the list you return."
+    ),
+}
+
+
+@pytest.fixture
+def train_truncated_bptt(learner):
+    return learner
+
+
+@dataclass
+class Problem:
+    cell: nn.Module
+    readout: nn.Module
+    xs: torch.Tensor
+    ys: torch.Tensor
+    h0: torch.Tensor
+    k: int
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    make_optimizer: object
+    initial: list  # the parameters' values before training, in order
+
+    @property
+    def params(self):
+        return [*self.cell.parameters(), *self.readout.parameters()]
+
+    @property
+    def chunks(self):
+        return math.ceil(self.xs.shape[0] / self.k)
+
+
+def make_problem(case, h0=None):
+    cell_cls, steps, k, lr, momentum, loss_cls = CASES[case]
+    cell, readout = cell_cls(FEATURES, HIDDEN), nn.Linear(HIDDEN, OUT)
+    make_optimizer = lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum)  # noqa: E731
+    xs, ys = torch.randn(steps, BATCH, FEATURES), torch.randn(steps, BATCH, OUT)
+    h0 = torch.randn(BATCH, HIDDEN) if h0 is None else h0
+    problem = Problem(cell, readout, xs, ys, h0, k, loss_cls(), None, make_optimizer, [])
+    problem.optimizer = make_optimizer(problem.params)
+    problem.initial = [p.detach().clone() for p in problem.params]
+    return problem
+
+
+# --------------------------------------------------------------------------- the oracle
+
+
+@dataclass
+class Run:
+    losses: list
+    params: list
+
+
+def _oracle(problem, *, restart=False, zero=True, every_step=False, reduce="mean"):
+    """The reference algorithm (and, with a flag, a known mistake of it) on copies of the modules."""
+    cell, readout = copy.deepcopy(problem.cell), copy.deepcopy(problem.readout)
+    for p, initial in zip([*cell.parameters(), *readout.parameters()], problem.initial):
+        with torch.no_grad():
+            p.copy_(initial)  # the copies start from the values before the learner's run
+        p.grad = None
+    params = [*cell.parameters(), *readout.parameters()]
+    optimizer = problem.make_optimizer(params)
+    xs, ys, steps = problem.xs.detach(), problem.ys.detach(), problem.xs.shape[0]
+    h = problem.h0.detach().clone()
+    losses = []
+    with torch.enable_grad():
+        for start in range(0, steps, problem.k):
+            h = problem.h0.detach().clone() if restart else h.detach()
+            step_losses = []
+            for t in range(start, min(start + problem.k, steps)):
+                h = cell(xs[t], h)
+                step_losses.append(problem.loss_fn(readout(h), ys[t]))
+                if every_step:
+                    h = h.detach()
+            stacked = torch.stack(step_losses)
+            loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1], "by-k": stacked.sum() / problem.k}[reduce]
+            loss.backward()
+            optimizer.step()
+            if zero:
+                optimizer.zero_grad()
+            losses.append(loss.item())
+    return Run(losses, [p.detach().clone() for p in params])
+
+
+MISTAKES = {
+    "restart": (
+        dict(restart=True),
+        "the hidden state restarted from h0 at every chunk: each chunk must start from the state the previous chunk "
+        "ended with (only its history is cut, not its values). Carry `h` over and detach it: `h = h.detach()`, "
+        "not `h = h0`.",
+    ),
+    "no-zero-grad": (
+        dict(zero=False),
+        "the gradients accumulated across chunks: backward ADDS into `.grad`, so without `optimizer.zero_grad()` "
+        "every step also reuses the gradients of all earlier chunks. Call `optimizer.zero_grad()` after each "
+        "`optimizer.step()`.",
+    ),
+    "every-step": (
+        dict(every_step=True),
+        "the gradient was cut at every step instead of at every chunk boundary: backward went back only one step, "
+        "not through the chunk's k steps. Detach the hidden state once per chunk, before its first step, and let "
+        "the steps inside the chunk stay connected.",
+    ),
+    "sum": (
+        dict(reduce="sum"),
+        "each chunk's loss is the sum of its step losses instead of their mean: divide by the number of steps in "
+        "the chunk (the last chunk may be shorter than k, so count its steps).",
+    ),
+    "by-k": (
+        dict(reduce="by-k"),
+        "every chunk's summed loss was divided by k, but the last chunk can be shorter than k: divide by the number "
+        "of steps the chunk actually has (`len(range(start, end))`), so its loss is the mean of its own steps.",
+    ),
+    "last": (
+        dict(reduce="last"),
+        "each chunk's loss is only its last step's loss: the loss of a chunk is the mean over ALL its steps of "
+        "`loss_fn(readout(h), ys[t])`.",
+    ),
+}
+
+
+def _close_lists(a, b):
+    return len(a) == len(b) and all(
+        torch.allclose(torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64), rtol=1e-4, atol=1e-6)
+        for x, y in zip(a, b)
+    )
+
+
+def _head(values, n=4):
+    shown = [round(float(v), 5) for v in values[:n]]
+    return f"{shown}{'...' if len(values) > n else ''}"
+
+
+def diagnose(problem, losses, reference):
+    """Why the learner's run differs from the reference: one message per known mistake."""
+    params = [p.detach().clone() for p in problem.params]
+    if _close_lists(params, problem.initial):
+        return (
+            "the parameters did not change at all: the optimizer you were given never stepped with a gradient. Per "
+            "chunk call `loss.backward()`, then `optimizer.step()`, then `optimizer.zero_grad()`, in that order "
+            "(zeroing before the step throws the gradient away)."
+        )
+    for flags, message in MISTAKES.values():
+        run = _oracle(problem, **flags)
+        if _close_lists(losses, run.losses) and _close_lists(params, run.params):
+            return message
+    return (
+        f"the chunk losses or the trained parameters differ from the reference run (reference losses "
+        f"{_head(reference.losses)}, yours {_head(losses)}). Per chunk of k steps: start from the previous chunk's "
+        "final state, detached; loss = mean over the chunk's steps of `loss_fn(readout(h), ys[t])`; then "
+        "`loss.backward()`, `optimizer.step()`, `optimizer.zero_grad()` with the optimizer you were given."
+    )
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def call(train_truncated_bptt, problem):
+    p = problem
+    with explain_errors("train_truncated_bptt", ERRORS):
+        return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
+
+
+def expect_losses(result, problem):
+    assert isinstance(result, list), (
+        f"train_truncated_bptt returned {type(result).__name__} ({result!r:.80}); a list of the chunk losses is "
+        "expected, one Python float per chunk (`losses.append(loss.item())`)."
+    )
+    for i, value in enumerate(result):
+        expect_python_number(value, "train_truncated_bptt", float, what=f"chunk loss {i}")
+    steps = problem.xs.shape[0]
+    assert len(result) == problem.chunks, (
+        f"train_truncated_bptt returned {len(result)} chunk losses for T={steps} steps in chunks of k={problem.k}; "
+        f"expected ceil(T / k) = {problem.chunks}. Every step belongs to exactly one chunk, the last chunk may be "
+        "shorter than k, and with k >= T the whole sequence is one chunk: "
+        "`for start in range(0, T, k)` with the chunk ending at `min(start + k, T)`."
+    )
+    return result
+
+
+def assert_trained(problem, losses, reference):
+    """Losses and parameters are those of the reference, or the message names the mistake."""
+    params = [p.detach() for p in problem.params]
+    if _close_lists(losses, reference.losses) and _close_lists(params, reference.params):
+        return
+    raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_one_float_per_chunk(train_truncated_bptt, case):
+    problem = make_problem(case)
+    expect_losses(call(train_truncated_bptt, problem), problem)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_chunk_losses_match_reference(train_truncated_bptt, case):
+    problem = make_problem(case)
+    reference = _oracle(problem)
+    losses = expect_losses(call(train_truncated_bptt, problem), problem)
+    if not _close_lists(losses, reference.losses):
+        raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_match_reference(train_truncated_bptt, case):
+    problem = make_problem(case)
+    reference = _oracle(problem)
+    losses = expect_losses(call(train_truncated_bptt, problem), problem)
+    params = [p.detach() for p in problem.params]
+    if not _close_lists(params, reference.params):
+        raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+
+
+@pytest.mark.parametrize("case", MULTI_CHUNK + ["gru-T4-k6-one-chunk"])
+def test_steps_once_per_chunk(train_truncated_bptt, case):
+    problem = make_problem(case)
+    steps = []
+    problem.optimizer.register_step_post_hook(lambda optimizer, args, kwargs: steps.append(1))
+    expect_losses(call(train_truncated_bptt, problem), problem)
+    assert len(steps) == problem.chunks, (
+        f"the optimizer you were given stepped {len(steps)} time(s) for {problem.chunks} chunk(s). Call "
+        "`optimizer.step()` once per chunk, after that chunk's `loss.backward()`; use the optimizer passed in "
+        "(it holds the parameters, the learning rate and its own state such as momentum), don't make a new one."
+    )
+
+
+@pytest.mark.parametrize("case", MULTI_CHUNK)
+def test_gradients_are_cleared(train_truncated_bptt, case):
+    problem = make_problem(case)
+    reference = _oracle(problem)
+    losses = expect_losses(call(train_truncated_bptt, problem), problem)
+    assert_trained(problem, losses, reference)
+    left = [i for i, p in enumerate(problem.params) if p.grad is not None and p.grad.any()]
+    assert not left, (
+        f"after training, {len(left)} parameter(s) still hold the last chunk's gradients. The contract's order per "
+        "chunk is `loss.backward()`, `optimizer.step()`, `optimizer.zero_grad()`: zero after the step, so that no "
+        "gradient is left behind for the caller's next backward to add onto."
+    )
+
+
+@pytest.mark.parametrize("made", ["plain", "computed"])
+@pytest.mark.parametrize("case", ["rnn-T7-k3-last-shorter", "gru-T7-k2-momentum"])
+def test_h0_is_untouched(train_truncated_bptt, case, made):
+    encoder = nn.Linear(3, HIDDEN)
+    h0 = torch.randn(BATCH, HIDDEN) if made == "plain" else torch.tanh(encoder(torch.randn(BATCH, 3)))
+    problem = make_problem(case, h0=h0)
+    values, version, requires_grad, grad_fn = h0.detach().clone(), h0._version, h0.requires_grad, h0.grad_fn
+    reference = _oracle(problem)
+    losses = expect_losses(call(train_truncated_bptt, problem), problem)
+    assert_trained(problem, losses, reference)
+    assert h0.requires_grad == requires_grad and h0.grad_fn is grad_fn, (
+        f"the caller's h0 lost its history (requires_grad {requires_grad} -> {h0.requires_grad}, grad_fn "
+        f"{grad_fn} -> {h0.grad_fn}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
+        "h0). `detach_()` changes the tensor everybody holds; `h = h.detach()` makes a new one and leaves h0 alone."
+    )
+    assert h0._version == version and torch.equal(h0.detach(), values), (
+        "the caller's h0 was modified in place (its values or version counter changed). Start from it, but write "
+        "the new state into a new tensor: `h = cell(xs[t], h)` rebinds `h`, it never overwrites h0."
+    )
+
+
+@pytest.mark.parametrize("modes", ["both-train", "both-eval", "cell-eval"])
+def test_leaves_modes_as_found(train_truncated_bptt, modes):
+    problem = make_problem("rnn-T6-k3")
+    if modes in ("both-eval", "cell-eval"):
+        problem.cell.eval()
+    if modes == "both-eval":
+        problem.readout.eval()
+    before = (problem.cell.training, problem.readout.training)
+    reference = _oracle(problem)
+    with grad_mode_kept("train_truncated_bptt"):
+        losses = expect_losses(call(train_truncated_bptt, problem), problem)
+    assert_trained(problem, losses, reference)
+    after = (problem.cell.training, problem.readout.training)
+    mode = lambda flag: "train" if flag else "eval"  # noqa: E731
+    assert after == before, (
+        f"train_truncated_bptt changed the modules' modes (cell {mode(before[0])} -> {mode(after[0])}, readout "
+        f"{mode(before[1])} -> {mode(after[1])}). The caller chose them: leave `.train()` / `.eval()` alone "
+        "(or, if you must switch, restore the previous mode before returning)."
+    )

@@ -1,0 +1,11 @@
+"""No torch.enable_grad(): under the caller's no_grad() the score has no graph."""
+EXPECT = "switches recording back on inside the block"
+
+import torch
+
+
+def saliency(model, x):
+    inputs = x.detach().requires_grad_()
+    score = model(inputs).max(dim=1).values.sum()
+    (grad,) = torch.autograd.grad(score, inputs)
+    return grad.abs()

@@ -1,0 +1,12 @@
+"""x.requires_grad_() on the caller's tensor: its flag stays switched on afterwards."""
+EXPECT = "switched on `requires_grad` of the caller's `x`"
+
+import torch
+
+
+def saliency(model, x):
+    x.requires_grad_()
+    with torch.enable_grad():
+        score = model(x).max(dim=1).values.sum()
+        (grad,) = torch.autograd.grad(score, x)
+    return grad.abs()
