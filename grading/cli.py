@@ -24,7 +24,7 @@ from .catalog import CatalogError, UnknownExercise, load_catalog
 from .style import Style
 from .targets import TargetError, display_path, resolve_target
 
-COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch", "notebooks")
+COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch", "notebooks", "export")
 
 
 class UsageError(Exception):
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  solution EX     show the reference solution, once your EX passes\n"
             "  watch           re-grade an exercise each time you save it (Ctrl-C to stop)\n"
             "  notebooks       write one Jupyter notebook per exercise (--out DIR, default notebooks/)\n"
+            "  export gradescope --out autograder.zip   a Gradescope autograder bundle\n"
+            "  export classroom DIR                      a learners' repository without the solutions\n"
             "  batch DIR       grade every submission in DIR (folders, .zip, notebooks) into --out grades.csv\n"
             "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
         ),
@@ -133,6 +135,24 @@ def _main(argv):
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
                      poll=args.poll)
+
+    if command == "export":
+        from .export import ExportError, export_classroom, export_gradescope
+
+        kind = words[1] if len(words) > 1 else None
+        try:
+            if kind == "gradescope" and len(words) == 2:
+                path = export_gradescope(Path(args.out or "autograder.zip"))
+                print(f"wrote {display_path(path)}: upload it as the assignment's autograder on Gradescope")
+                return 0
+            if kind == "classroom" and len(words) == 3:
+                path = export_classroom(Path(words[2]))
+                print(f"wrote the learners' repository to {display_path(path)}: push it and mark it as a template")
+                return 0
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+        raise UsageError("usage: python grader.py export gradescope [--out autograder.zip] | "
+                         "python grader.py export classroom DIR")
 
     if command == "notebooks":
         if len(words) > 1:
