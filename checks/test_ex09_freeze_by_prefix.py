@@ -1,0 +1,415 @@
+"""Checks for ex09: freeze_by_prefix(model, prefixes) freezes the parameters named by the prefixes
+(dot boundary), changes nothing else, and returns their names sorted, each once."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import explain_errors, grad_mode_kept
+
+# Two models where the dot boundary matters. Parameter names:
+#   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
+#   nested: encoder.layer1.*, encoder.layer2.*, encoder.layer10.*, encoder.norm.* (batch norm,
+#           with buffers), encoder_proj.*, head.*
+WIDTH, BATCH = 4, 5
+
+# id -> (model, prefixes, parameters frozen before the call); weights and grads are random per check
+CASES = {
+    "seq12-prefix-1": ("seq12", ["1"], ["1.bias", "3.weight", "10.bias"]),
+    "nested-encoder.layer1+head": ("nested", ["encoder.layer1", "head"],
+                                   ["encoder.layer1.bias", "encoder.layer10.weight", "encoder_proj.bias"]),
+    "full-name-0.weight+11": ("seq12", ["0.weight", "11"], ["0.bias", "11.weight"]),
+    "overlapping-encoder+encoder.layer1": ("nested", ["encoder", "encoder.layer1", "encoder.norm.weight"],
+                                           ["encoder.layer2.weight", "head.bias"]),
+    "overlapping-1+1.weight": ("seq12", ["2", "1.weight", "1"], ["2.bias", "11.bias"]),
+}
+
+MODEL_WORDS = {
+    "seq12": "an nn.Sequential of 12 Linear layers (children 0 to 11)",
+    "nested": "a model with submodules encoder.layer1, encoder.layer2, encoder.layer10, encoder.norm, "
+    "encoder_proj and head",
+}
+
+ERRORS = {
+    r"is not an nn\.Module|has no attribute": (
+        "A prefix can be the full name of one parameter (such as '0.weight'), not only the name of a "
+        "submodule, so `model.get_submodule(prefix)` cannot find every prefix. Go through "
+        "`model.named_parameters()` and compare each name with the prefixes."
+    ),
+    r"'generator' object is not subscriptable|has no len\(\)|'generator' object has no attribute": (
+        "`prefixes` may be a generator: it has no length, no indexing and no list methods. "
+        "Make a list of it first: `prefixes = list(prefixes)`."
+    ),
+}
+
+
+@pytest.fixture
+def freeze_by_prefix(learner):
+    return learner
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _build(kind):
+    if kind == "seq12":
+        return nn.Sequential(*[nn.Linear(WIDTH, WIDTH) for _ in range(12)])
+    model = nn.Module()
+    model.encoder = nn.Module()
+    model.encoder.layer1 = nn.Linear(WIDTH, WIDTH)
+    model.encoder.layer2 = nn.Linear(WIDTH, WIDTH)
+    model.encoder.layer10 = nn.Linear(WIDTH, WIDTH)
+    model.encoder.norm = nn.BatchNorm1d(WIDTH)
+    model.encoder_proj = nn.Linear(WIDTH, WIDTH)
+    model.head = nn.Linear(WIDTH, 2)
+    return model
+
+
+def _forward(kind, model, x):
+    if kind == "seq12":
+        return model(x)
+    enc = model.encoder
+    h = enc.norm(enc.layer10(enc.layer2(enc.layer1(x)).tanh()))
+    return model.head(model.encoder_proj(h).tanh())
+
+
+def make_model(case):
+    """A model with random weights, a .grad on every parameter, some parameters frozen, and one
+    submodule in eval mode (so that switching modes shows)."""
+    kind, prefixes, frozen = CASES[case]
+    model = _build(kind)
+    _forward(kind, model, torch.randn(BATCH, WIDTH)).pow(2).mean().backward()
+    params = dict(model.named_parameters())
+    for name in frozen:
+        params[name].requires_grad_(False)
+    (model[5] if kind == "seq12" else model.encoder.norm).eval()
+    return model, list(prefixes)
+
+
+def matching(model, prefixes):
+    """The oracle: names whose dotted parts begin with all of some prefix's dotted parts."""
+    found = []
+    for name, _ in model.named_parameters():
+        parts = name.split(".")
+        if any(parts[: len(p.split("."))] == p.split(".") for p in prefixes):
+            found.append(name)
+    return sorted(found)
+
+
+class Before:
+    def __init__(self, model):
+        params = dict(model.named_parameters())
+        self.objects = dict(params)
+        self.values = {n: p.detach().clone() for n, p in params.items()}
+        self.flags = {n: p.requires_grad for n, p in params.items()}
+        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in params.items()}
+        self.modes = {n or "(the model)": m.training for n, m in model.named_modules()}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def call(freeze_by_prefix, model, prefixes):
+    with explain_errors("freeze_by_prefix", ERRORS):
+        return freeze_by_prefix(model, prefixes)
+
+
+def _describe(case_or_model, prefixes):
+    return f"with prefixes {list(prefixes)!r} on {MODEL_WORDS[CASES[case_or_model][0]]}"
+
+
+def _names(items, limit=4):
+    items = list(items)
+    shown = ", ".join(repr(n) for n in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def expect_names(result):
+    """The result must be a list of strings."""
+    if isinstance(result, (set, frozenset)):
+        raise AssertionError(
+            f"freeze_by_prefix returned a {type(result).__name__}: a set has no order (and prints in any order). "
+            "Return a sorted list of names: `sorted(names)` takes any iterable and returns a list."
+        )
+    if not isinstance(result, list):
+        raise AssertionError(
+            f"freeze_by_prefix returned {type(result).__name__} ({str(result)[:80]}); a list of parameter names "
+            "is expected, such as ['1.bias', '1.weight']. `sorted(names)` returns a list."
+        )
+    bad = [item for item in result if not isinstance(item, str)]
+    if bad:
+        raise AssertionError(
+            f"freeze_by_prefix returned a list holding {type(bad[0]).__name__} items ({str(bad[0])[:60]}); "
+            "it must hold the parameters' qualified names only (strings such as '1.weight'), not the parameters "
+            "or (name, parameter) pairs."
+        )
+    return result
+
+
+def assert_matched(result, model, prefixes, before, where):
+    """The result names exactly the matching parameters (as a set), or the message says what went wrong."""
+    expect_names(result)
+    want = set(matching(model, prefixes))
+    got = set(result)
+    params = set(before.objects)
+    not_params = sorted(got - params)
+    if not_params:
+        buffers = {n for n, _ in model.named_buffers()}
+        if any(n in buffers for n in not_params):
+            raise AssertionError(
+                f"{where}, freeze_by_prefix returned {_names(not_params)}, which is not a parameter but a buffer "
+                "(batch-norm running statistics: model.state_dict() lists those too). Only parameters can be "
+                "frozen: go through `model.named_parameters()`, whose tensors are the model's own parameters."
+            )
+        raise AssertionError(
+            f"{where}, freeze_by_prefix returned {_names(not_params)}, which is not the name of any parameter of "
+            "the model. Return the qualified names given by `model.named_parameters()`."
+        )
+    extra = sorted(got - want)
+    if extra:
+        by_text = [(n, p) for n in extra for p in prefixes if n.startswith(p)]
+        if by_text:
+            name, prefix = by_text[0]
+            raise AssertionError(
+                f"{where}, freeze_by_prefix matched {_names(n for n, _ in by_text)}: prefix {prefix!r} is only the "
+                f"start of its text, not of its path ({name!r} lies in a different submodule). The dot is the "
+                f"boundary between names: a name matches a prefix when it equals the prefix or starts with "
+                f"prefix + '.', so '1' matches '1.weight' but not '10.weight'."
+            )
+        raise AssertionError(
+            f"{where}, freeze_by_prefix returned {_names(extra)}, which no prefix names. Return only the names "
+            "that equal a prefix or start with prefix + '.'."
+        )
+    missing = sorted(want - got)
+    if missing:
+        full = [n for n in missing if n in prefixes]
+        if full:
+            raise AssertionError(
+                f"{where}, freeze_by_prefix did not match {_names(full)}, although that name equals a prefix. A "
+                "prefix can be the full name of one parameter: a name matches when it equals the prefix, or "
+                "starts with prefix + '.'."
+            )
+        was_frozen = [n for n in missing if not before.flags[n]]
+        if was_frozen and len(was_frozen) == len(missing):
+            raise AssertionError(
+                f"{where}, freeze_by_prefix left out {_names(was_frozen)}, which matches but was already frozen "
+                "before the call. A matching parameter is reported whatever its flag was: it is frozen afterwards "
+                "either way. Don't skip parameters whose requires_grad is already False."
+            )
+        raise AssertionError(
+            f"{where}, freeze_by_prefix missed {_names(missing)} (expected {_names(sorted(want), 8)}, got "
+            f"{_names(result, 8)}). A name matches a prefix when it equals the prefix or starts with prefix + '.'."
+        )
+
+
+def assert_frozen(model, prefixes, before, where):
+    for name, param in model.named_parameters():
+        if name not in matching(model, prefixes):
+            continue
+        if before.flags[name]:
+            assert not param.requires_grad, (
+                f"{where}, parameter {name!r} matches, but it still requires grad: it was not frozen. Call "
+                "`param.requires_grad_(False)` (with the parentheses) on the model's own parameter, as given by "
+                "`model.named_parameters()`. (`param.requires_grad == False` only compares; a tensor from "
+                "`model.state_dict()` is a detached copy, and switching the copy's flag changes nothing.)"
+            )
+        else:
+            assert not param.requires_grad, (
+                f"{where}, parameter {name!r} matches and was already frozen, but freeze_by_prefix switched it "
+                "back on (requires_grad is now True). Freezing a matching parameter means requires_grad_(False), "
+                "whatever it was before: don't toggle the flag."
+            )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("case", ["seq12-prefix-1", "nested-encoder.layer1+head"])
+def test_prefix_stops_at_a_dot(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+
+
+@pytest.mark.parametrize("case", ["full-name-0.weight+11"])
+def test_prefix_can_be_a_full_name(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+
+
+@pytest.mark.parametrize("case", ["overlapping-encoder+encoder.layer1", "nested-encoder.layer1+head"])
+def test_several_prefixes(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+
+
+@pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
+def test_names_are_sorted(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    unique = list(dict.fromkeys(result))
+    assert unique == sorted(unique), (
+        f"{where}, freeze_by_prefix returned the right names but not sorted: {_names(result, 6)}. "
+        "The order of model.named_parameters() (or of the prefixes) is not alphabetical: return `sorted(names)`."
+    )
+
+
+@pytest.mark.parametrize("case", ["overlapping-encoder+encoder.layer1", "overlapping-1+1.weight"])
+def test_each_name_once(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    twice = sorted({n for n in result if result.count(n) > 1})
+    if twice:
+        hits = [p for p in prefixes if matching(model, [p]).count(twice[0])]
+        raise AssertionError(
+            f"{where}, freeze_by_prefix returned {_names(twice)} more than once: several prefixes match "
+            f"{'it' if len(twice) == 1 else 'each of them'} ({_names(hits)} {'both' if len(hits) == 2 else 'all'} "
+            f"match {twice[0]!r}). Report each parameter once: loop over the parameters and ask "
+            "whether any prefix matches, or collect the names in a set and sort it."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matching_parameters_are_frozen(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    assert_frozen(model, prefixes, before, where)
+
+
+@pytest.mark.parametrize("case", ["seq12-prefix-1", "nested-encoder.layer1+head"])
+def test_frozen_matches_stay_frozen_and_are_reported(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    assert any(not before.flags[n] for n in matching(model, prefixes))  # the case has one
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    assert_frozen(model, prefixes, before, where)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_other_parameters_keep_their_flags(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    chosen = set(matching(model, prefixes))
+    for name, param in model.named_parameters():
+        if name in chosen or param.requires_grad == before.flags[name]:
+            continue
+        if before.flags[name]:
+            raise AssertionError(
+                f"{where}, parameter {name!r} does not match any prefix but was frozen (requires_grad was True, "
+                "now False). Freeze only the parameters that match; leave the others exactly as they were."
+            )
+        raise AssertionError(
+            f"{where}, parameter {name!r} does not match any prefix and was frozen before the call, but "
+            "freeze_by_prefix unfroze it (requires_grad is now True). Don't set requires_grad on the parameters "
+            "that don't match: the caller froze that one on purpose, and it must stay frozen."
+        )
+
+
+@pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
+def test_parameters_stay_the_same_objects(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    now = dict(model.named_parameters())
+    replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
+    assert not replaced, (
+        f"{where}, parameter {_names(replaced)} was replaced by a new object. The optimizer, the caller and "
+        "other modules (tied weights) hold the original parameter: a new one is invisible to them. Freeze "
+        "the parameter itself, in place: `param.requires_grad_(False)`."
+    )
+    assert_matched(result, model, prefixes, before, where)
+    changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
+    assert not changed, (
+        f"{where}, the values of {_names(changed)} changed. Freezing keeps a parameter's values: it only "
+        "switches its requires_grad flag off."
+    )
+
+
+@pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
+def test_accepts_a_generator(freeze_by_prefix, case):
+    model, prefixes = make_model(case)
+    twin = copy.deepcopy(model)
+    before = Before(model)
+    result = call(freeze_by_prefix, model, (p for p in prefixes))
+    where = f"{_describe(case, prefixes)} given as a generator"
+    expect_names(result)
+    if set(result) != set(matching(model, prefixes)):
+        with_list = call(freeze_by_prefix, twin, list(prefixes))
+        if isinstance(with_list, list) and set(with_list) == set(matching(twin, prefixes)):
+            raise AssertionError(
+                f"{where}, freeze_by_prefix matched {_names(sorted(set(result))) or 'nothing'}, while with the "
+                "same prefixes in a list it matches the right parameters. A generator can be gone through only "
+                "once: if you loop over `prefixes` inside your loop over the parameters, the first parameter "
+                "uses it up and no later parameter can match. Make a list first: `prefixes = list(prefixes)`."
+            )
+    assert_matched(result, model, prefixes, before, where)
+    assert_frozen(model, prefixes, before, where)
+
+
+@pytest.mark.parametrize("empty", ["empty-list", "empty-generator"])
+def test_no_prefixes_match_nothing(freeze_by_prefix, empty):
+    model, _ = make_model("nested-encoder.layer1+head")
+    before = Before(model)
+    result = call(freeze_by_prefix, model, [] if empty == "empty-list" else iter(()))
+    how = "an empty list" if empty == "empty-list" else "an empty generator"
+    expect_names(result)
+    assert result == [], (
+        f"with no prefixes ({how}) nothing matches, but freeze_by_prefix returned {_names(result)}. "
+        "(A pattern joined from no prefixes is empty, and an empty pattern such as `re.match('', name)` matches "
+        "every name.) Return [] and change nothing."
+    )
+    flipped = [n for n, p in model.named_parameters() if p.requires_grad != before.flags[n]]
+    assert not flipped, (
+        f"with no prefixes ({how}) nothing matches, but the requires_grad flag of {_names(flipped)} changed. "
+        "Change no parameter when no prefix matches it."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
+    case = "nested-encoder.layer1+head"
+    model, prefixes = make_model(case)
+    before = Before(model)
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("freeze_by_prefix"):
+        result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    modes = {n or "(the model)": m.training for n, m in model.named_modules()}
+    switched = [n for n, was in before.modes.items() if modes.get(n) != was]
+    assert not switched, (
+        f"{where}, freeze_by_prefix switched the train/eval mode of {_names(switched)}. Freezing is about "
+        "`requires_grad` only: eval mode changes what layers do (dropout, batch norm) and is the caller's choice. "
+        "Don't call .eval() or .train()."
+    )
+    chosen = set(matching(model, prefixes))
+    for name, param in model.named_parameters():
+        was = before.grads[name]
+        if name in chosen:
+            continue
+        assert param.grad is not None and torch.equal(param.grad, was), (
+            f"{where}, the .grad of {name!r}, which does not match any prefix, was changed or cleared. Leave "
+            "parameters that don't match exactly as they were, their gradients included."
+        )

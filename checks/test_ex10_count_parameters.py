@@ -1,0 +1,225 @@
+"""Checks for ex10: count_parameters(model) returns (trainable, total) numbers of parameter elements,
+shared parameters once, buffers not at all, as Python ints, and changes nothing."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import changes, expect_python_number, snapshot
+
+# id -> what the model has; layer sizes are random per check
+MODELS = {
+    "mlp-first-weight-frozen": "an MLP whose first weight is frozen",
+    "tied-embedding-trainable": "a small language model whose decoder shares the embedding's weight (trainable)",
+    "tied-embedding-frozen": "a small language model whose decoder shares the embedding's weight (frozen)",
+    "conv-batchnorm-frozen": "a conv net with a frozen batch-norm layer (its running statistics are buffers)",
+    "all-frozen+buffer": "a fully frozen model with a registered float buffer",
+}
+
+
+@pytest.fixture
+def count_parameters(learner):
+    return learner
+
+
+def _size(low=2, high=9):
+    return int(torch.randint(low, high, ()))
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab, dim):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.body = nn.Linear(dim, dim)
+        self.decoder = nn.Linear(dim, vocab)
+        self.decoder.weight = self.embedding.weight  # tied: one tensor, two modules
+
+    def forward(self, tokens):
+        return self.decoder(torch.tanh(self.body(self.embedding(tokens))))
+
+
+def make_model(kind):
+    if kind == "mlp-first-weight-frozen":
+        n_in, hidden, n_out = _size(), _size(), _size()
+        model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+        model[0].weight.requires_grad_(False)
+    elif kind.startswith("tied-embedding"):
+        model = TinyLM(_size(5, 12), _size())
+        model.body.bias.requires_grad_(False)
+        if kind.endswith("frozen"):
+            model.embedding.weight.requires_grad_(False)
+    elif kind == "conv-batchnorm-frozen":
+        channels = _size()
+        model = nn.Sequential(nn.Conv2d(_size(1, 4), channels, 3), nn.BatchNorm2d(channels), nn.ReLU(),
+                              nn.Flatten(), nn.Linear(channels * 4, _size()))
+        with torch.no_grad():
+            model[:2](torch.randn(3, model[0].in_channels, 4, 4))  # running statistics move
+        model[1].requires_grad_(False)
+        model[1].eval()
+    elif kind == "all-frozen+buffer":
+        n_in, hidden = _size(), _size()
+        model = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.LayerNorm(hidden))
+        model.register_buffer("scale", torch.randn(_size(), _size()))
+        model.requires_grad_(False)
+    else:
+        raise KeyError(kind)
+    return model
+
+
+def _unique_parameters(model):
+    """The oracle's view: every parameter tensor once, found module by module and deduplicated by identity."""
+    unique = {}
+    for module in model.modules():
+        for p in module._parameters.values():
+            if p is not None:
+                unique.setdefault(id(p), p)
+    return list(unique.values())
+
+
+def _every_slot(model):
+    """Parameters as many times as modules hold them (tied ones twice)."""
+    return [p for m in model.modules() for p in m._parameters.values() if p is not None]
+
+
+def expected(model):
+    params = _unique_parameters(model)
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def call(count_parameters, model, where):
+    result = count_parameters(model)
+    return expect_pair(result, where)
+
+
+def expect_pair(result, where):
+    if isinstance(result, torch.Tensor):
+        raise AssertionError(
+            f"on {where}, count_parameters returned a tensor ({str(result)[:60]}); the tuple `(trainable, total)` "
+            "of two Python ints is expected: `return trainable, total`."
+        )
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise AssertionError(
+            f"on {where}, count_parameters returned {type(result).__name__} ({str(result)[:60]}); the tuple "
+            "`(trainable, total)` is expected: `return trainable, total`."
+        )
+    for what, value in zip(("trainable", "total"), result):
+        if isinstance(value, np.generic):
+            raise AssertionError(
+                f"on {where}, count_parameters returned a numpy number ({type(value).__name__}) as {what}; a "
+                "plain Python int is expected. `np.prod(p.shape)` gives numpy numbers: use `p.numel()`, or "
+                "convert with `int(...)`."
+            )
+        if isinstance(value, float) and not isinstance(value, bool):
+            raise AssertionError(
+                f"on {where}, count_parameters returned a float ({value}) as {what}: a count is a whole number. "
+                "Return Python ints: `p.numel()` is one; avoid `/` and `math.prod` over floats."
+            )
+        expect_python_number(value, "count_parameters", kind=int, what=what)
+    return result
+
+
+def assert_counts(result, model, where):
+    """(trainable, total) has the right values, or the message names the likely mistake."""
+    trainable, total = result
+    want_trainable, want_total = expected(model)
+    unique, slots = _unique_parameters(model), _every_slot(model)
+    if (trainable, total) == (want_total, want_trainable) and want_trainable != want_total:
+        raise AssertionError(
+            f"on {where}, count_parameters returned ({trainable}, {total}): the two numbers are swapped. "
+            "The order is (trainable, total), and trainable is never more than total."
+        )
+    if total != want_total:
+        buffer_elements = sum(b.numel() for b in model.buffers())
+        if total == len(unique) or total == len(slots):
+            reason = ("you counted parameter tensors. Count their scalar elements instead: a Linear(3, 2) layer "
+                      "has 2*3 + 2 = 8 parameters, `p.numel()` of each tensor summed.")
+        elif total == sum(p.numel() for p in slots):
+            reason = ("the shared weight was counted twice. The decoder and the embedding share one tensor (tied "
+                      "weights): it is stored and trained once, so it counts once. `model.parameters()` gives each "
+                      "tensor once; `named_parameters(remove_duplicate=False)` or going module by module sees it "
+                      "twice.")
+        elif buffer_elements and total in (want_total + buffer_elements,
+                                           sum(t.numel() for t in model.state_dict().values())):
+            reason = ("buffers were counted too: batch-norm running statistics and registered buffers are saved "
+                      "in model.state_dict(), but they are not parameters and are never trained. Count over "
+                      "`model.parameters()`.")
+        else:
+            reason = "count the scalar elements (`p.numel()`) of every parameter in `model.parameters()`."
+        raise AssertionError(f"on {where}, count_parameters says total = {total}, expected {want_total}: {reason}")
+    if trainable != want_trainable:
+        trainable_slots = [p for p in slots if p.requires_grad]
+        if trainable == want_total and want_total != want_trainable:
+            reason = ("frozen parameters were counted as trainable. A parameter is trainable only when "
+                      "`p.requires_grad` is True: count those for the first number, all of them for the second.")
+        elif trainable in (len([p for p in unique if p.requires_grad]), len(trainable_slots)):
+            reason = ("you counted trainable tensors. Count their scalar elements instead: sum `p.numel()` over "
+                      "the parameters with `p.requires_grad`.")
+        elif trainable == sum(p.numel() for p in trainable_slots):
+            reason = ("the shared (tied) weight was counted twice. It is one tensor: count it once. "
+                      "`model.parameters()` gives each tensor once.")
+        elif trainable == want_total - want_trainable:
+            reason = ("you counted the frozen parameters. Trainable means `p.requires_grad` is True.")
+        elif trainable == 0:
+            reason = ("no parameter was seen as trainable. Tensors from `model.state_dict()` are detached copies "
+                      "(their requires_grad is always False): read the flags of `model.parameters()`.")
+        else:
+            reason = "sum `p.numel()` over the parameters of `model.parameters()` whose `p.requires_grad` is True."
+        raise AssertionError(
+            f"on {where}, count_parameters says trainable = {trainable}, expected {want_trainable}: {reason}"
+        )
+
+
+def check(count_parameters, kind):
+    model = make_model(kind)
+    where = MODELS[kind]
+    result = call(count_parameters, model, where)
+    assert_counts(result, model, where)
+    return model, result
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("kind", ["mlp-first-weight-frozen", "conv-batchnorm-frozen"])
+def test_returns_two_python_ints(count_parameters, kind):
+    model = make_model(kind)
+    call(count_parameters, model, MODELS[kind])
+
+
+@pytest.mark.parametrize("kind", ["mlp-first-weight-frozen", "conv-batchnorm-frozen"])
+def test_total_counts_elements(count_parameters, kind):
+    check(count_parameters, kind)
+
+
+@pytest.mark.parametrize("kind", ["mlp-first-weight-frozen", "tied-embedding-frozen", "all-frozen+buffer"])
+def test_trainable_counts_only_parameters_that_require_grad(count_parameters, kind):
+    check(count_parameters, kind)
+
+
+@pytest.mark.parametrize("kind", ["tied-embedding-trainable", "tied-embedding-frozen"])
+def test_tied_weights_count_once(count_parameters, kind):
+    check(count_parameters, kind)
+
+
+@pytest.mark.parametrize("kind", ["conv-batchnorm-frozen", "all-frozen+buffer"])
+def test_buffers_do_not_count(count_parameters, kind):
+    check(count_parameters, kind)
+
+
+@pytest.mark.parametrize("kind", ["tied-embedding-frozen", "conv-batchnorm-frozen"])
+def test_model_is_left_unchanged(count_parameters, kind):
+    model = make_model(kind)
+    if kind.startswith("tied"):  # some parameters get a .grad, which must stay as it is
+        model(torch.randint(0, model.embedding.num_embeddings, (4,))).sum().backward()
+    before = snapshot(model)
+    buffers = {n: b.clone() for n, b in model.named_buffers()}
+    result = call(count_parameters, model, MODELS[kind])
+    found = changes(before, model)
+    found += [f"buffer {n} was changed" for n, b in model.named_buffers() if not torch.equal(b, buffers[n])]
+    assert not found, (
+        f"counting the parameters of {MODELS[kind]} changed the model: {'; '.join(found[:3])}. Counting only "
+        "reads: `p.numel()` and the flag `p.requires_grad` (without parentheses). Trainable is about that flag, "
+        "not about the module's train/eval mode: no `.train()` or `.eval()`, no forward pass."
+    )
+    assert_counts(result, model, MODELS[kind])

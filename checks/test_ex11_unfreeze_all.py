@@ -1,0 +1,244 @@
+"""Checks for ex11: unfreeze_all(model) makes every parameter trainable, returns how many parameter
+tensors were frozen before (shared ones once), and leaves buffers, modes and gradients alone."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import explain_errors, expect_python_number
+
+# id -> what the model has; sizes, values and which parameters start frozen are random per check
+MODELS = {
+    "mlp-batchnorm-some-frozen": "an MLP with a batch-norm layer (in eval mode) and some parameters frozen",
+    "tied-lm-shared-weight-frozen": "a small language model whose decoder shares the embedding's weight, "
+    "that shared weight frozen",
+    "all-frozen": "an MLP with a batch-norm layer, every parameter frozen",
+    "all-trainable": "an MLP with a batch-norm layer, no parameter frozen",
+}
+
+ERRORS = {
+    r"only Tensors of floating point(?: and complex)? dtype can require gradients": (
+        "You tried to make an integer tensor require grad: batch norm's `num_batches_tracked`, a buffer. "
+        "Buffers (running statistics) are not parameters and are never trained: leave them alone. "
+        "Go through `model.parameters()`, not `model.state_dict()` or `model.buffers()`."
+    ),
+}
+
+
+@pytest.fixture
+def unfreeze_all(learner):
+    return learner
+
+
+def _size(low=2, high=7):
+    return int(torch.randint(low, high, ()))
+
+
+class TinyLM(nn.Module):
+    def __init__(self, vocab, dim):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.body = nn.Linear(dim, dim)
+        self.decoder = nn.Linear(dim, vocab)
+        self.decoder.weight = self.embedding.weight  # tied: one tensor, two modules
+
+    def forward(self, tokens):
+        return self.decoder(torch.tanh(self.body(self.embedding(tokens))))
+
+
+def make_model(kind):
+    """A model with random values, a .grad on every parameter, non-default batch-norm statistics, and some
+    parameters frozen."""
+    if kind.startswith("tied"):
+        model = TinyLM(_size(5, 10), _size())
+        model(torch.randint(0, model.embedding.num_embeddings, (6,))).pow(2).mean().backward()
+        model.embedding.weight.requires_grad_(False)
+        model.body.bias.requires_grad_(False)
+        return model
+    n_in, hidden, n_out = _size(), _size(), _size()
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    for _ in range(2):
+        model(torch.randn(5, n_in) * 2 + 1).pow(2).mean().backward()  # grads, and running stats move
+    model[1].eval()
+    params = list(model.parameters())
+    if kind == "all-frozen":
+        model.requires_grad_(False)
+    elif kind == "mlp-batchnorm-some-frozen":
+        frozen = torch.rand(len(params)) < 0.5
+        frozen[int(torch.randint(0, 2, ()))] = True  # at least one frozen ...
+        frozen[int(torch.randint(2, len(params), ()))] = False  # ... and one trainable
+        for p, f in zip(params, frozen.tolist()):
+            p.requires_grad_(not f)
+    return model
+
+
+def _unique(model):
+    unique = {}
+    for module in model.modules():
+        for p in module._parameters.values():
+            if p is not None:
+                unique.setdefault(id(p), p)
+    return list(unique.values())
+
+
+def _slots(model):
+    return [p for m in model.modules() for p in m._parameters.values() if p is not None]
+
+
+class Before:
+    def __init__(self, model):
+        self.unique = _unique(model)
+        self.frozen = [p for p in self.unique if not p.requires_grad]
+        self.frozen_slots = [p for p in _slots(model) if not p.requires_grad]
+        self.objects = dict(model.named_parameters())
+        self.values = {n: p.detach().clone() for n, p in self.objects.items()}
+        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in self.objects.items()}
+        self.buffers = dict(model.named_buffers())
+        self.buffer_values = {n: b.clone() for n, b in self.buffers.items()}
+        self.modes = {n or "(the model)": m.training for n, m in model.named_modules()}
+
+
+def call(unfreeze_all, model):
+    with explain_errors("unfreeze_all", ERRORS):
+        return unfreeze_all(model)
+
+
+def assert_all_trainable(model, where):
+    still = [n for n, p in model.named_parameters() if not p.requires_grad]
+    assert not still, (
+        f"on {where}, parameter {', '.join(still[:3])} still has requires_grad=False after unfreeze_all. Switch "
+        "tracking on for every parameter of the model itself: `p.requires_grad_(True)` for each p in "
+        "`model.parameters()`. (Tensors from `model.state_dict()` are detached copies: changing their flag "
+        "does not reach the parameters.)"
+    )
+
+
+def assert_count(result, before, where):
+    """The count of formerly frozen tensors is right, or the message names the likely mistake."""
+    if isinstance(result, np.generic):
+        raise AssertionError(
+            f"on {where}, unfreeze_all returned a numpy number ({type(result).__name__}); a Python int is "
+            "expected: convert with `int(...)`."
+        )
+    expect_python_number(result, "unfreeze_all", kind=int, what="the number of formerly frozen tensors")
+    want = len(before.frozen)
+    if result == want:
+        return
+    frozen_elements = sum(p.numel() for p in before.frozen)
+    if result == 0:
+        reason = ("you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
+                  "`requires_grad` is False first (or while you go through them), then switch them on.")
+    elif result == len(before.unique):
+        reason = ("you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
+                  "before the call.")
+    elif result == len(before.unique) - want:
+        reason = "you counted the parameters that were trainable already; count those that were frozen."
+    elif result == len(before.frozen_slots):
+        reason = ("the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
+                  "was one frozen tensor. `model.parameters()` gives each tensor once.")
+    elif result == frozen_elements:
+        reason = ("you counted scalar elements (`numel()`), not tensors. Each frozen parameter tensor counts 1, "
+                  "whatever its size.")
+    else:
+        reason = "count the parameter tensors whose `requires_grad` was False before the call, each once."
+    raise AssertionError(f"on {where}, unfreeze_all returned {result}, but {want} parameter tensors were frozen "
+                         f"before the call: {reason}")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen", "all-frozen"])
+def test_every_parameter_requires_grad(unfreeze_all, kind):
+    model = make_model(kind)
+    call(unfreeze_all, model)
+    assert_all_trainable(model, MODELS[kind])
+
+
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen", "all-trainable"])
+def test_returns_number_of_formerly_frozen_tensors(unfreeze_all, kind):
+    model = make_model(kind)
+    before = Before(model)
+    result = call(unfreeze_all, model)
+    assert_count(result, before, MODELS[kind])
+    assert_all_trainable(model, MODELS[kind])
+
+
+@pytest.mark.parametrize("kind", ["tied-lm-shared-weight-frozen"])
+def test_shared_parameter_counts_once(unfreeze_all, kind):
+    model = make_model(kind)
+    before = Before(model)
+    result = call(unfreeze_all, model)
+    assert_count(result, before, MODELS[kind])
+    assert model.decoder.weight is model.embedding.weight, (
+        f"on {MODELS[kind]}, the decoder and the embedding no longer share their weight after unfreeze_all: a "
+        "parameter was replaced. Switch the flag of the existing parameters in place."
+    )
+
+
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen"])
+def test_buffers_untouched(unfreeze_all, kind):
+    model = make_model(kind)
+    before = Before(model)
+    call(unfreeze_all, model)
+    where = MODELS[kind]
+    now = dict(model.named_buffers())
+    for name, buf in before.buffers.items():
+        assert now.get(name) is buf, (
+            f"on {where}, buffer {name} was replaced by another tensor. Buffers are not parameters: leave them alone."
+        )
+        assert not buf.requires_grad, (
+            f"on {where}, buffer {name} now requires grad. Buffers such as batch norm's running statistics are "
+            "not parameters: the forward pass updates them, gradients never should. Switch tracking on for "
+            "`model.parameters()` only, not for `model.buffers()` or every tensor of `model.state_dict()`."
+        )
+        assert torch.equal(buf, before.buffer_values[name]), (
+            f"on {where}, the values of buffer {name} changed during unfreeze_all: a forward pass or a reset "
+            "changed batch norm's running statistics. Only switch flags: no forward pass, no reset."
+        )
+    assert_all_trainable(model, where)
+
+
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen"])
+def test_parameters_stay_the_same_objects(unfreeze_all, kind):
+    model = make_model(kind)
+    before = Before(model)
+    call(unfreeze_all, model)
+    where = MODELS[kind]
+    now = dict(model.named_parameters())
+    replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
+    assert not replaced, (
+        f"on {where}, parameter {', '.join(replaced[:3])} was replaced by a new object. The optimizer, the caller "
+        "and other modules (tied weights) hold the original parameter. Switch its flag in place: "
+        "`p.requires_grad_(True)`."
+    )
+    changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
+    assert not changed, (
+        f"on {where}, the values of {', '.join(changed[:3])} changed. Unfreezing keeps a parameter's values: it "
+        "only switches its requires_grad flag on."
+    )
+    assert_all_trainable(model, where)
+
+
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen"])
+def test_modes_and_grads_untouched(unfreeze_all, kind):
+    model = make_model(kind)
+    before = Before(model)
+    call(unfreeze_all, model)
+    where = MODELS[kind]
+    modes = {n or "(the model)": m.training for n, m in model.named_modules()}
+    switched = [n for n, was in before.modes.items() if modes.get(n) != was]
+    assert not switched, (
+        f"on {where}, unfreeze_all switched the train/eval mode of {', '.join(switched[:3])}. Trainable "
+        "(`requires_grad`) and training mode (`.train()` / `.eval()`) are different things: the caller chose "
+        "the mode (here one batch-norm layer stays in eval). Only switch the parameters' flags."
+    )
+    for name, p in model.named_parameters():
+        was = before.grads[name]
+        same = (p.grad is None) if was is None else (p.grad is not None and torch.equal(p.grad, was))
+        assert same, (
+            f"on {where}, the .grad of {name} was changed or cleared by unfreeze_all. Unfreezing only switches "
+            "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
+        )
+    assert_all_trainable(model, where)

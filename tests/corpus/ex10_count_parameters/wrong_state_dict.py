@@ -1,0 +1,7 @@
+"""Counts over model.state_dict(): buffers included, and its detached tensors never require grad."""
+EXPECT = "buffers were counted too"
+
+
+def count_parameters(model):
+    tensors = list(model.state_dict().values())
+    return sum(t.numel() for t in tensors if t.requires_grad), sum(t.numel() for t in tensors)

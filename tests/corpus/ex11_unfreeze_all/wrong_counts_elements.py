@@ -1,0 +1,11 @@
+"""Counts the frozen scalar elements (numel) instead of tensors."""
+EXPECT = "you counted scalar elements"
+
+
+def unfreeze_all(model):
+    frozen = 0
+    for p in model.parameters():
+        if not p.requires_grad:
+            frozen += p.numel()
+            p.requires_grad_(True)
+    return frozen
