@@ -21,9 +21,9 @@ def integrity_warnings(run: RunResult, s: Style) -> list[str]:
     integrity = run.integrity or {}
     changed = integrity.get("modified", []) + integrity.get("missing", [])
     if changed:
-        lines.append(s("Warning: ", "bold", "yellow") + "these files differ from the kata's originals: "
-                     + ", ".join(changed) + ". Grades from edited checks can't be trusted; "
-                     "in a classroom the affected exercises score 0.")
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        lines.append(s("Warning: ", "bold", "yellow") + f"these files differ from the kata's originals: {shown}. "
+                     "Grades from edited checks can't be trusted; in a classroom the affected exercises score 0.")
     for e in run.exercises:
         for flag in e.flags:
             lines.append(s("Warning: ", "bold", "yellow") + f"{e.id[:4]}: {flag} In a classroom this scores 0.")
@@ -74,10 +74,11 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
         elif problem is not None:
             lines.append(s.wrap(problem.message, 2, max_lines=12))
         lines.append("")
-        cmd = "python grader.py"
         target = "" if target_is_default else f" --target {display_path(run.target)}"
-        lines.append(s(f"  {cmd} {ex.short}{target}", "cyan") + "     every check of this exercise")
-        lines.append(s(f"  {cmd} hint {ex.short}", "cyan") + "  a hint (another one each time)")
+        commands = [(f"python grader.py {ex.short}{target}", "every check of this exercise"),
+                    (f"python grader.py hint {ex.short}", "a hint (another one each time)")]
+        width = max(len(c) for c, _ in commands)
+        lines += [s(f"  {c:<{width}}", "cyan") + f"   {what}" for c, what in commands]
     return "\n".join(lines)
 
 
