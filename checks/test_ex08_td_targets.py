@@ -1,0 +1,343 @@
+"""Checks for ex08: td_targets(target_net, next_states, rewards, dones, gamma) returns the Q-learning
+targets as constants: right values, no graph back into target_net, usable in the online network's loss."""
+
+import copy
+from dataclasses import dataclass
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from checks.instruments import changes, explain_errors, expect_tensor, grad_mode_kept, listed, snapshot
+
+HIDDEN = 8
+
+# id -> (batch, n_actions, state size, gamma, dtype); states, rewards, dones and weights are random per check.
+# The batch size never equals the number of actions, so a max over the wrong dimension shows.
+CASES = {
+    "batch8-actions3-gamma0.99": (8, 3, 4, 0.99, torch.float32),
+    "batch5-actions6-gamma0.9": (5, 6, 3, 0.9, torch.float32),
+    "batch7-actions2-gamma0.5-f64": (7, 2, 5, 0.5, torch.float64),
+}
+
+# which parameters of target_net the caller has frozen before the call
+FLAGS = ["target-trainable", "target-partly-frozen"]
+
+ERRORS = {
+    r"Subtraction, the `-` operator, with a bool tensor is not supported": (
+        "`dones` is a bool tensor, and PyTorch has no arithmetic `1 - dones` on bools. Invert the mask with `~dones` "
+        "(a bool tensor that multiplies like 0/1), or turn it into numbers first: `1 - dones.float()`."
+    ),
+    r"size of tensor a \(\d+\) must match the size of tensor b \(\d+\)": (
+        "The shapes don't fit together: `target_net(next_states)` has shape (batch, n_actions), and the best next "
+        "value of each transition is the max over the actions, `.max(dim=1).values`, of shape (batch,), like "
+        "`rewards` and `dones`. A max over dim=0 (the batch) gives one value per action instead."
+    ),
+    r"only integer tensors of a single element can be converted to an index|return_types": (
+        "`q.max(dim=1)` returns a pair of tensors (values, indices), not a tensor: take the values with "
+        "`q.max(dim=1).values` (or `q.amax(dim=1)`)."
+    ),
+    r"Inference tensors cannot be saved for backward": (
+        "The targets are an inference tensor (made under `torch.inference_mode()`). Autograd refuses to save "
+        "inference tensors, and `F.mse_loss(q, targets)` must save its inputs to compute the online network's "
+        "gradients: the targets can never enter the loss. Use `with torch.no_grad():` instead, which gives ordinary "
+        "tensors without history."
+    ),
+}
+
+VALUES_HINT = "The target is `rewards + gamma * (1 - dones) * target_net(next_states).max(dim=1).values`."
+
+
+@pytest.fixture
+def td_targets(learner):
+    return learner
+
+
+@dataclass
+class Batch:
+    net: nn.Module
+    next_states: torch.Tensor
+    rewards: torch.Tensor
+    dones: torch.Tensor
+    gamma: float
+    n_actions: int
+
+
+def make_net(state_size, n_actions, dtype=torch.float32):
+    return nn.Sequential(nn.Linear(state_size, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, n_actions)).to(dtype)
+
+
+def make_batch(case="batch8-actions3-gamma0.99", flags="target-trainable"):
+    batch, n_actions, state_size, gamma, dtype = CASES[case]
+    net = make_net(state_size, n_actions, dtype)
+    if flags == "target-partly-frozen":
+        net[0].requires_grad_(False)
+    dones = torch.rand(batch) < 0.4
+    dones[torch.randperm(batch)[:2]] = torch.tensor([True, False])  # at least one of each
+    return Batch(
+        net=net,
+        next_states=torch.randn(batch, state_size, dtype=dtype),
+        rewards=torch.randn(batch, dtype=dtype),
+        dones=dones,
+        gamma=gamma,
+        n_actions=n_actions,
+    )
+
+
+def call(td_targets, b):
+    with explain_errors("td_targets", ERRORS):
+        out = td_targets(b.net, b.next_states, b.rewards, b.dones, b.gamma)
+    return expect_tensor(out, "td_targets")
+
+
+def oracle(b, *, use_dones=True, invert=False, gamma=None):
+    """The targets, transition by transition, from a copy of the network."""
+    gamma = b.gamma if gamma is None else gamma
+    with torch.no_grad():
+        q = copy.deepcopy(b.net)(b.next_states).double()
+    values = []
+    for i in range(len(b.rewards)):
+        done = bool(b.dones[i])
+        ended = (not done) if invert else done
+        future = 0.0 if (use_dones and ended) else gamma * max(q[i].tolist())
+        values.append(float(b.rewards[i]) + future)
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _head(t, n=4):
+    values = [round(v, 4) for v in t.detach().double().flatten()[:n].tolist()]
+    return f"{values}{'...' if t.numel() > n else ''}"
+
+
+def assert_shape(out, b):
+    batch = len(b.rewards)
+    if tuple(out.shape) == (batch,):
+        return
+    shape = tuple(out.shape)
+    if shape == (batch, b.n_actions):
+        why = "one value per (transition, action): the max over the actions is missing. Take `.max(dim=1).values`."
+    elif shape in ((batch, 1), (batch, batch)):
+        why = (
+            "two-dimensional: the best next values came as a (batch, 1) column (`keepdim=True`, or an unsqueeze), "
+            "and a column combined with `rewards` of shape (batch,) broadcasts into a table. Use "
+            "`.max(dim=1).values`, of shape (batch,)."
+        )
+    elif shape == (b.n_actions,):
+        why = "one value per action: the max was taken over the batch (dim=0). Take it over the actions, dim=1."
+    elif shape == ():
+        why = "a single number: the max was taken over the whole tensor. Take it per row, `.max(dim=1).values`."
+    else:
+        why = "The result must have one target per transition."
+    raise AssertionError(
+        f"td_targets returned a tensor of shape {shape} for a batch of {batch} transitions and {b.n_actions} "
+        f"actions; expected shape ({batch},), one target per transition. Yours is {why}"
+    )
+
+
+def assert_targets(out, b):
+    """Shape and values, or a message that names the mistake (the same in every check)."""
+    assert_shape(out, b)
+    got = out.detach().double()
+    if torch.allclose(got, oracle(b), rtol=1e-5, atol=1e-5):
+        return
+    if torch.allclose(got, oracle(b, use_dones=False), rtol=1e-5, atol=1e-5):
+        raise AssertionError(
+            "td_targets ignores `dones`: transitions whose episode ended (dones True) got `gamma * max Q(next_state)` "
+            "added to their reward. After the last step of an episode there is no future: such a target is just the "
+            "reward. Multiply the future term by `(1 - dones)`, written `~dones` or `1 - dones.float()` for a bool "
+            "tensor."
+        )
+    if torch.allclose(got, oracle(b, invert=True), rtol=1e-5, atol=1e-5):
+        raise AssertionError(
+            "td_targets has the done-mask the wrong way round: transitions whose episode ended got the future term, "
+            "and the others lost it. The future term is multiplied by NOT done: `~dones` (or `1 - dones.float()`), "
+            "not `dones`."
+        )
+    if abs(b.gamma - 1.0) > 1e-9 and torch.allclose(got, oracle(b, gamma=1.0), rtol=1e-5, atol=1e-5):
+        raise AssertionError(
+            f"td_targets does not discount the future: the targets equal those of gamma=1, but gamma is {b.gamma}. "
+            "Multiply the best next value by `gamma`."
+        )
+    want = oracle(b)
+    raise AssertionError(
+        f"td_targets returned wrong targets (gamma={b.gamma}): expected {_head(want)}, found {_head(got)}. "
+        f"{VALUES_HINT} `.max(dim=1)` gives the best value of each row (not `argmax`, its index)."
+    )
+
+
+def online_loss(b, targets, online):
+    """The training step's loss: the online network's Q-values at random actions against the targets."""
+    states = torch.randn_like(b.next_states)
+    actions = torch.randint(0, b.n_actions, (len(b.rewards),))
+    q = online(states).gather(1, actions.unsqueeze(1)).squeeze(1)
+    return F.mse_loss(q, targets)
+
+
+# --------------------------------------------------------------------------- the targets
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_targets_have_one_value_per_transition(td_targets, case):
+    b = make_batch(case)
+    out = call(td_targets, b)
+    assert_shape(out, b)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_values_match_the_formula(td_targets, case):
+    b = make_batch(case)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_result_does_not_require_grad(td_targets, case):
+    b = make_batch(case)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+    assert not out.requires_grad and out.grad_fn is None, (
+        f"the targets td_targets returned still carry target_net's graph (requires_grad={out.requires_grad}, "
+        f"grad_fn={type(out.grad_fn).__name__ if out.grad_fn else None}): a loss built on them sends gradients "
+        "back into target_net, which must stay fixed while the online network learns. Compute the targets inside "
+        "`with torch.no_grad():` (or `.detach()` the network's output)."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_result_is_not_an_inference_tensor(td_targets, case):
+    b = make_batch(case)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+    assert not out.is_inference(), (
+        "td_targets returned an inference tensor (`targets.is_inference()` is True): it was computed inside "
+        "`torch.inference_mode()`. Autograd refuses to save inference tensors, so `F.mse_loss(q, targets)` raises "
+        "\"Inference tensors cannot be saved for backward\" as soon as the online network's Q-values require grad: "
+        "these targets can never be trained against. Use `with torch.no_grad():`, whose results are ordinary tensors "
+        "without history."
+    )
+
+
+# --------------------------------------------------------------------------- the training step
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_online_network_gets_gradients(td_targets, case):
+    b = make_batch(case)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+    online = make_net(b.next_states.shape[1], b.n_actions, b.next_states.dtype)
+    with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
+        online_loss(b, out, online).backward()
+    missing = [n for n, p in online.named_parameters() if p.grad is None or not p.grad.any()]
+    assert not missing, (
+        f"after `F.mse_loss(q, targets).backward()` the online network's parameters {', '.join(missing)} got no "
+        "gradient: the targets must be an ordinary constant tensor that the online network's loss can use."
+    )
+
+
+@pytest.mark.parametrize("flags", FLAGS)
+def test_no_gradient_reaches_target_net(td_targets, flags):
+    b = make_batch(flags=flags)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+    online = make_net(b.next_states.shape[1], b.n_actions)
+    with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
+        online_loss(b, out, online).backward()
+    reached = [n for n, p in b.net.named_parameters() if p.grad is not None]
+    assert not reached, (
+        f"gradients reached target_net: after the online network's loss.backward(), target_net's parameters "
+        f"{', '.join(reached)} have a .grad. The targets were computed with autograd recording, so they carry "
+        "target_net's graph and the loss pulls the target network towards the prediction (the target chases the "
+        "estimate). Compute them inside `with torch.no_grad():` (or `.detach()` target_net's output)."
+    )
+
+
+@pytest.mark.parametrize("flags", FLAGS)
+def test_target_net_flags_unchanged(td_targets, flags):
+    b = make_batch(flags=flags)
+    before = snapshot(b.net)
+    call(td_targets, b)
+    changed = [c for c in changes(before, b.net, grads=False) if "requires_grad" in c or "replaced" in c]
+    assert not changed, (
+        f"td_targets changed the requires_grad flags of target_net: {listed(changed)}. Freezing the parameters "
+        "stops the gradient, but it changes the caller's network for good (whether it is trainable is decided "
+        "elsewhere, e.g. by the code that syncs it with the online network). Leave the flags alone and stop the "
+        "gradient on the way: `with torch.no_grad():` around the computation."
+    )
+
+
+# --------------------------------------------------------------------------- global state
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(td_targets, caller):
+    b = make_batch()
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("td_targets"):
+        out = call(td_targets, b)
+    assert_targets(out, b)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_target_net_mode_unchanged(td_targets, mode):
+    b = make_batch()
+    b.net.train(mode == "train")
+    before = snapshot(b.net)
+    call(td_targets, b)
+    changed = [c for c in changes(before, b.net, grads=False) if " mode" in c]
+    assert not changed, (
+        f"td_targets changed target_net's mode: {listed(changed)}. Train or eval mode is the caller's choice, and "
+        "it has nothing to do with gradients: `eval()` does not stop autograd. `torch.no_grad()` is all it takes."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_inputs_are_not_modified(td_targets, case):
+    b = make_batch(case)
+    kept = {name: getattr(b, name).clone() for name in ("next_states", "rewards", "dones")}
+    versions = {name: getattr(b, name)._version for name in kept}
+    call(td_targets, b)
+    for name, old in kept.items():
+        now = getattr(b, name)
+        assert now._version == versions[name] and torch.equal(now, old), (
+            f"td_targets modified the caller's `{name}` in place. Those tensors usually come from the replay buffer "
+            "and will be used again: build the result as a new tensor (`rewards + ...`), not with `+=` or a "
+            "method ending in `_`."
+        )
+
+
+class _Exploding(nn.Module):
+    """A target network whose forward fails, as one given a wrong input would."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 3)
+
+    def forward(self, x):
+        self.linear(x)
+        raise ValueError("this network fails on purpose")
+
+
+@pytest.mark.parametrize("flags", FLAGS)
+def test_state_restored_when_target_net_raises(td_targets, flags):
+    net = _Exploding()
+    if flags == "target-partly-frozen":
+        net.linear.bias.requires_grad_(False)
+    before = snapshot(net)
+    try:
+        td_targets(net, torch.randn(5, 4), torch.randn(5), torch.rand(5) < 0.5, 0.9)
+    except ValueError:
+        pass
+    now = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)
+    assert now, (
+        "when target_net raised an error, td_targets left gradient tracking switched off for the caller: the line "
+        "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block ends, "
+        "also when an exception leaves it."
+    )
+    changed = changes(before, net)
+    assert not changed, (
+        f"when target_net raised an error, td_targets left it changed: {listed(changed)}. Don't change flags or "
+        "modes of target_net; `with torch.no_grad():` is all it takes."
+    )

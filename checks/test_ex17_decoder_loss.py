@@ -1,0 +1,348 @@
+"""Checks for ex17: decoder_loss(encoder, decoder, x, target, loss_fn) returns the loss of
+decoder(encoder(x)) such that backward trains the decoder only, without touching the encoder's flags."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import (
+    changes,
+    count_saved_tensors,
+    explain_errors,
+    expect_tensor,
+    grad_mode_kept,
+    listed,
+    snapshot,
+)
+
+IN_FEATURES, HIDDEN, CODE = 5, 8, 3
+
+
+def _squared_error_per_row(out, target):
+    """A hand-written loss: any callable (output, target) -> scalar is a valid loss_fn."""
+    return ((out - target) ** 2).sum(dim=1).mean()
+
+
+# id -> (loss_fn, output size, kind of target, batch size, dtype); weights, x and target are random per check
+CASES = {
+    "mse-regression": (nn.MSELoss(), 4, "values", 6, torch.float32),
+    "cross-entropy-5-classes": (nn.CrossEntropyLoss(), 5, "classes", 7, torch.float32),
+    "custom-loss-f64": (_squared_error_per_row, 2, "values", 5, torch.float64),
+}
+
+ERRORS = {
+    r"Inference tensors cannot be saved for backward": (
+        "The encoder's output was made under `torch.inference_mode()`: it is an \"inference tensor\", and autograd "
+        "refuses to save those. The decoder's first layer must save its input to compute its weight's gradient, so "
+        "an inference tensor can't go into a decoder that learns. Here use `with torch.no_grad():` around the "
+        "encoder: its output is an ordinary tensor, just without history."
+    ),
+    r"element 0 of tensors does not require grad and does not have a grad_fn": (
+        "The loss decoder_loss returned has no history (requires_grad=False, grad_fn=None), so backward has nothing "
+        "to walk back through and the decoder learns nothing. That happens when the loss or the decoder's output is "
+        "detached, or when the decoder runs under `torch.no_grad()` too. The stop belongs between the encoder and "
+        "the decoder only: `with torch.no_grad(): features = encoder(x)`, then the decoder and the loss with "
+        "tracking on, returned as they are."
+    ),
+    r"mat1 and mat2 shapes cannot be multiplied": (
+        "A layer got an input of the wrong size. The decoder reads the encoder's output, not `x`: compute "
+        "`decoder(encoder(x))` (with the stop on the encoder's output), then `loss_fn(output, target)`."
+    ),
+}
+
+
+@pytest.fixture
+def decoder_loss(learner):
+    return learner
+
+
+class Setup:
+    """A pretrained encoder, a decoder, a batch and a loss of one case."""
+
+    def __init__(self, case="mse-regression"):
+        loss_fn, out_features, target_kind, batch, dtype = CASES[case]
+        self.encoder = nn.Sequential(nn.Linear(IN_FEATURES, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, CODE)).to(dtype)
+        self.decoder = nn.Sequential(nn.Linear(CODE, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, out_features)).to(dtype)
+        self.x = torch.randn(batch, IN_FEATURES, dtype=dtype)
+        if target_kind == "classes":
+            self.target = torch.randint(0, out_features, (batch,))
+        else:
+            self.target = torch.randn(batch, out_features, dtype=dtype)
+        self.loss_fn = loss_fn
+        self.want_loss, self.want_grads = self.reference()
+
+    def reference(self):
+        """The loss and the decoder's gradients, on copies of the modules, with the stop placed by hand."""
+        encoder, decoder = copy.deepcopy(self.encoder), copy.deepcopy(self.decoder)
+        for p in decoder.parameters():
+            p.grad = None
+        with torch.enable_grad():
+            features = encoder(self.x).detach()
+            loss = self.loss_fn(decoder(features), self.target)
+            loss.backward()
+        return loss.detach(), {n: p.grad for n, p in decoder.named_parameters() if p.requires_grad}
+
+    def refresh(self):
+        """Recompute the reference after the caller changed flags or modes."""
+        self.want_loss, self.want_grads = self.reference()
+
+
+def call(decoder_loss, s):
+    with explain_errors("decoder_loss", ERRORS):
+        loss = decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
+    if isinstance(loss, (float, int)) and not isinstance(loss, bool):
+        raise AssertionError(
+            f"decoder_loss returned a Python {type(loss).__name__} ({loss:.4g}): `.item()` (or `float(...)`) keeps the "
+            "number and throws away the graph, and the caller needs the tensor to call `loss.backward()`. Return the "
+            "tensor that loss_fn gives you."
+        )
+    return expect_tensor(loss, "decoder_loss", "the loss")
+
+
+def assert_loss(loss, s):
+    """A scalar with the value of loss_fn(decoder(encoder(x)), target), or one message for every check."""
+    if loss.dim() != 0:
+        raise AssertionError(
+            f"decoder_loss returned a tensor of shape {tuple(loss.shape)}; the loss is a scalar (shape ()), the "
+            "single number `loss.backward()` starts from. Return what `loss_fn(output, target)` gives you, as it is."
+        )
+    got = loss.detach().double().item()
+    want = s.want_loss.double().item()
+    if abs(got - want) > 1e-5 * max(1.0, abs(want)):
+        raise AssertionError(
+            f"decoder_loss returned a loss of {got:.6g}; loss_fn(decoder(encoder(x)), target) is {want:.6g}. "
+            "Stopping the gradient changes no value: run the encoder on x, the decoder on the encoder's output, and "
+            "return `loss_fn(output, target)` with the decoder's output as it is (no softmax or other change: "
+            "loss_fn does what it needs)."
+        )
+
+
+def backward(loss):
+    with explain_errors("loss.backward() on the loss decoder_loss returned", ERRORS):
+        loss.backward()
+
+
+def _names(params):
+    return ", ".join(params[:4]) + (", ..." if len(params) > 4 else "")
+
+
+# --------------------------------------------------------------------------- the loss
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_loss_is_a_scalar_tensor(decoder_loss, case):
+    s = Setup(case)
+    loss = call(decoder_loss, s)
+    assert loss.dim() == 0, (
+        f"decoder_loss returned a tensor of shape {tuple(loss.shape)}; the loss is a scalar (shape ()), the "
+        "single number `loss.backward()` starts from. Return what `loss_fn(output, target)` gives you, as it is."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_loss_value(decoder_loss, case):
+    s = Setup(case)
+    loss = call(decoder_loss, s)
+    assert_loss(loss, s)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_loss_requires_grad(decoder_loss, case):
+    s = Setup(case)
+    before = snapshot(s.decoder)
+    with count_saved_tensors() as saved:
+        loss = call(decoder_loss, s)
+    assert_loss(loss, s)
+    if loss.requires_grad and loss.grad_fn is not None:
+        return
+    problem = (
+        "the loss decoder_loss returned does not require grad (requires_grad=False, grad_fn=None): "
+        "`loss.backward()` raises \"element 0 of tensors does not require grad and does not have a grad_fn\", and "
+        "the decoder learns nothing."
+    )
+    froze = [c for c in changes(before, s.decoder, grads=False) if "requires_grad=False" in c]
+    if froze:
+        why = (
+            f"decoder_loss froze the decoder ({listed(froze)}). Only the encoder is pretrained; the decoder must "
+            "stay trainable, and its flags are the caller's anyway."
+        )
+    elif loss.is_inference():
+        why = (
+            "The loss is an inference tensor: it was computed under `torch.inference_mode()`, which records "
+            "nothing, and whose results can never enter a backward pass. Only the encoder's call may be "
+            "exempt from tracking, and with `torch.no_grad()`."
+        )
+    elif saved.count == 0:
+        why = (
+            "Nothing at all was recorded while decoder_loss ran: the decoder and the loss were computed under "
+            "`torch.no_grad()` too. Only the encoder's call belongs in the no_grad block; the decoder and the loss "
+            "come after it, with tracking on."
+        )
+    else:
+        why = (
+            "The decoder's computation was recorded, and then cut off: a `.detach()` on the decoder's output or on "
+            "the loss throws that history away. Detach only where the gradient must stop, between the encoder and "
+            "the decoder (`encoder(x).detach()`, or the encoder inside `with torch.no_grad():`), and return the loss "
+            "as loss_fn gives it."
+        )
+    raise AssertionError(f"{problem} {why}")
+
+
+# --------------------------------------------------------------------------- backward
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_decoder_gets_gradients(decoder_loss, case):
+    s = Setup(case)
+    loss = call(decoder_loss, s)
+    assert_loss(loss, s)
+    backward(loss)
+    params = dict(s.decoder.named_parameters())
+    missing = [n for n in s.want_grads if params[n].grad is None or not params[n].grad.any()]
+    assert not missing, (
+        f"after loss.backward() the decoder's parameters {_names(missing)} have no gradient: the decoder would not "
+        "learn. The graph must run from the loss back through the decoder; stop it only at the encoder's output."
+    )
+    wrong = [n for n, g in s.want_grads.items() if not torch.allclose(params[n].grad, g, rtol=1e-4, atol=1e-6)]
+    assert not wrong, (
+        f"after loss.backward() the decoder's parameters {_names(wrong)} have gradients different from those of "
+        "loss_fn(decoder(encoder(x)), target): the loss must come from a single pass of the decoder over the "
+        "encoder's output of x. (Did you call backward() yourself, or build the loss twice?)"
+    )
+
+
+# how the caller's encoder is before the call
+ENCODERS = ["encoder-trainable", "encoder-partly-frozen", "encoder-has-old-grads"]
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_no_gradient_reaches_encoder(decoder_loss, encoder):
+    s = Setup()
+    if encoder == "encoder-partly-frozen":
+        s.encoder[2].weight.requires_grad_(False)
+    if encoder == "encoder-has-old-grads":
+        s.encoder(torch.randn_like(s.x)).pow(2).mean().backward()
+    before = snapshot(s.encoder)
+    loss = call(decoder_loss, s)
+    assert_loss(loss, s)
+    backward(loss)
+    changed = [c for c in changes(before, s.encoder) if ".grad" in c]
+    if not changed:
+        return
+    message = (
+        f"gradients reached the pretrained encoder: after loss.backward(), {listed(changed)}. An optimizer "
+        "stepping over these parameters would change the encoder. The decoder's input must be a tensor without "
+        "history: compute the encoder's output inside `with torch.no_grad():` (or take `encoder(x).detach()`)."
+    )
+    if before.training["(the model)"] and not s.encoder.training:
+        message += (
+            " Switching the encoder to eval mode does not stop gradients: `eval()` only changes how layers such as "
+            "dropout and batch-norm compute."
+        )
+    raise AssertionError(message)
+
+
+# --------------------------------------------------------------------------- the caller's modules
+
+
+@pytest.mark.parametrize("flags", ["encoder-trainable", "encoder-partly-frozen"])
+def test_encoder_flags_unchanged(decoder_loss, flags):
+    s = Setup()
+    if flags == "encoder-partly-frozen":
+        s.encoder[0].requires_grad_(False)
+        s.refresh()
+    before = snapshot(s.encoder)
+    call(decoder_loss, s)
+    changed = [c for c in changes(before, s.encoder, grads=False) if "requires_grad" in c or "replaced" in c]
+    if not changed:
+        return
+    unfrozen = [c for c in changed if "had requires_grad=False" in c]
+    if unfrozen:
+        raise AssertionError(
+            f"decoder_loss unfroze parameters the caller had frozen on purpose: {listed(unfrozen)}. Freezing the "
+            "encoder and switching everything back on afterwards does not restore the caller's flags. Don't touch "
+            "`requires_grad` at all: stop the gradient at the encoder's output with `with torch.no_grad():` (or "
+            "`.detach()`)."
+        )
+    raise AssertionError(
+        f"decoder_loss froze the caller's encoder: {listed(changed)}. That stops the gradient, but it changes the "
+        "caller's model for good: a later fine-tuning run would find the encoder frozen. Leave `requires_grad` "
+        "alone and stop the gradient at the boundary instead: the encoder inside `with torch.no_grad():` (or "
+        "`encoder(x).detach()`)."
+    )
+
+
+@pytest.mark.parametrize("flags", ["decoder-trainable", "decoder-partly-frozen"])
+def test_decoder_flags_unchanged(decoder_loss, flags):
+    s = Setup()
+    if flags == "decoder-partly-frozen":
+        s.decoder[0].bias.requires_grad_(False)
+        s.refresh()
+    before = snapshot(s.decoder)
+    call(decoder_loss, s)
+    changed = [c for c in changes(before, s.decoder, grads=False) if "requires_grad" in c or "replaced" in c]
+    assert not changed, (
+        f"decoder_loss changed the decoder's parameters: {listed(changed)}. Which decoder parameters train is the "
+        "caller's choice (some may be frozen on purpose). Leave every `requires_grad` flag as it is: all "
+        "decoder_loss decides is where the gradient stops."
+    )
+
+
+def test_grad_mode_unchanged(decoder_loss):
+    s = Setup()
+    with grad_mode_kept("decoder_loss"):
+        loss = call(decoder_loss, s)
+    assert_loss(loss, s)
+
+
+@pytest.mark.parametrize("modes", ["both-train", "encoder-eval", "both-eval"])
+def test_modules_modes_unchanged(decoder_loss, modes):
+    s = Setup()
+    s.encoder.train(modes == "both-train")
+    s.decoder.train(modes != "both-eval")
+    encoder_before, decoder_before = snapshot(s.encoder), snapshot(s.decoder)
+    call(decoder_loss, s)
+    changed = [f"encoder: {c}" for c in changes(encoder_before, s.encoder, grads=False) if " mode" in c]
+    changed += [f"decoder: {c}" for c in changes(decoder_before, s.decoder, grads=False) if " mode" in c]
+    assert not changed, (
+        f"decoder_loss changed the modules' train/eval mode: {listed(changed)}. The mode is the caller's choice, "
+        "and it has nothing to do with gradients (`eval()` does not stop autograd). Leave it, and stop the "
+        "gradient with `torch.no_grad()` around the encoder."
+    )
+
+
+class _Exploding(nn.Module):
+    """An encoder whose forward fails halfway, as one given a wrong input would."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(IN_FEATURES, CODE)
+        self.linear.bias.requires_grad_(False)
+
+    def forward(self, x):
+        self.linear(x)
+        raise ValueError("this encoder fails on purpose")
+
+
+def test_state_restored_when_encoder_raises(decoder_loss):
+    s = Setup()
+    s.encoder = _Exploding()
+    before = snapshot(s.encoder)
+    try:
+        decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
+    except ValueError:
+        pass
+    now = torch.is_grad_enabled()
+    torch.set_grad_enabled(True)
+    assert now, (
+        "when the encoder raised an error, decoder_loss left gradient tracking switched off for the caller: the "
+        "line that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
+        "ends, also when an exception leaves it."
+    )
+    changed = changes(before, s.encoder)
+    assert not changed, (
+        f"when the encoder raised an error, decoder_loss left it changed: {listed(changed)}. Don't change the "
+        "encoder's flags or mode; `with torch.no_grad():` around its call is all it takes."
+    )

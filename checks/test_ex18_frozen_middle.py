@@ -1,0 +1,266 @@
+"""Checks for ex18: forward_frozen_middle(first, middle, last, x) freezes middle's parameters (for good) and
+returns last(middle(first(x))) with the graph intact: first and last get gradients, middle none."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import changes, explain_errors, expect_tensor, grad_mode_kept, listed, reaches, snapshot
+
+# id -> (input size, width, output size, kind of middle, batch size, dtype); weights and x are random per check
+CASES = {
+    "linear-middle": (3, 6, 2, "linear", 5, torch.float32),
+    "deep-middle-with-layernorm": (4, 5, 3, "deep", 4, torch.float32),
+    "linear-middle-f64": (2, 4, 2, "linear", 3, torch.float64),
+}
+
+ERRORS = {
+    r"element 0 of tensors does not require grad and does not have a grad_fn": (
+        "The output forward_frozen_middle returned has no history (requires_grad=False), so backward has nothing to "
+        "walk back through and neither `first` nor `last` learns. Nothing may run under `torch.no_grad()` and "
+        "nothing may be detached here: freeze middle's parameters (`requires_grad_(False)`) and compute "
+        "`last(middle(first(x)))` with tracking on."
+    ),
+}
+
+CUT = (
+    "the graph is cut at `middle`, not just `middle` frozen: its output has no link back to its input, so no "
+    "gradient gets through it to `first`. That is what running middle under `torch.no_grad()` or `.detach()`ing "
+    "its output does. Freezing is something else: set `requires_grad_(False)` on middle's parameters and run "
+    "middle normally; autograd then computes no gradient for those parameters but still passes the gradient "
+    "through middle to `first`."
+)
+
+
+@pytest.fixture
+def forward_frozen_middle(learner):
+    return learner
+
+
+class Setup:
+    """Three modules, an input, and the reference output and gradients of one case."""
+
+    def __init__(self, case="linear-middle"):
+        n_in, width, n_out, kind, batch, dtype = CASES[case]
+        self.first = nn.Sequential(nn.Linear(n_in, width), nn.Tanh()).to(dtype)
+        if kind == "linear":
+            self.middle = nn.Sequential(nn.Linear(width, width), nn.Tanh()).to(dtype)
+        else:
+            self.middle = nn.Sequential(
+                nn.Linear(width, width + 2), nn.Tanh(), nn.Linear(width + 2, width), nn.LayerNorm(width)
+            ).to(dtype)
+        self.last = nn.Linear(width, n_out).to(dtype)
+        with torch.no_grad():  # a layer norm with weights of its own, not the default ones and zeros
+            for p in self.middle.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+        self.x = torch.randn(batch, n_in, dtype=dtype)
+        self.refresh()
+
+    def refresh(self):
+        """The output and the gradients of first and last, on copies, with middle frozen by hand."""
+        first, middle, last = (copy.deepcopy(m) for m in (self.first, self.middle, self.last))
+        middle.requires_grad_(False)
+        for p in [*first.parameters(), *last.parameters()]:
+            p.grad = None
+        with torch.enable_grad():
+            out = last(middle(first(self.x)))
+            out.sum().backward()
+        self.want = out.detach()
+        self.want_grads = {
+            f"{owner}.{n}": p.grad
+            for owner, module in (("first", first), ("last", last))
+            for n, p in module.named_parameters()
+            if p.requires_grad
+        }
+
+    def params(self, owner):
+        return {f"{owner}.{n}": p for n, p in getattr(self, owner).named_parameters()}
+
+
+def call(fn, s):
+    with explain_errors("forward_frozen_middle", ERRORS):
+        out = fn(s.first, s.middle, s.last, s.x)
+    return expect_tensor(out, "forward_frozen_middle")
+
+
+def assert_output(out, s):
+    """Shape and values of last(middle(first(x))), or one message for every check."""
+    assert tuple(out.shape) == tuple(s.want.shape), (
+        f"forward_frozen_middle returned a tensor of shape {tuple(out.shape)}; last(middle(first(x))) has shape "
+        f"{tuple(s.want.shape)}. Return the output of the three modules applied in turn."
+    )
+    if not torch.allclose(out.detach().double(), s.want.double(), rtol=1e-5, atol=1e-6):
+        diff = (out.detach().double() - s.want.double()).abs().max().item()
+        raise AssertionError(
+            f"forward_frozen_middle returned values different from last(middle(first(x))) (largest difference "
+            f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once."
+        )
+
+
+def graph_is_cut(out, s):
+    """True when nothing of `first` that is trainable can be reached from the output any more."""
+    trainable = [p for p in s.first.parameters() if p.requires_grad]
+    return bool(trainable) and not any(reaches(out, p) for p in trainable)
+
+
+def backward(out):
+    with explain_errors("out.sum().backward() on the output of forward_frozen_middle", ERRORS):
+        out.sum().backward()
+
+
+# --------------------------------------------------------------------------- the output
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_same_values(forward_frozen_middle, case):
+    s = Setup(case)
+    out = call(forward_frozen_middle, s)
+    assert_output(out, s)
+
+
+# --------------------------------------------------------------------------- middle
+
+
+@pytest.mark.parametrize("middle", ["middle-trainable", "middle-partly-frozen"])
+def test_middle_is_frozen(forward_frozen_middle, middle):
+    s = Setup("deep-middle-with-layernorm")
+    if middle == "middle-partly-frozen":
+        s.middle[0].weight.requires_grad_(False)
+    out = call(forward_frozen_middle, s)
+    assert_output(out, s)
+    trainable = [n for n, p in s.params("middle").items() if p.requires_grad]
+    if not trainable:
+        return
+    if graph_is_cut(out, s):
+        raise AssertionError(
+            f"after forward_frozen_middle, middle's parameters {', '.join(trainable[:4])} still require grad, and "
+            f"{CUT}"
+        )
+    if not any(reaches(out, p) for p in s.middle.parameters() if p.requires_grad):
+        raise AssertionError(
+            f"middle's parameters {', '.join(trainable[:4])} were frozen while the output was computed, but are "
+            "trainable again after the call. Freezing middle is this function's job, and it lasts: the caller's "
+            "optimizer and later forward passes must find middle frozen. Don't switch `requires_grad` back on."
+        )
+    raise AssertionError(
+        f"middle's parameters {', '.join(trainable[:4])} still require grad after forward_frozen_middle: middle is "
+        "not frozen. Set `requires_grad_(False)` on each of middle's parameters (or call "
+        "`middle.requires_grad_(False)`) before running it."
+    )
+
+
+@pytest.mark.parametrize("middle", ["middle-trainable", "middle-partly-frozen", "middle-has-old-grads"])
+def test_middle_gets_no_gradients(forward_frozen_middle, middle):
+    s = Setup("deep-middle-with-layernorm")
+    if middle == "middle-partly-frozen":
+        s.middle[3].bias.requires_grad_(False)
+    if middle == "middle-has-old-grads":  # an earlier backward, before middle was frozen
+        s.middle(torch.randn(2, s.middle[0].in_features)).pow(2).mean().backward()
+    before = snapshot(s.middle)
+    out = call(forward_frozen_middle, s)
+    assert_output(out, s)
+    backward(out)
+    changed = [c for c in changes(before, s.middle) if ".grad" in c]
+    if not changed:
+        return
+    message = (
+        f"middle got gradients: after out.sum().backward(), {listed(changed)}. An optimizer would then move middle's "
+        "parameters. Freeze them: `requires_grad_(False)` on each of middle's parameters before running it."
+    )
+    if before.training["(the model)"] and not s.middle.training:
+        message += (
+            " eval mode does not freeze anything: `middle.eval()` only changes how layers such as dropout and "
+            "batch-norm compute."
+        )
+    raise AssertionError(message)
+
+
+# --------------------------------------------------------------------------- first and last
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_first_and_last_get_gradients(forward_frozen_middle, case):
+    s = Setup(case)
+    before = {owner: snapshot(getattr(s, owner)) for owner in ("first", "last")}
+    out = call(forward_frozen_middle, s)
+    assert_output(out, s)
+    cut = graph_is_cut(out, s)
+    backward(out)
+    params = {**s.params("first"), **s.params("last")}
+    for owner in ("first", "last"):
+        missing = [n for n in s.want_grads if n.startswith(owner + ".") and params[n].grad is None]
+        if not missing:
+            continue
+        frozen = [c for c in changes(before[owner], getattr(s, owner), grads=False) if "requires_grad=False" in c]
+        if frozen:
+            raise AssertionError(
+                f"`{owner}` got no gradient because forward_frozen_middle froze it as well: {listed(frozen)}. "
+                f"Only middle's parameters are to be frozen; `{owner}` must keep learning."
+            )
+        if owner == "first" and cut:
+            raise AssertionError(f"after out.sum().backward(), `first` got no gradient: {CUT}")
+        raise AssertionError(
+            f"after out.sum().backward(), `{owner}`'s parameters {', '.join(missing[:4])} have no gradient: the "
+            f"output must be computed as last(middle(first(x))) with tracking on, and `{owner}` left trainable."
+        )
+    wrong = [n for n, g in s.want_grads.items() if not torch.allclose(params[n].grad, g, rtol=1e-4, atol=1e-6)]
+    assert not wrong, (
+        f"after out.sum().backward(), the gradients of {', '.join(wrong[:4])} differ from those of "
+        "last(middle(first(x))) with middle frozen: the output must come from a single pass through the three "
+        "modules, and forward_frozen_middle must not call backward() itself."
+    )
+
+
+@pytest.mark.parametrize("flags", ["all-trainable", "first-partly-frozen", "last-partly-frozen"])
+def test_first_and_last_flags_unchanged(forward_frozen_middle, flags):
+    s = Setup()
+    if flags == "first-partly-frozen":
+        s.first[0].bias.requires_grad_(False)
+    if flags == "last-partly-frozen":
+        s.last.weight.requires_grad_(False)
+    before = {owner: snapshot(getattr(s, owner)) for owner in ("first", "last")}
+    call(forward_frozen_middle, s)
+    changed = [
+        f"{owner}: {c}"
+        for owner in ("first", "last")
+        for c in changes(before[owner], getattr(s, owner), grads=False)
+        if "requires_grad" in c or "replaced" in c
+    ]
+    assert not changed, (
+        f"forward_frozen_middle changed the flags of `first` or `last`: {listed(changed)}. Only middle is to be "
+        "frozen; which parameters of first and last train is the caller's choice. Touch only "
+        "`middle.parameters()`."
+    )
+
+
+# --------------------------------------------------------------------------- global state
+
+
+def test_grad_mode_unchanged(forward_frozen_middle):
+    s = Setup()
+    with grad_mode_kept("forward_frozen_middle"):
+        out = call(forward_frozen_middle, s)
+    assert_output(out, s)
+
+
+@pytest.mark.parametrize("modes", ["all-train", "middle-eval", "all-eval"])
+def test_modules_modes_unchanged(forward_frozen_middle, modes):
+    s = Setup()
+    s.first.train(modes != "all-eval")
+    s.middle.train(modes == "all-train")
+    s.last.train(modes != "all-eval")
+    before = {owner: snapshot(getattr(s, owner)) for owner in ("first", "middle", "last")}
+    call(forward_frozen_middle, s)
+    changed = [
+        f"{owner}: {c}"
+        for owner in ("first", "middle", "last")
+        for c in changes(before[owner], getattr(s, owner), grads=False)
+        if " mode" in c
+    ]
+    assert not changed, (
+        f"forward_frozen_middle changed a module's train/eval mode: {listed(changed)}. The mode is the caller's "
+        "choice, and it freezes nothing: `eval()` only changes how dropout and batch-norm compute. Freeze with "
+        "`requires_grad_(False)` on middle's parameters, and leave modes alone."
+    )

@@ -1,0 +1,10 @@
+"""argmax (the index of the best action) instead of max (its value)."""
+EXPECT = "td_targets returned wrong targets"
+
+import torch
+
+
+def td_targets(target_net, next_states, rewards, dones, gamma):
+    with torch.no_grad():
+        best = target_net(next_states).argmax(dim=1)
+        return rewards + gamma * (~dones).float() * best

@@ -1,0 +1,6 @@
+"""Detaching the loss: it has no history, and loss.backward() raises."""
+EXPECT = "and then cut off: a `.detach()` on the decoder's output or on the loss"
+
+
+def decoder_loss(encoder, decoder, x, target, loss_fn):
+    return loss_fn(decoder(encoder(x)), target).detach()

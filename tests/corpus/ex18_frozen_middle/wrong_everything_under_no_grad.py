@@ -1,0 +1,10 @@
+"""The whole forward under no_grad: the output has no history, backward raises."""
+EXPECT = "Nothing may run under `torch.no_grad()` and nothing may be detached here"
+
+import torch
+
+
+def forward_frozen_middle(first, middle, last, x):
+    middle.requires_grad_(False)
+    with torch.no_grad():
+        return last(middle(first(x)))

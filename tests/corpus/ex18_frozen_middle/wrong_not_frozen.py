@@ -1,0 +1,6 @@
+"""middle not frozen at all: it gets gradients like the others."""
+EXPECT = "middle got gradients"
+
+
+def forward_frozen_middle(first, middle, last, x):
+    return last(middle(first(x)))
