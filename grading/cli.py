@@ -214,7 +214,10 @@ def _main(argv):
         else:
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None)
     _write(text, args.output)
-    return 0 if run.all_passed else 1
+    # an exercise whose checks were edited, or whose code read the reference, does not pass:
+    # GitHub Classroom scores by this exit code
+    trusted = not run.integrity_affected and not any(e.flags for e in run.exercises)
+    return 0 if run.all_passed and trusted else 1
 
 
 def _target(args) -> Path:

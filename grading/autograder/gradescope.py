@@ -1,0 +1,237 @@
+"""Grade one Gradescope submission: called by `run_autograder` (in the exported bundle).
+
+    python3 grading/autograder/gradescope.py --root /autograder --source /autograder/source
+
+1. Finds what to grade in ROOT/submission: the exNN_*.py files at its top, else the
+   shallowest `exercises/` folder holding some, else the shallowest folder holding some,
+   else a notebook (or the folder of notebooks); a .zip inside the submission is unpacked
+   first when nothing else is there.
+2. Runs `python3 grader.py --target T --format gradescope --output ROOT/results/results.json`
+   from SOURCE, the instructor's copy of the kata (its checks grade, not the learner's).
+3. Fails closed: when nothing can be graded, or the grader leaves no valid report, it writes a
+   results.json with score 0 and a readable reason. It exits 0 in every case it can handle.
+
+Standard library only (torch is imported by the grader, in its own process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
+# never graded: caches, version control, macOS zip debris, and a learner's copy of the engine
+# (its grading/pristine/ holds the original stubs)
+SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", "grading", "checks", "node_modules"}
+TAIL = 3000  # characters of the grader's own messages shown when it leaves no report
+
+
+class NothingToGrade(Exception):
+    """The submission holds nothing gradable; the message is for the learner."""
+
+
+def _walk(root: Path):
+    """(folder, file names) under root, shallowest first, skipping hidden and engine folders."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        found.append((Path(dirpath), sorted(filenames)))
+    found.sort(key=lambda item: (len(item[0].relative_to(root).parts), str(item[0])))
+    return found
+
+
+def find_target(submission: Path) -> Path:
+    """The folder (or notebook) of the submission to pass to `grader.py --target`."""
+    if not submission.is_dir():
+        raise NothingToGrade("the submission folder is missing")
+    folders = _walk(submission)
+    with_exercises = [d for d, files in folders if any(EX_FILE.match(f) for f in files)]
+    if submission in with_exercises:
+        return submission
+    named = [d for d in with_exercises if d.name == "exercises"]
+    if named or with_exercises:
+        return (named or with_exercises)[0]
+    notebooks = [d / f for d, files in folders for f in files if f.lower().endswith(".ipynb")]
+    if len(notebooks) == 1:
+        return notebooks[0]
+    if notebooks:
+        return notebooks[0].parent  # the shallowest folder that holds notebooks
+    raise NothingToGrade(
+        "no exercise file (exNN_name.py, e.g. ex03_sgd_step.py), exercises/ folder or notebook (.ipynb) "
+        "was found in your submission"
+    )
+
+
+def _unpack_zips(submission: Path, scratch: Path) -> Path | None:
+    """A submission that is only .zip files: unpack them (safely) into scratch and return it."""
+    from grading.batch import SubmissionError, _safe_extract
+
+    zips = sorted(p for p in submission.glob("*") if p.is_file() and p.suffix.lower() == ".zip")
+    if not zips:
+        return None
+    for n, archive in enumerate(zips):
+        dest = scratch / f"{n:02d}-{archive.stem}"
+        dest.mkdir(parents=True)
+        try:
+            _safe_extract(archive, dest)
+        except SubmissionError as exc:
+            raise NothingToGrade(str(exc)) from None
+    return scratch
+
+
+def _catalog_tests(source: Path, reason: str) -> list[dict]:
+    """One test per exercise at 0 points, so that the gradebook shows what was not graded."""
+    try:
+        from grading.catalog import load_catalog
+
+        catalog = load_catalog(source / "exercises" / "catalog.toml")
+    except Exception:  # noqa: BLE001 - fail closed with fewer details
+        return []
+    return [{
+        "name": f"{ex.short} {ex.title}", "number": str(ex.number), "score": 0.0,
+        "max_score": float(ex.points), "status": "failed", "output": f"Not graded: {reason}",
+        "visibility": "visible",
+    } for ex in catalog]
+
+
+def fail_closed(results: Path, source: Path, reason: str, advice: str = "", details: str = "") -> None:
+    text = f"Your submission was not graded: {reason}."
+    if advice:
+        text += "\n" + advice
+    if details:
+        text += "\n\n" + details
+    payload = {
+        "score": 0.0,
+        "output": text,
+        "output_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": _catalog_tests(source, reason),
+    }
+    _write_json(results, payload)
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_report(path: Path) -> dict | None:
+    """The grader's report, if it is a usable Gradescope results.json."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        return None
+    if not isinstance(data.get("score"), (int, float)) or isinstance(data.get("score"), bool):
+        return None
+    return data
+
+
+def _shown(target: Path, submission: Path, scratch: Path) -> str:
+    try:
+        rel = target.relative_to(submission).as_posix()
+    except ValueError:  # unpacked from a zip of the submission: "sub.zip: myrepo/exercises/"
+        parts = target.relative_to(scratch).parts
+        archive = parts[0].split("-", 1)[-1] + ".zip"
+        inner = "/".join(parts[1:])
+        return f"{archive}: {inner}/" if target.is_dir() and inner else f"{archive}: {inner or 'its top'}"
+    if rel in ("", "."):
+        return "the files at the top of your submission"
+    return f"{rel}/" if target.is_dir() else rel
+
+
+def _run_grader(cmd: list[str], source: Path, timeout: float | None) -> tuple[int | None, str]:
+    """Run the grader; (exit code or None if it was stopped, its combined output)."""
+    proc = subprocess.Popen(cmd, cwd=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        out, _ = proc.communicate()
+        return None, out.decode("utf-8", "replace")
+
+
+def grade(root: Path, source: Path) -> int:
+    submission = root / "submission"
+    results = root / "results" / "results.json"
+    results.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        results.unlink()  # a stale report must never pass for this submission's
+    except FileNotFoundError:
+        pass
+    advice = ("Upload your exercise files (exNN_name.py, for example ex03_sgd_step.py), your exercises/ "
+              "folder or your notebooks, then submit again.")
+    with tempfile.TemporaryDirectory(prefix="kata-submission-") as scratch:
+        try:
+            try:
+                target = find_target(submission)
+            except NothingToGrade:
+                unpacked = _unpack_zips(submission, Path(scratch)) if submission.is_dir() else None
+                if unpacked is None:
+                    raise
+                target = find_target(unpacked)
+        except NothingToGrade as exc:
+            print(f"nothing to grade: {exc}")
+            fail_closed(results, source, str(exc), advice)
+            return 0
+        shown = _shown(target, submission, Path(scratch))
+        print(f"grading {target} ({shown})", flush=True)
+        cmd = [sys.executable, "grader.py", "--target", str(target), "--format", "gradescope",
+               "--output", str(results)]
+        cmd += shlex.split(os.environ.get("KATA_AUTOGRADER_ARGS", ""))
+        limit = float(os.environ["KATA_AUTOGRADER_TIMEOUT"]) if os.environ.get("KATA_AUTOGRADER_TIMEOUT") else None
+        code, output = _run_grader(cmd, source, limit)
+    if output.strip():
+        print(output.rstrip())
+    print(f"grader.py exited with {code}" if code is not None else f"grader.py was stopped after {limit:g} s")
+
+    report = read_report(results)
+    if report is None:
+        tail = output.strip()[-TAIL:]
+        how = f"exit code {code}" if code is not None else f"stopped after {limit:g} s"
+        fail_closed(results, source, f"the grader left no report ({how})",
+                    "Please tell your instructor.", f"The grader said:\n{tail}" if tail else "")
+        return 0
+    notes = [f"Graded: {shown}."]
+    if code is None:
+        notes.append(f"Grading was stopped after {limit:g} s: the exercises without a result score 0.")
+    report["output"] = "\n".join(notes + [str(report.get("output", ""))]).rstrip()
+    _write_json(results, report)
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--root", default=os.environ.get("KATA_AUTOGRADER_ROOT", "/autograder"))
+    p.add_argument("--source", default=None, help="the kata's folder (default: the one holding this file)")
+    args = p.parse_args(argv)
+    source = Path(args.source).resolve() if args.source else Path(__file__).resolve().parent.parent.parent
+    sys.path.insert(0, str(source))  # the instructor's grading package, for the catalog and safe unzip
+    root = Path(args.root).resolve()
+    try:
+        return grade(root, source)
+    except Exception as exc:  # noqa: BLE001 - Gradescope must get a report whatever happens
+        fail_closed(root / "results" / "results.json", source,
+                    f"the autograder failed ({type(exc).__name__}: {exc})", "Please tell your instructor.")
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
