@@ -163,9 +163,10 @@ def test_a_tampered_check_scores_zero_in_classroom_formats(tmp_path):
     data = json.loads(proc.stdout)
     assert data["tests"][0]["score"] == 0
     assert f"checks/{EX.check_file.name} differs" in data["output"]
-    text = subprocess.run([sys.executable, "grader.py", EX.short, "--target", str(stub)], cwd=kata,
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ, NO_COLOR="1")).stdout
-    assert "passed" in text  # the learner's own view still grades, but says the checks were edited
+    learner = subprocess.run([sys.executable, "grader.py", EX.short, "--target", str(stub)], cwd=kata,
+                             capture_output=True, text=True, timeout=120, env=dict(os.environ, NO_COLOR="1"))
+    assert "passed" in learner.stdout  # the learner's own view still grades ...
+    assert learner.returncode == 1  # ... but an edited check is no pass for GitHub Classroom's exit code
     summary = subprocess.run([sys.executable, "grader.py", "--target", str(stub)], cwd=kata,
                              capture_output=True, text=True, timeout=120, env=dict(os.environ, NO_COLOR="1")).stdout
     assert "differ from the kata's originals" in summary
