@@ -1,0 +1,339 @@
+"""Checks for ex15: evaluate(model, batches, loss_fn) is a validation loop in eval mode, without a
+graph, weighting batch means by batch size, and handing the model back in the modes it came in."""
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from checks.instruments import (
+    changes,
+    count_saved_tensors,
+    explain_errors,
+    expect_python_number,
+    grad_mode_kept,
+    listed,
+    snapshot,
+)
+
+IN_FEATURES, WIDTH, OUT_FEATURES = 4, 16, 3
+BATCHNORM = "3"  # the name of the batch-norm layer inside the model
+
+# id -> (loss, batch sizes, dtype); the model's weights and the data are random per check
+DATA = {
+    "cross-entropy-batches-5-3-7": ("cross_entropy", [5, 3, 7], torch.float32),
+    "mse-batches-8-8-1": ("mse", [8, 8, 1], torch.float32),
+    "mse-f64-batches-2-9-4": ("mse", [2, 9, 4], torch.float64),
+}
+
+# how the caller left its model: everything in train mode, everything in eval mode, or in train
+# mode with the batch-norm layer frozen in eval mode (what freezing batch-norm does, ex12)
+MODES = ["train", "eval", "frozen-batchnorm"]
+
+ERRORS = {
+    r"Expected more than 1 value per channel when training": (
+        "The batch-norm layer refused a batch of one sample: in train mode it normalizes with the statistics "
+        "of the batch itself, which one sample does not have. A validation loss is computed in eval mode: "
+        "call `model.eval()` before the loop (and give every module its mode back afterwards)."
+    ),
+    r"division by zero": (
+        "No sample was counted. `batches` may be a one-shot generator (a DataLoader's iterator, a generator "
+        "expression): a second pass over it sees nothing. Go through it once, adding up the weighted losses "
+        "and counting the samples in the same loop."
+    ),
+    r"has no len\(\)|not subscriptable": (
+        "`batches` may be a generator: it has no length and no indexing. Loop over it once with "
+        "`for x, y in batches:`."
+    ),
+    r"does not support the context manager protocol": (
+        "`with torch.no_grad:` names the class without creating the context manager: write it with "
+        "parentheses, `with torch.no_grad():`."
+    ),
+}
+
+TRAIN_MODE = (
+    "evaluate ran the model with modules in train mode ({modules}): dropout then zeroes random activations "
+    "and batch-norm uses the batch's own statistics (and moves its running statistics), so the validation "
+    "loss is noisy and wrong. Call `model.eval()` before the loop; `torch.no_grad()` alone does not change "
+    "the mode."
+)
+
+
+class LossFnFailure(Exception):
+    """What the failing loss_fn of the checks raises."""
+
+
+@pytest.fixture
+def evaluate(learner):
+    return learner
+
+
+def make_model(dtype=torch.float32, mode="train"):
+    model = nn.Sequential(
+        nn.Linear(IN_FEATURES, WIDTH),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.BatchNorm1d(WIDTH),
+        nn.Linear(WIDTH, OUT_FEATURES),
+    ).to(dtype)
+    with torch.no_grad():  # running statistics that differ from the batch statistics
+        for _ in range(3):
+            model(torch.randn(16, IN_FEATURES, dtype=dtype) * 2 + 1)
+    # mid-training: the parameters carry gradients of the last training step
+    model(torch.randn(6, IN_FEATURES, dtype=dtype)).pow(2).mean().backward()
+    if mode == "eval":
+        model.eval()
+    elif mode == "frozen-batchnorm":
+        model.get_submodule(BATCHNORM).eval()
+    return model
+
+
+def make_data(case):
+    loss, sizes, dtype = DATA[case]
+    data = []
+    for n in sizes:
+        x = torch.randn(n, IN_FEATURES, dtype=dtype)
+        if loss == "cross_entropy":
+            y = torch.randint(0, OUT_FEATURES, (n,))
+        else:
+            y = torch.randn(n, OUT_FEATURES, dtype=dtype)
+        data.append((x, y))
+    loss_fn = F.cross_entropy if loss == "cross_entropy" else F.mse_loss
+    return data, loss_fn, dtype
+
+
+def oracle(model, data, loss_fn, weighted=True):
+    """The mean loss per sample (or, weighted=False, the mean of the batch means), in eval mode."""
+    twin = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        means = [loss_fn(twin(x), y).double().item() for x, y in data]
+    sizes = [len(x) for x, _ in data]
+    if weighted:
+        return sum(m * n for m, n in zip(means, sizes)) / sum(sizes)
+    return sum(means) / len(means)
+
+
+class Recorder:
+    """Records, at every forward of the model, which modules were in train mode and the grad mode."""
+
+    def __init__(self, model):
+        self.in_train_mode = []
+        self.grad_enabled = []
+        self.handle = model.register_forward_pre_hook(self._record)
+
+    def _record(self, model, args):
+        self.in_train_mode.append([name or "(the model)" for name, m in model.named_modules() if m.training])
+        self.grad_enabled.append(torch.is_grad_enabled())
+
+    def modules_in_train_mode(self):
+        return sorted({name for names in self.in_train_mode for name in names})
+
+
+def run(evaluate, model, data, loss_fn):
+    """Call evaluate with `data` as a one-shot generator; the result must be a Python float."""
+    with explain_errors("evaluate", ERRORS):
+        result = evaluate(model, ((x, y) for x, y in data), loss_fn)
+    return expect_python_number(result, "evaluate", float, "the mean loss")
+
+
+def evaluated(evaluate, model, data, loss_fn):
+    """Run evaluate under a recorder and check its value: the one values message for every check."""
+    want = oracle(model, data, loss_fn)
+    recorder = Recorder(model)
+    try:
+        got = run(evaluate, model, data, loss_fn)
+    finally:
+        recorder.handle.remove()
+    assert_value(got, want, model, data, loss_fn, recorder)
+    return recorder
+
+
+def assert_value(got, want, model, data, loss_fn, recorder):
+    if math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-7):
+        return
+    in_train = recorder.modules_in_train_mode()
+    if in_train:
+        raise AssertionError(TRAIN_MODE.format(modules=", ".join(in_train)))
+    sizes = [len(x) for x, _ in data]
+    if got == 0.0:
+        raise AssertionError(
+            f"evaluate returned 0.0; the mean loss per sample is {want:.6g}: no batch was added up. `batches` "
+            "may be a one-shot generator (a DataLoader's iterator, a generator expression): a second pass over it "
+            "sees nothing. Go through it once, adding up the weighted losses and counting the samples in the "
+            "same loop."
+        )
+    if math.isclose(got, oracle(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
+        raise AssertionError(
+            f"evaluate returned {got:.6g}, the unweighted mean of the batch means; the mean loss per sample is "
+            f"{want:.6g}. The batches have different sizes ({sizes}) and `loss_fn` returns a batch MEAN, so a "
+            "small batch would count as much as a big one. Weight each batch mean by its size: add up "
+            "`loss * len(x)` and divide by the total number of samples."
+        )
+    if math.isclose(got, want * sum(sizes), rel_tol=1e-5, abs_tol=1e-7):
+        raise AssertionError(
+            f"evaluate returned {got:.6g}, the SUM of the per-sample losses; the mean is {want:.6g}. Divide the "
+            f"weighted sum by the total number of samples ({sum(sizes)})."
+        )
+    raise AssertionError(
+        f"evaluate returned {got:.6g} for batches of sizes {sizes}; the mean loss per sample, in eval mode, is "
+        f"{want:.6g}. Add up `loss_fn(model(x), y).item() * len(x)` over the batches and divide by the number "
+        "of samples."
+    )
+
+
+@pytest.mark.parametrize("case", DATA)
+def test_mean_loss_per_sample(evaluate, case):
+    data, loss_fn, dtype = make_data(case)
+    model = make_model(dtype)
+    evaluated(evaluate, model, data, loss_fn)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_runs_in_eval_mode(evaluate, mode):
+    data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
+    model = make_model(dtype, mode)
+    recorder = evaluated(evaluate, model, data, loss_fn)
+    assert recorder.in_train_mode, "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch."
+    in_train = recorder.modules_in_train_mode()
+    assert not in_train, TRAIN_MODE.format(modules=", ".join(in_train))
+
+
+@pytest.mark.parametrize("case", ["cross-entropy-batches-5-3-7", "mse-f64-batches-2-9-4"])
+def test_builds_no_graph(evaluate, case):
+    data, loss_fn, dtype = make_data(case)
+    model = make_model(dtype)
+    with count_saved_tensors() as saved:
+        evaluated(evaluate, model, data, loss_fn)
+    assert saved.count == 0, (
+        f"autograd saved {saved.count} tensor(s) for a backward pass while evaluate ran: every batch built a "
+        "graph that nobody will ever backpropagate through. Eval mode does not stop autograd, and `.item()` "
+        "afterwards comes too late (the graph was already built). Run the loop inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("case", ["cross-entropy-batches-5-3-7", "mse-batches-8-8-1"])
+def test_returns_a_python_float(evaluate, case):
+    data, loss_fn, dtype = make_data(case)
+    model = make_model(dtype)
+    got = run(evaluate, model, data, loss_fn)
+    assert isinstance(got, float), (
+        f"evaluate returned the int {got!r}; the mean loss is a Python float (`total / count` gives one)."
+    )
+
+
+def mode_changes(before, model):
+    return [c for c in changes(before, model, grads=False) if " mode" in c]
+
+
+def explain_mode_change(mode, changed, model, when=""):
+    """A message for the modes evaluate got wrong, for a caller who left its model in `mode`."""
+    where = f"{when}: " if when else ""
+    if mode == "eval" and model.training:
+        return (
+            f"{where}the caller's model was in eval mode and evaluate handed it back in train mode "
+            f"({listed(changed)}). Calling `model.train()` unconditionally at the end breaks every caller that "
+            "was not training (a final test run, an inference server). Remember each module's mode before "
+            "switching, `modes = {m: m.training for m in model.modules()}`, and restore exactly that."
+        )
+    if mode == "frozen-batchnorm" and model.training and model.get_submodule(BATCHNORM).training:
+        return (
+            f"{where}the caller had its batch-norm layer (module {BATCHNORM}) in eval mode inside a model in train "
+            f"mode (as after freezing batch-norm), and evaluate switched it to train mode ({listed(changed)}). "
+            "`model.train(was_training)` sets the flag of EVERY submodule, not just of the model. Save each "
+            "module's flag, `modes = {m: m.training for m in model.modules()}`, and set each one back: "
+            "`m.training = was_training` for every module."
+        )
+    if not model.training and not any(m.training for m in model.modules()):
+        return (
+            f"{where}evaluate left the caller's model in eval mode ({listed(changed)}): the training loop that "
+            "calls it goes on training with dropout switched off and batch-norm frozen. Give every module its "
+            "mode back at the end, in a `finally:` block: `for m, was in modes.items(): m.training = was`."
+        )
+    return (
+        f"{where}evaluate changed the modes of the caller's model: {listed(changed)}. Save every module's "
+        "flag before `model.eval()` (`modes = {m: m.training for m in model.modules()}`) and set each one back "
+        "afterwards, in a `finally:` block."
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_modes_are_restored(evaluate, mode):
+    data, loss_fn, dtype = make_data("mse-batches-8-8-1" if mode != "train" else "cross-entropy-batches-5-3-7")
+    model = make_model(dtype, mode)
+    before = snapshot(model)
+    evaluated(evaluate, model, data, loss_fn)
+    changed = mode_changes(before, model)
+    assert not changed, explain_mode_change(mode, changed, model)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_modes_are_restored_when_loss_fn_raises(evaluate, mode):
+    data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
+    model = make_model(dtype, mode)
+    calls = []
+
+    def failing_loss_fn(out, y):
+        calls.append(len(y))
+        if len(calls) == 2:
+            raise LossFnFailure("loss_fn failed on the second batch (raised by the check on purpose)")
+        return loss_fn(out, y)
+
+    before = snapshot(model)
+    grad_enabled = torch.is_grad_enabled()
+    try:
+        run(evaluate, model, data, failing_loss_fn)
+    except LossFnFailure:
+        pass
+    else:
+        raise AssertionError(
+            "loss_fn raised an exception on the second batch, and evaluate did not let it through: the caller "
+            "must learn that the validation failed. Don't catch exceptions; restore the modes in a "
+            "`try: ... finally: ...` block, which runs its `finally:` part and lets the exception go on."
+        )
+    changed = mode_changes(before, model)
+    if changed and (model.training or any(m.training for m in model.modules())):
+        raise AssertionError(explain_mode_change(mode, changed, model, when="when loss_fn raised"))
+    assert not changed, (
+        f"when loss_fn raised (on the second batch), evaluate left the caller's model in eval mode: "
+        f"{listed(changed)}. The exception skipped the code that gives the modes back. Restore them in the "
+        "`finally:` part of a `try: ... finally: ...` block around the loop: it runs also when the loop "
+        "raises, and the exception still reaches the caller."
+    )
+    assert torch.is_grad_enabled() == grad_enabled, (
+        "when loss_fn raised, evaluate left gradient tracking switched off for the caller: use "
+        "`with torch.no_grad():`, which switches it back also when the block raises."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(evaluate, caller):
+    data, loss_fn, dtype = make_data("mse-batches-8-8-1")
+    model = make_model(dtype)
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("evaluate"):
+        evaluated(evaluate, model, data, loss_fn)
+
+
+@pytest.mark.parametrize("mode", ["train", "frozen-batchnorm"])
+def test_parameters_and_buffers_untouched(evaluate, mode):
+    data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
+    model = make_model(dtype, mode)
+    model.get_submodule("0").bias.requires_grad_(False)  # the caller froze one parameter
+    before = snapshot(model)
+    values = {n: t.detach().clone() for n, t in [*model.named_parameters(), *model.named_buffers()]}
+    evaluated(evaluate, model, data, loss_fn)
+    changed = [c for c in changes(before, model) if " mode" not in c]
+    assert not changed, (
+        f"evaluate changed the caller's parameters: {listed(changed)}. A validation loop only reads the model: "
+        "no `requires_grad_()` (freezing is not how to avoid the graph: `torch.no_grad()` is), no "
+        "`zero_grad()`, no backward. The gradients of the last training step belong to the caller."
+    )
+    now = dict([*model.named_parameters(), *model.named_buffers()])
+    moved = [n for n, old in values.items() if not torch.equal(now[n].detach(), old)]
+    assert not moved, (
+        f"evaluate changed the values of {', '.join(moved)}. Running the model in eval mode, under "
+        "`torch.no_grad()`, changes neither the parameters nor the batch-norm running statistics."
+    )

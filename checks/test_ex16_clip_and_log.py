@@ -1,0 +1,287 @@
+"""Checks for ex16: clip_and_log(model, max_norm) clips the gradients to a total L2 norm and returns
+the gradient norm before clipping and the norm of all weights, as Python floats, building no graph."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import count_saved_tensors, explain_errors, expect_python_number, grad_mode_kept
+
+# id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
+CASES = {
+    "clips-to-0.3-of-total": (0.3, torch.float32),
+    "clips-to-0.05-of-total-f64": (0.05, torch.float64),
+    "no-clipping-max-2x-total": (2.0, torch.float32),
+}
+CLIPPING = [c for c, (fraction, _) in CASES.items() if fraction < 1]
+
+KEYS = {"grad_norm", "weight_norm"}
+
+ERRORS = {
+    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType|'NoneType' object has no attribute": (
+        "Some parameters have no gradient (`p.grad is None`): the layer `unused` took no part in the loss, and "
+        "`body.bias` is frozen. Skip them for the gradient norm and the clipping "
+        "(`[p.grad for p in model.parameters() if p.grad is not None]`), but not for the weight norm."
+    ),
+    r"leaf Variable that requires grad is being used in an in-place operation": (
+        "Autograd refuses an in-place change of a parameter while it records. Clipping changes the gradients "
+        "(`p.grad.mul_(...)`), never the parameters themselves."
+    ),
+    r"does not support the context manager protocol": (
+        "`with torch.no_grad:` names the class without creating the context manager: write it with "
+        "parentheses, `with torch.no_grad():`."
+    ),
+}
+
+
+class Net(nn.Module):
+    """Two layers used by the loss, one frozen bias, and a layer the loss never uses."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(4, 8)
+        self.head = nn.Linear(8, 3)
+        self.unused = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.head(torch.tanh(self.body(x)))
+
+
+@pytest.fixture
+def clip_and_log(learner):
+    return learner
+
+
+def _total_norm(tensors):
+    """Oracle: the L2 norm of all entries of `tensors` together, in float64."""
+    return math.sqrt(sum(t.detach().double().pow(2).sum().item() for t in tensors))
+
+
+def make_case(case):
+    fraction, dtype = CASES[case]
+    model = Net().to(dtype)
+    model.body.bias.requires_grad_(False)
+    x, y = torch.randn(10, 4, dtype=dtype), torch.randn(10, 3, dtype=dtype)
+    scale = 10 ** torch.empty(()).uniform_(0, 2).item()  # gradient norms of different sizes
+    (scale * (model(x) - y)).pow(2).mean().backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    max_norm = fraction * _total_norm(grads.values())
+    return model, max_norm
+
+
+class Before:
+    """The model before the call, and what the call must produce (computed independently)."""
+
+    def __init__(self, model, max_norm):
+        params = dict(model.named_parameters())
+        self.max_norm = max_norm
+        self.values = {n: p.detach().clone() for n, p in params.items()}
+        self.flags = {n: p.requires_grad for n, p in params.items()}
+        self.objects = dict(params)
+        self.grads = {n: p.grad.clone() for n, p in params.items() if p.grad is not None}
+        self.without_grad = [n for n, p in params.items() if p.grad is None]
+        self.grad_norm = _total_norm(self.grads.values())
+        self.weight_norm = _total_norm(self.values.values())
+        coef = min(1.0, max_norm / (self.grad_norm + 1e-6))
+        self.clipped = {n: g * coef for n, g in self.grads.items()}
+        self.clips = self.grad_norm > max_norm
+
+
+def call(clip_and_log, model, max_norm):
+    with explain_errors("clip_and_log", ERRORS):
+        result = clip_and_log(model, max_norm)
+    if not isinstance(result, dict):
+        raise AssertionError(
+            f"clip_and_log returned {type(result).__name__}; a dict is expected: "
+            '`{"grad_norm": ..., "weight_norm": ...}`.'
+        )
+    if set(result) != KEYS:
+        raise AssertionError(
+            f"clip_and_log returned a dict with the keys {sorted(map(str, result))}; exactly "
+            f'{sorted(KEYS)} are expected: `{{"grad_norm": ..., "weight_norm": ...}}`.'
+        )
+    for key in sorted(KEYS):
+        expect_python_number(result[key], "clip_and_log", float, f'result["{key}"]')
+    return result
+
+
+def _close(a, b):
+    return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-8)
+
+
+def assert_grad_norm(got, before):
+    want = before.grad_norm
+    if _close(got, want):
+        return
+    per_tensor = sum(_total_norm([g]) for g in before.grads.values())
+    after = _total_norm(before.clipped.values())
+    if before.clips and _close(got, after):
+        raise AssertionError(
+            f'result["grad_norm"] is {got:.6g}, the norm AFTER clipping (max_norm={before.max_norm:.6g}); '
+            f"before clipping it was {want:.6g}. Measured after clipping the log shows max_norm at every "
+            "step and hides the exploding gradients it is meant to reveal. Measure the norm before you clip: "
+            "`torch.nn.utils.clip_grad_norm_` returns exactly that."
+        )
+    if _close(got, per_tensor):
+        raise AssertionError(
+            f'result["grad_norm"] is {got:.6g}, the sum of the norms of the separate gradients; the total norm '
+            f"is {want:.6g}. The total L2 norm treats all entries of all gradients as ONE vector: "
+            "sqrt(||g1||^2 + ||g2||^2 + ...), for example the norm of the stacked per-tensor norms."
+        )
+    if _close(got, want**2):
+        raise AssertionError(
+            f'result["grad_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
+        )
+    raise AssertionError(
+        f'result["grad_norm"] is {got:.6g}; the total L2 norm of the gradients before clipping is {want:.6g} '
+        "(all entries of every existing `p.grad` together, parameters without a gradient skipped)."
+    )
+
+
+def assert_weight_norm(got, before):
+    want = before.weight_norm
+    if _close(got, want):
+        return
+    per_tensor = sum(_total_norm([v]) for v in before.values.values())
+    with_grad = _total_norm([before.values[n] for n in before.grads])
+    if _close(got, per_tensor):
+        raise AssertionError(
+            f'result["weight_norm"] is {got:.6g}, the sum of the norms of the separate parameters; the total '
+            f"norm is {want:.6g}. Treat all entries of all parameters as ONE vector: "
+            "sqrt(||p1||^2 + ||p2||^2 + ...), for example the norm of the stacked per-parameter norms."
+        )
+    if _close(got, with_grad):
+        raise AssertionError(
+            f'result["weight_norm"] is {got:.6g}, the norm of the parameters that have a gradient only; the norm '
+            f"of all parameters is {want:.6g}. Parameters without a gradient ({', '.join(before.without_grad)}) "
+            "are skipped for the gradient norm, but they are weights of the model too: include them."
+        )
+    if _close(got, want**2):
+        raise AssertionError(
+            f'result["weight_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
+        )
+    raise AssertionError(
+        f'result["weight_norm"] is {got:.6g}; the total L2 norm of all parameters is {want:.6g} (all entries of '
+        "every parameter together)."
+    )
+
+
+def assert_clipped(model, before):
+    params = dict(model.named_parameters())
+    for name in before.without_grad:
+        assert params[name].grad is None, (
+            f"parameter {name} had no gradient and now has one: parameters without a gradient took no part in "
+            "the loss; skip them (`if p.grad is None: continue`), don't fill in zeros."
+        )
+    now = {n: params[n].grad for n in before.grads}
+    if all(torch.allclose(now[n], before.clipped[n], rtol=1e-4, atol=1e-8) for n in now):
+        return
+    if all(torch.equal(now[n], before.grads[n]) for n in now):
+        raise AssertionError(
+            f"the gradients were not clipped: their total norm is {before.grad_norm:.6g}, above "
+            f"max_norm={before.max_norm:.6g}, and they are unchanged. Scale every gradient in place by "
+            "`max_norm / (total + 1e-6)`, or call `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)`."
+        )
+    if not before.clips:
+        raise AssertionError(
+            f"the gradients were changed although their total norm {before.grad_norm:.6g} is already below "
+            f"max_norm={before.max_norm:.6g}. Clipping only ever shrinks: scale by `max_norm / (total + 1e-6)` "
+            "only when `total > max_norm`, and leave the gradients alone otherwise."
+        )
+    per_tensor = {n: g * min(1.0, before.max_norm / (_total_norm([g]) + 1e-6)) for n, g in before.grads.items()}
+    if all(torch.allclose(now[n], per_tensor[n], rtol=1e-4, atol=1e-8) for n in now):
+        raise AssertionError(
+            "each gradient was clipped separately to norm max_norm: that changes the direction of the step (each "
+            "tensor shrinks by a different factor) and lets the total reach max_norm times the number of "
+            "tensors. Compute ONE total norm over all gradients and scale every gradient by the same factor "
+            "`max_norm / (total + 1e-6)`."
+        )
+    total_now = _total_norm(now.values())
+    raise AssertionError(
+        f"after clip_and_log the gradients have total norm {total_now:.6g}; clipped from {before.grad_norm:.6g} "
+        f"to max_norm={before.max_norm:.6g} they should be the old gradients times "
+        f"{before.max_norm / (before.grad_norm + 1e-6):.6g} (`max_norm / (total + 1e-6)`), every one by the same "
+        "factor, in place."
+    )
+
+
+def checked(clip_and_log, model, max_norm):
+    """Call clip_and_log and check everything it computes, with the messages of the value checks."""
+    before = Before(model, max_norm)
+    result = call(clip_and_log, model, max_norm)
+    assert_grad_norm(result["grad_norm"], before)
+    assert_weight_norm(result["weight_norm"], before)
+    assert_clipped(model, before)
+    return before
+
+
+@pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "clips-to-0.05-of-total-f64"])
+def test_returns_two_python_floats(clip_and_log, case):
+    model, max_norm = make_case(case)
+    call(clip_and_log, model, max_norm)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_grad_norm_before_clipping(clip_and_log, case):
+    model, max_norm = make_case(case)
+    before = Before(model, max_norm)
+    result = call(clip_and_log, model, max_norm)
+    assert_grad_norm(result["grad_norm"], before)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_weight_norm_of_all_parameters(clip_and_log, case):
+    model, max_norm = make_case(case)
+    before = Before(model, max_norm)
+    result = call(clip_and_log, model, max_norm)
+    assert_weight_norm(result["weight_norm"], before)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gradients_are_clipped(clip_and_log, case):
+    model, max_norm = make_case(case)
+    before = Before(model, max_norm)
+    call(clip_and_log, model, max_norm)
+    assert_clipped(model, before)
+
+
+@pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "clips-to-0.05-of-total-f64"])
+def test_builds_no_graph(clip_and_log, case):
+    model, max_norm = make_case(case)
+    with count_saved_tensors() as saved:
+        checked(clip_and_log, model, max_norm)
+    assert saved.count == 0, (
+        f"autograd saved {saved.count} tensor(s) for a backward pass while clip_and_log ran: the parameters "
+        "require grad, so computing their norm with tracking on builds a graph (and keeps its memory) that no "
+        "backward will ever use; `.item()` at the end comes too late. Compute the norms inside "
+        "`with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "no-clipping-max-2x-total"])
+def test_parameters_unchanged(clip_and_log, case):
+    model, max_norm = make_case(case)
+    before = checked(clip_and_log, model, max_norm)
+    for name, p in model.named_parameters():
+        assert p is before.objects[name], (
+            f"parameter {name} was replaced by a different object: clip_and_log only reads the parameters "
+            "(and changes their gradients)."
+        )
+        assert p.requires_grad == before.flags[name], (
+            f"parameter {name} had requires_grad={before.flags[name]} and now has requires_grad={p.requires_grad}: "
+            "don't freeze or unfreeze parameters to compute a norm; `torch.no_grad()` is what stops autograd."
+        )
+        assert p.is_leaf and p.grad_fn is None and torch.equal(p.detach(), before.values[name]), (
+            f"the values of parameter {name} changed: clipping changes the gradients (`p.grad`), never the "
+            "parameters; the optimizer's step does that later."
+        )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(clip_and_log, caller):
+    model, max_norm = make_case("clips-to-0.3-of-total")
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("clip_and_log"):
+        checked(clip_and_log, model, max_norm)

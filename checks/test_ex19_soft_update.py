@@ -1,0 +1,277 @@
+"""Checks for ex19: soft_update(target, source, tau) blends every target parameter towards the
+source's in place, under no_grad, leaving buffers, flags, grads and the source alone."""
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import count_saved_tensors, explain_errors, grad_mode_kept
+
+# id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
+CASES = {
+    "frozen-target-tau0.3": (False, 0.3, torch.float32),
+    "trainable-target-tau0.1": (True, 0.1, torch.float32),
+    "frozen-target-tau0.75-f64": (False, 0.75, torch.float64),
+}
+BOTH_KINDS = ["frozen-target-tau0.3", "trainable-target-tau0.1"]
+
+ERRORS = {
+    r"leaf Variable that requires grad is being used in an in-place operation": (
+        "The target's parameters require grad here (a target network that is trained too), and autograd "
+        "refuses to record an in-place change of them. Blend inside `with torch.no_grad():`, where autograd "
+        "records nothing. (A frozen target would accept the same code silently, and its parameters would "
+        "turn into non-leaf tensors tied to the source's graph.)"
+    ),
+    r"can't be cast to the desired output type Long|lerp.*Long|Long.*lerp": (
+        "You are blending an integer buffer (batch-norm's `num_batches_tracked`): buffers are not averaged, "
+        "only parameters are. Walk `zip(target.parameters(), source.parameters())`, not the `state_dict()`, "
+        "which holds the buffers too."
+    ),
+    r"does not support the context manager protocol": (
+        "`with torch.no_grad:` names the class without creating the context manager: write it with "
+        "parentheses, `with torch.no_grad():`."
+    ),
+}
+
+BUFFERS_COPIED = (
+    "soft_update copied the source's batch-norm buffers into the target ({names}): "
+    "`target.load_state_dict(source.state_dict())` (or a loop over the state dict) copies the running "
+    "statistics too. A soft update only blends the parameters: walk "
+    "`zip(target.parameters(), source.parameters())`."
+)
+
+
+@pytest.fixture
+def soft_update(learner):
+    return learner
+
+
+def make_net(dtype):
+    net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).to(dtype)
+    with torch.no_grad():  # running statistics of its own (different for target and source)
+        for _ in range(torch.randint(2, 5, ()).item()):
+            net(torch.randn(12, 4, dtype=dtype) * 3 + torch.randn(()).item())
+    return net
+
+
+def make_pair(case):
+    trainable, tau, dtype = CASES[case]
+    target, source = make_net(dtype), make_net(dtype)
+    with torch.enable_grad():  # also when the check itself runs inside no_grad
+        source(torch.randn(6, 4, dtype=dtype)).pow(2).mean().backward()  # the online network was just trained
+        if trainable:
+            target(torch.randn(6, 4, dtype=dtype)).pow(2).mean().backward()  # the target has grads of its own
+    if not trainable:
+        target.requires_grad_(False)  # the usual set-up: the target network is never trained
+    return target, source, tau
+
+
+class State:
+    """A module's parameters and buffers: objects, values, versions, flags, grads, storage."""
+
+    def __init__(self, module):
+        self.objects = dict(module.named_parameters())
+        self.values = {n: p.detach().clone() for n, p in self.objects.items()}
+        self.versions = {n: p._version for n, p in self.objects.items()}
+        self.flags = {n: p.requires_grad for n, p in self.objects.items()}
+        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in self.objects.items()}
+        self.storages = {n: p.untyped_storage().data_ptr() for n, p in self.objects.items()}
+        self.buffers = {n: b.clone() for n, b in module.named_buffers()}
+
+
+def call(soft_update, target, source, tau):
+    with explain_errors("soft_update", ERRORS):
+        soft_update(target, source, tau)
+
+
+def _all_close(tensors, wanted):
+    return all(torch.allclose(t.double(), w.double(), rtol=1e-5, atol=1e-6) for t, w in zip(tensors, wanted))
+
+
+def assert_blended(target, source, before_t, before_s, tau):
+    """Every target parameter (the same object) holds (1 - tau) * old + tau * source; else say what happened."""
+    current = dict(target.named_parameters())
+    replaced = [n for n, p in before_t.objects.items() if current.get(n) is not p]
+    if replaced:
+        raise AssertionError(
+            f"the target's parameters {', '.join(replaced)} were replaced by new objects: whoever holds the "
+            "target network's parameters (an optimizer, the code computing the targets) still has the old ones, "
+            "which never changed. Update each parameter in place: `p_t.mul_(1 - tau).add_(p_s, alpha=tau)` "
+            "or `p_t.lerp_(p_s, tau)`, inside `torch.no_grad()`."
+        )
+    names = list(before_t.values)
+    now = [before_t.objects[n].detach() for n in names]
+    old = [before_t.values[n] for n in names]
+    src = [before_s.values[n] for n in names]
+    if _all_close(now, [(1 - tau) * o + tau * s for o, s in zip(old, src)]):
+        return
+    if all(torch.equal(t, o) for t, o in zip(now, old)):
+        source_now = [p.detach() for p in source.parameters()]
+        if not all(torch.equal(t, s) for t, s in zip(source_now, src)):
+            raise AssertionError(
+                "the target's parameters did not change, the source's did: the update went into the wrong "
+                "network. The target moves towards the source: `p_t.mul_(1 - tau).add_(p_s, alpha=tau)` with "
+                "`p_t` from `target.parameters()`; the source is only read."
+            )
+        raise AssertionError(
+            f"the target's parameters did not change (tau={tau}). If you wrote `p_t = (1 - tau) * p_t + tau * p_s`, "
+            "that builds a new tensor and only rebinds your loop variable: the network's parameter stays as it "
+            "was. Change it in place: `p_t.mul_(1 - tau)` then `p_t.add_(p_s, alpha=tau)`, inside "
+            "`torch.no_grad()`."
+        )
+    if _all_close(now, src):
+        raise AssertionError(
+            f"the target's parameters are now copies of the source's (tau={tau}): soft_update copied the "
+            "source's values instead of blending them (`load_state_dict`, `copy_`). A soft update moves the "
+            "target only a fraction tau of the way: `p_t <- (1 - tau) * p_t + tau * p_s`."
+        )
+    if _all_close(now, [tau * o + (1 - tau) * s for o, s in zip(old, src)]):
+        raise AssertionError(
+            f"the target's parameters hold `tau * p_t + (1 - tau) * p_s` (tau={tau}): tau and 1 - tau are "
+            "swapped. tau is the (small) share of the SOURCE: `p_t <- (1 - tau) * p_t + tau * p_s`, as "
+            "`p_t.lerp_(p_s, tau)` computes."
+        )
+    name, t, o, s = next((n, t, o, s) for n, t, o, s in zip(names, now, old, src)
+                         if not torch.allclose(t.double(), ((1 - tau) * o + tau * s).double(), rtol=1e-5, atol=1e-6))
+    want = (1 - tau) * o + tau * s
+    raise AssertionError(
+        f"target parameter {name} holds the wrong values after soft_update (tau={tau}): expected "
+        f"`(1 - tau) * p_t + tau * p_s` = {_head(want)}, found {_head(t)}."
+    )
+
+
+def _head(t, n=4):
+    values = [round(v, 5) for v in t.flatten()[:n].tolist()]
+    return f"{values}{'...' if t.numel() > n else ''}"
+
+
+def updated(soft_update, case):
+    """Make the networks, run soft_update, check the values: the one values message for every check."""
+    target, source, tau = make_pair(case)
+    before_t, before_s = State(target), State(source)
+    call(soft_update, target, source, tau)
+    assert_blended(target, source, before_t, before_s, tau)
+    return target, source, before_t, before_s
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_are_blended(soft_update, case):
+    updated(soft_update, case)
+
+
+@pytest.mark.parametrize("case", BOTH_KINDS)
+def test_target_buffers_untouched(soft_update, case):
+    target, source, before_t, before_s = updated(soft_update, case)
+    buffers = dict(target.named_buffers())
+    moved = [n for n, b in before_t.buffers.items() if not torch.equal(buffers[n], b)]
+    if not moved:
+        return
+    copied = [n for n in moved if torch.equal(buffers[n], before_s.buffers[n])]
+    if copied:
+        raise AssertionError(BUFFERS_COPIED.format(names=", ".join(copied)))
+    raise AssertionError(
+        f"soft_update changed the target's buffers ({', '.join(moved)}): the batch-norm running statistics "
+        "were blended too, as a loop over `state_dict()` does. Buffers are not averaged here (and "
+        "`num_batches_tracked` is an integer count); only the parameters are. Walk "
+        "`zip(target.parameters(), source.parameters())`."
+    )
+
+
+@pytest.mark.parametrize("case", BOTH_KINDS)
+def test_source_untouched(soft_update, case):
+    target, source, before_t, before_s = updated(soft_update, case)
+    for name, p in source.named_parameters():
+        assert p is before_s.objects[name] and torch.equal(p.detach(), before_s.values[name]), (
+            f"the source's parameter {name} changed: the source network is only read. Update the target's "
+            "parameters (`p_t`), not the source's."
+        )
+        assert p._version == before_s.versions[name], (
+            f"the source's parameter {name} was written to in place (its version counter moved from "
+            f"{before_s.versions[name]} to {p._version}), even if with the same values: the source is only read."
+        )
+        assert p.requires_grad == before_s.flags[name], (
+            f"the source's parameter {name} had requires_grad={before_s.flags[name]} and now has "
+            f"requires_grad={p.requires_grad}: the source is the network being trained; don't freeze it. "
+            "`torch.no_grad()` is what keeps the update out of autograd."
+        )
+        was = before_s.grads[name]
+        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), (
+            f"the source's parameter {name} had its `.grad` changed: soft_update must not touch the gradients "
+            "of the network being trained (no `zero_grad()`, no backward)."
+        )
+    buffers = dict(source.named_buffers())
+    moved = [n for n, b in before_s.buffers.items() if not torch.equal(buffers[n], b)]
+    assert not moved, f"the source's buffers {', '.join(moved)} changed: the source network is only read."
+
+
+@pytest.mark.parametrize("case", BOTH_KINDS)
+def test_parameters_stay_same_objects(soft_update, case):
+    target, source, before_t, before_s = updated(soft_update, case)
+    for name, p in target.named_parameters():
+        assert p.untyped_storage().data_ptr() == before_t.storages[name], (
+            f"target parameter {name} now lives in different memory: its values were replaced (for example "
+            "`p_t.data = ...`) instead of updated in place. Update in place: `p_t.mul_(1 - tau).add_(p_s, "
+            "alpha=tau)` under `torch.no_grad()`."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_parameters_stay_leaves_with_their_flags(soft_update, case):
+    target, source, before_t, before_s = updated(soft_update, case)
+    for name, p in target.named_parameters():
+        if not p.is_leaf or p.grad_fn is not None:
+            frozen = "frozen " if not before_t.flags[name] else ""
+            raise AssertionError(
+                f"the {frozen}target parameter {name} is no longer a leaf: it has grad_fn="
+                f"{type(p.grad_fn).__name__} and requires_grad={p.requires_grad}. The in-place update was "
+                "recorded by autograd: the target's parameters do not require grad, but the source's do, so "
+                "`p_t.add_(p_s, ...)` outside `no_grad` ties the target to the source's graph, silently. Do the "
+                "update inside `with torch.no_grad():`."
+            )
+        assert p.requires_grad == before_t.flags[name], (
+            f"target parameter {name} had requires_grad={before_t.flags[name]} and now has "
+            f"requires_grad={p.requires_grad}: soft_update must not freeze or unfreeze the target. "
+            "`torch.no_grad()` is what keeps the update out of autograd, without touching the flags."
+        )
+        was = before_t.grads[name]
+        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), (
+            f"target parameter {name} had its `.grad` changed: soft_update blends values, it does not touch "
+            "gradients."
+        )
+
+
+@pytest.mark.parametrize("case", BOTH_KINDS)
+def test_version_counters_increase(soft_update, case):
+    target, source, before_t, before_s = updated(soft_update, case)
+    for name, p in target.named_parameters():
+        assert p._version > before_t.versions[name], (
+            f"autograd's version counter of target parameter {name} did not move (`p._version` is still "
+            f"{before_t.versions[name]}): the update went through `.data`, which hides the change from autograd. "
+            "If that parameter was saved for a backward (the targets computed with it), autograd can no longer "
+            "tell it was modified. Update it inside `with torch.no_grad():` instead of through `.data`."
+        )
+
+
+@pytest.mark.parametrize("case", ["frozen-target-tau0.3", "frozen-target-tau0.75-f64"])
+def test_builds_no_graph(soft_update, case):
+    target, source, tau = make_pair(case)
+    before_t, before_s = State(target), State(source)
+    with count_saved_tensors() as saved:
+        call(soft_update, target, source, tau)
+    assert_blended(target, source, before_t, before_s, tau)
+    assert saved.count == 0, (
+        f"autograd saved {saved.count} tensor(s) for a backward pass while soft_update ran: the blending was "
+        "recorded in a graph. Do all of the arithmetic inside `with torch.no_grad():`."
+    )
+    recorded = [n for n, p in target.named_parameters() if p.grad_fn is not None]
+    assert not recorded, (
+        f"target parameters {', '.join(recorded)} carry a graph after soft_update: the update was recorded by "
+        "autograd. Do it inside `with torch.no_grad():`."
+    )
+
+
+@pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
+def test_grad_mode_unchanged(soft_update, caller):
+    torch.set_grad_enabled(caller == "grad-enabled")
+    with grad_mode_kept("soft_update"):
+        updated(soft_update, "trainable-target-tau0.1")
