@@ -218,7 +218,17 @@ class Collector:
         for i, item in enumerate(items):
             nextitem = items[i + 1] if i + 1 < len(items) else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if self._outcomes.get(item.nodeid, {}).get("status") == "timeout":
+            outcome = self._outcomes.get(item.nodeid, {})
+            if outcome.get("load_error"):
+                # the module cannot be loaded: every other check would fail the same way, so say so at once
+                for rest in items[i + 1:]:
+                    self.emit({
+                        "event": "result", "exercise": exercise_of(rest.nodeid), "check": check_name(rest.nodeid),
+                        "status": "error", "duration": 0.0, "message": outcome["message"],
+                        "load_error": True, "location": outcome.get("location"),
+                    })
+                return
+            if outcome.get("status") == "timeout":
                 # one check that never ends is enough: don't make the learner wait for every other one
                 for rest in items[i + 1:]:
                     self.emit({

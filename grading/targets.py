@@ -72,6 +72,18 @@ def learner_location(tb: types.TracebackType | None) -> str | None:
     return found
 
 
+_COMPILED: dict[tuple[str, bytes], types.CodeType] = {}
+
+
+def _compile(source: bytes, filename: str) -> types.CodeType:
+    """Compile once per exact source text: the file is still read, and run, afresh every time."""
+    key = (filename, source)
+    code = _COMPILED.get(key)
+    if code is None:
+        code = _COMPILED[key] = compile(source, filename, "exec", dont_inherit=True)
+    return code
+
+
 def load_module(path: Path, module_name: str) -> types.ModuleType:
     """Execute the source of `path` as a fresh module named `module_name`."""
     shown = display_path(path)
@@ -83,7 +95,7 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
         raise ExerciseLoadError(f"{shown} cannot be read: {exc.strerror}") from None
     register_learner_file(str(path))
     try:
-        code = compile(source, str(path), "exec", dont_inherit=True)
+        code = _compile(source, str(path))
     except SyntaxError as exc:
         where = f"{shown}, line {exc.lineno}" if exc.lineno else shown
         message = f"{where}: {type(exc).__name__}: {exc.msg}"

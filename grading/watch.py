@@ -55,6 +55,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
         out.flush()
 
     warm_up()
+    sigs = _signatures(folder, catalog)  # before grading: a save during the first grade is seen too
     run = grade(folder, list(catalog), seed=seed, timeout=timeout)
     results = {e.id: e for e in run.exercises}
     say(style(f"Watching {display_path(folder)} for changes. Save an exercise to re-grade it; Ctrl-C to stop.", "bold"))
@@ -62,7 +63,6 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
     if upcoming is not None:
         say(detail(upcoming, catalog[upcoming.id], str(folder), style))
     say(progress_line(run, style))
-    sigs = _signatures(folder, catalog)
     try:
         while True:
             time.sleep(poll)
