@@ -276,11 +276,11 @@ def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], 
                     progress()  # an exercise is complete: partial reports can be written
             current = None
             deadline = time.monotonic() + STARTUP_GRACE
-        elif kind == "exercise_exit":  # an exercise's own process died
-            if current is not None and current[:2] == key:
+        elif kind == "exercise_exit":  # an exercise's own process ended
+            if current is not None and current[:2] == key:  # ... under a running check
                 results[key].checks.append(_crashed(current[2], event["how"]))
                 current = None
-            elif result is not None:
+            elif result is not None and event.get("code", 1) != 0:
                 result.error = (f"the process grading this exercise {event['how']} between checks; "
                                 "its other checks did not run: no result, no points")
             progress()

@@ -37,10 +37,11 @@ HOSTILE = [
     ("monkeypatched backward",
      lambda ex: ("import torch\ntorch.Tensor.backward = lambda self, *a, **k: None\n"
                  f"def {ex.function}(*args, **kwargs):\n    raise NotImplementedError\n"), {"not_started", "error"}, ""),
-    ("imports the solution",
-     lambda ex: (f"import importlib.util as _u\n_s = _u.spec_from_file_location('_ref', {str(SOLUTIONS_DIR / ex.filename)!r})\n"
+    ("imports the solution",  # passes its checks, but is flagged and scores 0
+     lambda ex: ("import importlib.util as _u, os\n"
+                 f"_s = _u.spec_from_file_location('_ref', os.path.join(os.getcwd(), 'solutions', {ex.filename!r}))\n"
                  f"_m = _u.module_from_spec(_s)\n_s.loader.exec_module(_m)\n{ex.function} = _m.{ex.function}\n"),
-     {"passed"}, None),  # passes its checks, but is flagged and scores 0
+     {"passed"}, None),
 ]
 
 
