@@ -5,6 +5,7 @@
 - `reaches(loss, tensor)`: whether a backward from `loss` would reach a leaf tensor.
 - `OffCPUTensor` / `off_cpu()`: a simulated tensor on a non-CPU device for machines
   without a GPU; `devices_for_numpy()` adds a real CUDA device where there is one.
+- `TinyLM`: a model with tied weights (one tensor held by two modules).
 - `snapshot(model)` / `changes(before, model)` / `listed(...)`: modes, flags and grads of a
   module, and what changed, in words.
 - `grad_mode_kept()`, `explain_errors()`, `expect_tensor()`: guards that turn a
@@ -152,6 +153,22 @@ def on_device(t: torch.Tensor, device: str) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- modules
+
+
+class TinyLM(nn.Module):
+    """A small language model whose decoder shares the embedding's weight (tied weights):
+    one parameter tensor held by two modules."""
+
+    def __init__(self, vocab: int, dim: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.body = nn.Linear(dim, dim)
+        self.decoder = nn.Linear(dim, vocab)
+        self.decoder.weight = self.embedding.weight  # tied: one tensor, two modules
+
+    def forward(self, tokens):
+        return self.decoder(torch.tanh(self.body(self.embedding(tokens))))
+
 
 
 @dataclass

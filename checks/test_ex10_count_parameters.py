@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, expect_python_number, snapshot
+from checks.instruments import TinyLM, changes, expect_python_number, snapshot
 
 # id -> what the model has; layer sizes are random per check
 MODELS = {
@@ -25,18 +25,6 @@ def count_parameters(learner):
 
 def _size(low=2, high=9):
     return int(torch.randint(low, high, ()))
-
-
-class TinyLM(nn.Module):
-    def __init__(self, vocab, dim):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab, dim)
-        self.body = nn.Linear(dim, dim)
-        self.decoder = nn.Linear(dim, vocab)
-        self.decoder.weight = self.embedding.weight  # tied: one tensor, two modules
-
-    def forward(self, tokens):
-        return self.decoder(torch.tanh(self.body(self.embedding(tokens))))
 
 
 def make_model(kind):

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import explain_errors, expect_python_number
+from checks.instruments import TinyLM, explain_errors, expect_python_number
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -33,18 +33,6 @@ def unfreeze_all(learner):
 
 def _size(low=2, high=7):
     return int(torch.randint(low, high, ()))
-
-
-class TinyLM(nn.Module):
-    def __init__(self, vocab, dim):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab, dim)
-        self.body = nn.Linear(dim, dim)
-        self.decoder = nn.Linear(dim, vocab)
-        self.decoder.weight = self.embedding.weight  # tied: one tensor, two modules
-
-    def forward(self, tokens):
-        return self.decoder(torch.tanh(self.body(self.embedding(tokens))))
 
 
 def make_model(kind):
