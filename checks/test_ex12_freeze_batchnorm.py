@@ -1,0 +1,397 @@
+"""Checks for ex12: freeze_batchnorm(model) freezes and evals every batch-norm layer (any subclass of
+_BatchNorm, lazy ones included), leaves every other module and parameter alone, and returns how many
+batch-norm layers there are."""
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import explain_errors, expect_python_number
+
+ERRORS = {
+    r"uninitialized parameter": (
+        "The model has a lazy batch-norm layer (such as `nn.LazyBatchNorm1d()`) that has not run yet: its "
+        "parameters are placeholders (`UninitializedParameter`), and `requires_grad_()` refuses them. Set the "
+        "attribute instead, on each parameter of the layer: `p.requires_grad = False`. That works on placeholders "
+        "and real parameters alike, and the flag survives the first forward pass."
+    ),
+}
+
+ISINSTANCE = "`isinstance(m, torch.nn.modules.batchnorm._BatchNorm)`"
+
+
+@pytest.fixture
+def freeze_batchnorm(learner):
+    return learner
+
+
+# --------------------------------------------------------------------------- models
+
+
+class ConvBatchNormBlock(nn.Module):
+    """A container (NOT a batch-norm layer) whose class name contains "BatchNorm"."""
+
+    def __init__(self, c, affine=True):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, padding=1)
+        self.bn = nn.BatchNorm2d(c, affine=affine)
+        self.drop = nn.Dropout2d(0.5)
+
+    def forward(self, x):
+        return self.drop(torch.relu(self.bn(self.conv(x))))
+
+
+class ScaledBatchNorm3d(nn.BatchNorm3d):
+    """A batch-norm layer someone wrote: a subclass of nn.BatchNorm3d."""
+
+    def forward(self, x):
+        return 2.0 * super().forward(x)
+
+
+class CNN2d(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.stem = nn.Conv2d(3, c, 3, padding=1)
+        self.block1 = ConvBatchNormBlock(c)
+        self.block2 = ConvBatchNormBlock(c, affine=False)
+        self.norm = nn.GroupNorm(1, c)
+        self.head = nn.Linear(c, 2)
+
+    def forward(self, x):
+        h = self.norm(self.block2(self.block1(self.stem(x))))
+        return self.head(h.mean(dim=(2, 3)))
+
+
+class MLPSync(nn.Module):
+    def __init__(self, n_in, h):
+        super().__init__()
+        self.fc1 = nn.Linear(n_in, h)
+        self.bn1 = nn.BatchNorm1d(h)
+        self.drop = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(h, h)
+        self.sync = nn.SyncBatchNorm(h)
+        self.ln = nn.LayerNorm(h)
+        self.fc3 = nn.Linear(h, h)
+        self.bn_batch_stats = nn.BatchNorm1d(h, track_running_stats=False)
+        self.out = nn.Linear(h, 1)
+
+    def forward(self, x):
+        h = self.drop(torch.relu(self.bn1(self.fc1(x))))
+        h = self.ln(torch.relu(self.sync(self.fc2(h))))
+        return self.out(self.bn_batch_stats(self.fc3(h)))
+
+
+class Net3d(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv3d(2, c, 3, padding=1)
+        self.bn = nn.BatchNorm3d(c)
+        self.inorm = nn.InstanceNorm3d(c, affine=True, track_running_stats=True)
+        self.drop = nn.Dropout3d(0.5)
+        self.scaled = ScaledBatchNorm3d(c)
+        self.head = nn.Linear(c, 1)
+
+    def forward(self, x):
+        h = self.drop(self.inorm(torch.relu(self.bn(self.conv(x)))))
+        return self.head(self.scaled(h).mean(dim=(2, 3, 4)))
+
+
+class SharedNorm(nn.Module):
+    def __init__(self, h):
+        super().__init__()
+        self.fc1 = nn.Linear(3, h)
+        self.fc2 = nn.Linear(h, h)
+        self.norm = nn.BatchNorm1d(h)
+        self.norm_again = self.norm  # the same layer registered twice: one layer
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x):
+        return self.norm_again(self.fc2(self.drop(torch.relu(self.norm(self.fc1(x))))))
+
+
+def _size(low=3, high=6):
+    return int(torch.randint(low, high, ()))
+
+
+# id -> (what it is in words, builder returning (model, input batch, names of its batch-norm layers))
+def _cnn2d():
+    c = _size()
+    return CNN2d(c), torch.randn(4, 3, 5, 5), ["block1.bn", "block2.bn"]
+
+
+def _mlp_sync():
+    n_in, h = _size(), _size()
+    return MLPSync(n_in, h), torch.randn(6, n_in), ["bn1", "sync", "bn_batch_stats"]
+
+
+def _net3d():
+    c = _size(2, 4)
+    return Net3d(c), torch.randn(2, 2, 3, 4, 4), ["bn", "scaled"]
+
+
+def _shared():
+    h = _size()
+    return SharedNorm(h), torch.randn(5, 3), ["norm"]
+
+
+def _bare():
+    h = _size()
+    return nn.BatchNorm1d(h), torch.randn(5, h), [""]
+
+
+CASES = {
+    "cnn-BatchNorm2d-affine-False": (
+        "a CNN with blocks of class ConvBatchNormBlock (Conv2d, BatchNorm2d, Dropout2d), one of them with "
+        "affine=False, and a GroupNorm", _cnn2d),
+    "mlp-SyncBatchNorm-LayerNorm": (
+        "an MLP with BatchNorm1d, Dropout, SyncBatchNorm, LayerNorm and a BatchNorm1d without running "
+        "statistics", _mlp_sync),
+    "3d-custom-subclass-InstanceNorm": (
+        "a 3d CNN with BatchNorm3d, InstanceNorm3d, Dropout3d and ScaledBatchNorm3d (a subclass of "
+        "nn.BatchNorm3d)", _net3d),
+    "shared-layer": ("an MLP that uses one BatchNorm1d layer in two places", _shared),
+    "model-is-BatchNorm1d": ("a model that is itself an nn.BatchNorm1d layer", _bare),
+}
+
+STATS_CASES = [c for c in CASES if c not in ("shared-layer",)]  # every case but one, to stay fast
+
+
+def make_model(case):
+    """A model in train mode with random weights and running statistics, some non-batch-norm parameters frozen, and one dropout already in eval mode (a caller's choice to keep)."""
+    words, build = CASES[case]
+    model, x, bn_names = build()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p) * 0.5 + (1.0 if p.dim() == 1 and p.numel() > 0 else 0.0))
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._NormBase) and m.running_mean is not None:
+                m.running_mean.copy_(torch.randn_like(m.running_mean))
+                m.running_var.copy_(torch.rand_like(m.running_var) + 0.5)
+                m.num_batches_tracked.fill_(int(torch.randint(1, 50, ())))
+    bn_ids = {id(p) for name in bn_names for p in model.get_submodule(name).parameters()}
+    others = [p for p in model.parameters() if id(p) not in bn_ids]
+    for p in others:
+        if torch.rand(()) < 0.3:
+            p.requires_grad_(False)
+    dropouts = [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
+    if len(dropouts) > 1:
+        dropouts[-1].eval()
+    return model, x, bn_names, words
+
+
+def call(freeze_batchnorm, model):
+    with explain_errors("freeze_batchnorm", ERRORS):
+        return freeze_batchnorm(model)
+
+
+def _label(model, name):
+    return f"`{name}` ({type(model.get_submodule(name)).__name__})" if name else \
+        f"the model itself ({type(model).__name__})"
+
+
+def _treated(layer):
+    """Did the learner do anything to this batch-norm layer (mode or flags)?"""
+    return not layer.training or any(not p.requires_grad for p in layer.parameters())
+
+
+def assert_every_layer_found(model, bn_names, words):
+    """The one message for a batch-norm layer the learner's test did not recognize."""
+    layers = [model.get_submodule(name) for name in bn_names]
+    # a layer without parameters (affine=False) left in train mode looks untouched; if other layers were frozen
+    # and left in train mode too, the mistake is the missing eval(), which the eval-mode check reports
+    forgot_eval = any(m.training and any(not p.requires_grad for p in m.parameters()) for m in layers)
+    for name, layer in zip(bn_names, layers):
+        if forgot_eval and not list(layer.parameters()):
+            continue
+        nested = (
+            f" It sits inside `{name.rpartition('.')[0]}`: `model.children()` gives only the direct children, "
+            "`model.modules()` every module at any depth (the model itself included)." if "." in name else ""
+        )
+        assert _treated(layer), (
+            f"in {words}, layer {_label(model, name)} was not treated as a batch-norm layer: it is still in "
+            "train mode with trainable parameters. Every batch-norm class (BatchNorm1d/2d/3d, SyncBatchNorm, the "
+            f"lazy ones, subclasses) derives from one base class: find them with {ISINSTANCE} while going "
+            f"through `model.modules()`, rather than listing classes or comparing class names.{nested}"
+        )
+
+
+def _not_batchnorm_message(module, words, name):
+    return (
+        f"in {words}, module {_label_plain(name, module)} is not a batch-norm layer, yet freeze_batchnorm changed "
+        "it. Only instances of `torch.nn.modules.batchnorm._BatchNorm` are batch norm: a class name containing "
+        "'BatchNorm' can be a container of other layers, and LayerNorm, GroupNorm and InstanceNorm are other "
+        f"normalizations. Test {ISINSTANCE}."
+    )
+
+
+def _label_plain(name, module):
+    return f"`{name}` ({type(module).__name__})" if name else f"the model itself ({type(module).__name__})"
+
+
+def _looks_like_norm(module):
+    return "BatchNorm" in type(module).__name__ or isinstance(module, nn.modules.batchnorm._NormBase)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
+    model, _, bn_names, words = make_model(case)
+    count = expect_python_number(call(freeze_batchnorm, model), "freeze_batchnorm", int,
+                                 "the number of batch-norm layers")
+    missed = [_label(model, n) for n in bn_names if not _treated(model.get_submodule(n))]
+    if count > len(bn_names):
+        for name, module in model.named_modules():
+            treated = not module.training or any(not p.requires_grad for p in module.parameters(recurse=False))
+            if name not in bn_names and _looks_like_norm(module) and treated:
+                raise AssertionError(_not_batchnorm_message(module, words, name))
+    assert count == len(bn_names), (
+        f"freeze_batchnorm returned {count} for {words}, which has {len(bn_names)} batch-norm layer(s): "
+        + ", ".join(_label(model, n) for n in bn_names) + ". "
+        + (f"Not recognized as batch norm: {', '.join(missed)}: test {ISINSTANCE}. " if missed else "")
+        + ("Some of them sit inside other modules: `model.children()` gives only the direct children, "
+           "`model.modules()` every module at any depth. " if any("." in n for n in bn_names) and missed else "")
+        + ("A layer used in two places is one layer: go through `model.modules()`, which gives each module once, "
+           "and count the batch-norm layers."
+           if count > len(bn_names) else "Count every batch-norm layer, at any depth, the model itself included.")
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_batchnorm_layers_are_in_eval_mode(freeze_batchnorm, case):
+    model, _, bn_names, words = make_model(case)
+    call(freeze_batchnorm, model)
+    assert_every_layer_found(model, bn_names, words)
+    for name in bn_names:
+        assert not model.get_submodule(name).training, (
+            f"in {words}, layer {_label(model, name)} is still in train mode after freeze_batchnorm. Freezing "
+            "stops gradients, not the running statistics: in train mode batch norm normalizes with the statistics "
+            "of each batch and overwrites its running mean and variance at every forward pass. Call `.eval()` on "
+            "each batch-norm layer (not on the whole model)."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_batchnorm_parameters_are_frozen(freeze_batchnorm, case):
+    model, _, bn_names, words = make_model(case)
+    call(freeze_batchnorm, model)
+    assert_every_layer_found(model, bn_names, words)
+    for name in bn_names:
+        for pname, p in model.get_submodule(name).named_parameters():
+            assert not p.requires_grad, (
+                f"in {words}, parameter `{pname}` of layer {_label(model, name)} still requires grad after "
+                "freeze_batchnorm, so the optimizer still trains it. `.eval()` changes the layer's mode (which "
+                "statistics it uses), not its parameters' flags: also set `p.requires_grad = False` for each of the "
+                "layer's parameters."
+            )
+
+
+@pytest.mark.parametrize("case", STATS_CASES)
+def test_running_statistics_stay_fixed_in_train_mode(freeze_batchnorm, case):
+    model, x, bn_names, words = make_model(case)
+    call(freeze_batchnorm, model)
+    assert_every_layer_found(model, bn_names, words)
+    tracked = [n for n in bn_names if model.get_submodule(n).running_mean is not None]
+    before = {n: [b.clone() for b in model.get_submodule(n).buffers()] for n in tracked}
+    model(x)  # the caller's training loop: the model as a whole was left in train mode
+    for name in tracked:
+        now = list(model.get_submodule(name).buffers())
+        assert all(torch.equal(a, b) for a, b in zip(before[name], now)), (
+            f"in {words}, the running statistics of layer {_label(model, name)} changed during a forward pass "
+            "after freeze_batchnorm: the layer is still in train mode, so it keeps replacing the statistics it "
+            "learned with those of the current batch (frozen parameters don't stop that: no gradient is "
+            "involved). Put each batch-norm layer in eval mode with `layer.eval()`."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_other_modules_keep_their_mode(freeze_batchnorm, case):
+    model, _, bn_names, words = make_model(case)
+    modes = {name: m.training for name, m in model.named_modules()}
+    call(freeze_batchnorm, model)
+    changed = [(name, m) for name, m in model.named_modules() if name not in bn_names and m.training != modes[name]]
+    if not any(name == "" for name, _ in changed):  # the model's own mode kept: a layer mistaken for batch norm?
+        for name, module in changed:
+            if _looks_like_norm(module):
+                raise AssertionError(_not_batchnorm_message(module, words, name))
+    for name, module in changed:
+        if isinstance(module, nn.modules.dropout._DropoutNd) and not module.training:
+            raise AssertionError(
+                f"in {words}, dropout module {_label_plain(name, module)} was switched to eval mode: it no longer "
+                "drops anything, and the network trains without the regularization it was designed with. "
+                "`model.eval()` switches every module; call `.eval()` on each batch-norm layer only."
+            )
+    for name, module in changed:
+        was = "train" if modes[name] else "eval"
+        now = "train" if module.training else "eval"
+        raise AssertionError(
+            f"in {words}, module {_label_plain(name, module)} was in {was} mode and is now in {now} mode: only the "
+            "batch-norm layers may change mode; every other module keeps the mode the caller chose. Don't call "
+            "`model.train()` or `model.eval()`: call `.eval()` on each batch-norm layer."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_other_parameters_keep_their_flags(freeze_batchnorm, case):
+    model, _, bn_names, words = make_model(case)
+    bn_ids = {id(p) for n in bn_names for p in model.get_submodule(n).parameters()}
+    flags = {name: (p, p.requires_grad) for name, p in model.named_parameters() if id(p) not in bn_ids}
+    call(freeze_batchnorm, model)
+    now = dict(model.named_parameters())
+    for name, (p, was) in flags.items():
+        assert now.get(name) is p, (
+            f"in {words}, parameter `{name}` was replaced by a different object: change flags and modes in place, "
+            "don't rebuild layers (the optimizer and the caller hold the original parameters)."
+        )
+        if p.requires_grad == was:
+            continue
+        owner_name = name.rpartition(".")[0]
+        owner_chain = [owner_name.rsplit(".", k)[0] for k in range(owner_name.count(".") + 1)] if owner_name else []
+        for prefix in owner_chain + [""]:
+            module = model.get_submodule(prefix)
+            if _looks_like_norm(module) and prefix not in bn_names:
+                raise AssertionError(_not_batchnorm_message(module, words, prefix))
+        raise AssertionError(
+            f"in {words}, parameter `{name}` (not in a batch-norm layer) had requires_grad={was} and now has "
+            f"requires_grad={p.requires_grad}: freeze only the batch-norm layers' parameters and leave every other "
+            "flag as the caller set it (frozen stays frozen, trainable stays trainable)."
+        )
+
+
+class LazyMLP(nn.Module):
+    def __init__(self, n_in, h):
+        super().__init__()
+        self.fc = nn.Linear(n_in, h)
+        self.bn = nn.LazyBatchNorm1d()
+        self.drop = nn.Dropout(0.5)
+        self.out = nn.Linear(h, 1)
+
+    def forward(self, x):
+        return self.out(self.drop(self.bn(self.fc(x))))
+
+
+@pytest.mark.parametrize("width", [3, 5])
+def test_lazy_layers_stay_frozen_after_first_forward(freeze_batchnorm, width):
+    model = LazyMLP(4, width)
+    words = "an MLP with an nn.LazyBatchNorm1d that has not run yet"
+    count = expect_python_number(call(freeze_batchnorm, model), "freeze_batchnorm", int,
+                                 "the number of batch-norm layers")
+    assert_every_layer_found(model, ["bn"], words)
+    assert count == 1, (
+        f"freeze_batchnorm returned {count} for {words} (one batch-norm layer). A lazy layer is an instance of "
+        f"`_BatchNorm` too: test {ISINSTANCE}."
+    )
+    assert not model.bn.training, (
+        f"in {words}, the lazy layer was not put in eval mode: call `.eval()` on it like on any batch-norm layer."
+    )
+    model(torch.randn(6, 4))  # first forward: the placeholders become real parameters of size `width`
+    for pname, p in model.bn.named_parameters():
+        assert not p.requires_grad, (
+            f"in {words}, after the first forward pass the layer's `{pname}` requires grad: the lazy layer's "
+            "parameters were not frozen. Set `p.requires_grad = False` on each of its parameters; the flag "
+            "survives the first forward pass."
+        )
+    assert int(model.bn.num_batches_tracked) == 0, (
+        f"in {words}, the first forward pass updated the running statistics: put the lazy layer in eval mode."
+    )

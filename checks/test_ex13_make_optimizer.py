@@ -1,0 +1,280 @@
+"""Checks for ex13: make_optimizer(model, lr) returns an Adam over exactly the trainable parameters, each
+once, at learning rate lr, and changes nothing in the model."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from checks.instruments import TinyLM, changes, explain_errors, listed, snapshot
+
+ERRORS = {
+    r"optimizer got an empty parameter list": (
+        "Adam received no parameter at all, although the model has trainable ones. If you built a generator "
+        "(`(p for p in ...)`, `filter(...)`) and went through it once before (to count, print or check it), it "
+        "was used up: the optimizer got what was left, nothing. Make a list instead: "
+        "`[p for p in model.parameters() if p.requires_grad]`."
+    ),
+    r"can't optimize a non-leaf Tensor": (
+        "The optimizer was given tensors computed from the parameters (copies with a history), not the model's "
+        "parameters themselves. Hand over the parameter objects from `model.parameters()`."
+    ),
+    r"optimizer can only optimize Tensors.*but one of the params is tuple|params argument given to the optimizer": (
+        "The optimizer takes parameters (or groups of them), not (name, parameter) pairs: from "
+        "`model.named_parameters()`, keep only the parameter of each pair."
+    ),
+}
+
+
+@pytest.fixture
+def make_optimizer(learner):
+    return learner
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _size(low=2, high=6):
+    return int(torch.randint(low, high, ()))
+
+
+def _mlp():
+    sizes = [_size() for _ in range(4)]
+    model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]), nn.Tanh(),
+                          nn.Linear(sizes[2], sizes[3]))
+    return model, torch.randn(5, sizes[0])
+
+
+def _tied():
+    vocab, dim = _size(5, 9), _size()
+    return TinyLM(vocab, dim), torch.randint(0, vocab, (7,))
+
+
+def _bn():
+    c = _size()
+    model = nn.Sequential(nn.Linear(3, c), nn.BatchNorm1d(c), nn.ReLU(), nn.Linear(c, 2))
+    model[1].eval()
+    return model, torch.randn(6, 3)
+
+
+# id -> (the model in words, builder, which parameters get frozen after the backward)
+CASES = {
+    "mlp-first-layer-frozen": ("an MLP whose first Linear layer was frozen after a backward", _mlp,
+                               lambda m: [m[0].weight, m[0].bias]),
+    "tied-lm-shared-weight": ("a small language model whose decoder shares the embedding's weight (one tensor), "
+                              "its body's bias frozen after a backward", _tied, lambda m: [m.body.bias]),
+    "batchnorm-frozen": ("an MLP with a batch-norm layer (in eval mode) frozen after a backward", _bn,
+                         lambda m: [m[1].weight, m[1].bias]),
+    "all-trainable": ("an MLP with nothing frozen", _mlp, lambda m: []),
+}
+
+
+def make_model(case):
+    """A model with a .grad on every parameter, some parameters frozen afterwards (they keep that stale .grad),
+    and a random learning rate."""
+    words, build, frozen = CASES[case]
+    model, x = build()
+    model(x).pow(2).mean().backward()
+    for p in frozen(model):
+        p.requires_grad_(False)
+    lr = float(10 ** torch.empty(()).uniform_(-3.5, -1.0))
+    return model, x, lr, words
+
+
+def call(make_optimizer, model, lr):
+    with explain_errors("make_optimizer", ERRORS):
+        return make_optimizer(model, lr)
+
+
+def _names(model):
+    return {id(p): name for name, p in model.named_parameters()}
+
+
+def held(opt):
+    """Every tensor the optimizer holds, in order, with repetitions."""
+    return [p for group in opt.param_groups for p in group["params"]]
+
+
+# ------------------------------------------------- properties that later checks assert first, with these messages
+
+
+def assert_adam(opt):
+    assert isinstance(opt, torch.optim.Optimizer), (
+        f"make_optimizer returned {type(opt).__name__}, not an optimizer: build one and return it, "
+        "`return torch.optim.Adam(...)`."
+    )
+    if isinstance(opt, torch.optim.AdamW) or any(g.get("decoupled_weight_decay") for g in opt.param_groups):
+        raise AssertionError(
+            "make_optimizer returned an AdamW: that is Adam with decoupled weight decay (0.01 by default), which "
+            "shrinks every weight at each step. The task asks for plain `torch.optim.Adam`."
+        )
+    assert isinstance(opt, torch.optim.Adam), (
+        f"make_optimizer returned a {type(opt).__name__}, but the task asks for `torch.optim.Adam`: a different "
+        "optimizer follows a different update rule."
+    )
+    for group in opt.param_groups:
+        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], (
+            "the Adam returned by make_optimizer has settings changed from their defaults "
+            f"(weight_decay={group['weight_decay']}, betas={group['betas']}, amsgrad={group['amsgrad']}): "
+            "pass only the parameters and `lr=lr`."
+        )
+
+
+def assert_lr(opt, lr):
+    for i, group in enumerate(opt.param_groups):
+        got = group["lr"]
+        if math.isclose(float(got), lr, rel_tol=1e-9):
+            continue
+        if group["params"] and not any(p.requires_grad for p in group["params"]):
+            raise AssertionError(
+                f"parameter group {i} of the optimizer holds only frozen parameters, at learning rate {got:.4g}. "
+                "Don't keep frozen parameters in a group of their own: leave them out of the optimizer altogether "
+                "(Adam would still keep state for them, and any change of that group's settings moves them)."
+            )
+        default = " That is Adam's default: pass `lr=lr`." if math.isclose(float(got), 1e-3) else ""
+        raise AssertionError(
+            f"parameter group {i} of the optimizer has learning rate {got:.4g}, but make_optimizer was asked for "
+            f"lr={lr:.4g}.{default} Every parameter must train at the learning rate given."
+        )
+
+
+def assert_trainable_only(opt, model, words):
+    names = _names(model)
+    tensors = held(opt)
+    for t in tensors:
+        if id(t) not in names:
+            raise AssertionError(
+                f"for {words}, the optimizer holds a tensor of shape {tuple(t.shape)} that is not one of the "
+                "model's parameters (a copy such as `p.detach()` or `p.clone()`?): stepping it changes nothing in "
+                "the model. Hand over the parameter objects themselves."
+            )
+    frozen_held = sorted({names[id(t)] for t in tensors if not t.requires_grad})
+    assert not frozen_held, (
+        f"for {words}, the optimizer holds frozen parameters: {', '.join(frozen_held)}. The optimizer ignores "
+        "`requires_grad`: a parameter frozen after a backward keeps its stale `.grad`, and every `step()` keeps "
+        "moving it. Give Adam only the parameters with `p.requires_grad` True."
+    )
+    ids = {id(t) for t in tensors}
+    missing = [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in ids]
+    assert not missing, (
+        f"for {words}, trainable parameters are missing from the optimizer: {', '.join(missing)}. They would "
+        "never be updated. Go through all of `model.parameters()` and keep every one with `requires_grad` True."
+    )
+
+
+def assert_each_once(opt, model, words):
+    names = _names(model)
+    counts = {}
+    for t in held(opt):
+        counts[id(t)] = counts.get(id(t), 0) + 1
+    repeated = sorted(f"{names.get(i, '?')} ({n} times)" for i, n in counts.items() if n > 1)
+    assert not repeated, (
+        f"for {words}, the optimizer holds a parameter more than once: {', '.join(repeated)}. A weight shared by "
+        "two modules is one tensor; held twice, Adam updates it twice per step. `model.parameters()` gives each "
+        "tensor once (`named_parameters(remove_duplicate=False)` does not)."
+    )
+
+
+class Before:
+    """The model before make_optimizer: modes, flags, grads, objects, values."""
+
+    def __init__(self, model):
+        self.state = snapshot(model)
+        self.values = {name: t.detach().clone() for name, t in model.state_dict(keep_vars=True).items()}
+
+    def assert_unchanged(self, model, words):
+        found = changes(self.state, model)
+        assert not found, (
+            f"for {words}, make_optimizer changed the model: {listed(found)}. Building an optimizer reads the "
+            "parameters' flags; it must not change them, the modes, or the gradients (don't call `zero_grad()` or "
+            "`model.train()` here: the caller decides when)."
+        )
+        for name, t in model.state_dict(keep_vars=True).items():
+            assert torch.equal(t.detach(), self.values[name]), (
+                f"for {words}, make_optimizer changed the values of {name}: build the optimizer and return it, "
+                "without calling `step()`."
+            )
+
+
+def build(make_optimizer, model, lr, words):
+    opt = call(make_optimizer, model, lr)
+    assert_adam(opt)
+    return opt
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_returns_plain_adam(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    build(make_optimizer, model, lr, words)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_learning_rate_is_lr(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    opt = build(make_optimizer, model, lr, words)
+    assert_lr(opt, lr)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_holds_exactly_the_trainable_parameters(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    opt = build(make_optimizer, model, lr, words)
+    assert_trainable_only(opt, model, words)
+
+
+@pytest.mark.parametrize("case", ["tied-lm-shared-weight", "mlp-first-layer-frozen", "all-trainable"])
+def test_each_parameter_is_held_once(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    opt = build(make_optimizer, model, lr, words)
+    assert_each_once(opt, model, words)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c != "all-trainable"])
+def test_frozen_parameters_do_not_move(make_optimizer, case):
+    model, x, lr, words = make_model(case)
+    frozen = [(name, p, p.detach().clone()) for name, p in model.named_parameters() if not p.requires_grad]
+    opt = build(make_optimizer, model, lr, words)
+    opt.step()
+    moved = [name for name, p, old in frozen if not torch.equal(p.detach(), old)]
+    assert not moved, (
+        f"for {words}, opt.step() moved frozen parameters: {', '.join(moved)}. They still hold the `.grad` of the "
+        "backward before they were frozen, and an optimizer that holds them uses it at every step, whatever "
+        "`requires_grad` says. Give Adam only the parameters with `p.requires_grad` True."
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_step_is_one_adam_step_at_lr(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    trainable = [(name, p, p.detach().clone(), p.grad.clone()) for name, p in model.named_parameters()
+                 if p.requires_grad]
+    before = Before(model)
+    opt = build(make_optimizer, model, lr, words)
+    assert_lr(opt, lr)
+    assert_trainable_only(opt, model, words)
+    assert_each_once(opt, model, words)
+    before.assert_unchanged(model, words)
+    opt.step()
+    for name, p, old, grad in trainable:
+        want = old - lr * grad / (grad.abs() + 1e-8)  # Adam's first step: m/sqrt(v) after bias correction
+        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), (
+            f"for {words}, after one opt.step() parameter {name} is not where one Adam step at lr={lr:.4g} puts it "
+            "(`p - lr * g / (|g| + eps)` for a first step): the optimizer was not created as "
+            "`torch.optim.Adam(trainable_parameters, lr=lr)` with its other settings at their defaults."
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_model_is_left_unchanged(make_optimizer, case):
+    model, _, lr, words = make_model(case)
+    before = Before(model)
+    opt = build(make_optimizer, model, lr, words)
+    before.assert_unchanged(model, words)
+    assert not opt.state, (
+        f"for {words}, the returned optimizer has already taken a step (its state is not empty): return it "
+        "without calling `step()`; the training loop does that."
+    )
