@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -52,18 +54,33 @@ _CORPUS: dict[str, dict[str, object]] = {}
 _RUNS: dict[str, object] = {}
 
 
+def _grade_corpus(args):
+    """One exercise's whole corpus in one go: the checks collected once, each file in a process of its own."""
+    exercise_id, base = args
+    files = sorted((CORPUS / exercise_id).glob("*.py"))
+    targets = []
+    for f in files:
+        folder = Path(base) / f"{exercise_id}-{f.stem}"
+        folder.mkdir(parents=True)
+        (folder / f"{exercise_id}.py").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+        targets.append(folder)
+    runs = grade_many(targets, [CATALOG[exercise_id]])
+    return exercise_id, {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
+
+
 def corpus_result(tmp_path_factory, exercise_id: str, path: Path):
-    """The result of one corpus file. Every file of an exercise's corpus is graded in one go
-    (the checks collected once, each file in a process of its own) the first time one is asked for."""
-    if exercise_id not in _CORPUS:
-        files = sorted((CORPUS / exercise_id).glob("*.py"))
-        targets = []
-        for f in files:
-            folder = tmp_path_factory.mktemp(f"{exercise_id}-{f.stem}")
-            (folder / f"{exercise_id}.py").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
-            targets.append(folder)
-        runs = grade_many(targets, [CATALOG[exercise_id]])
-        _CORPUS[exercise_id] = {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
+    """The result of one corpus file. The first request grades every exercise's corpus, spread over
+    the machine's cores (forked workers, each grading whole exercises)."""
+    if not _CORPUS:
+        ids = [ex.id for ex in CATALOG if (CORPUS / ex.id).is_dir()]
+        base = str(tmp_path_factory.mktemp("corpus"))
+        tasks = [(exercise_id, base) for exercise_id in ids]
+        workers = min(2, os.cpu_count() or 1, len(tasks))
+        if workers > 1 and hasattr(os, "fork"):
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                _CORPUS.update(pool.imap_unordered(_grade_corpus, tasks))
+        else:
+            _CORPUS.update(map(_grade_corpus, tasks))
     return _CORPUS[exercise_id][path.name]
 
 
