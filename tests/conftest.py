@@ -81,6 +81,8 @@ def corpus_result(tmp_path_factory, exercise_id: str, path: Path):
                 _CORPUS.update(pool.imap_unordered(_grade_corpus, tasks))
         else:
             _CORPUS.update(map(_grade_corpus, tasks))
+    if exercise_id not in _CORPUS:  # whatever the shared run did not deliver, graded on its own
+        _CORPUS.update([_grade_corpus((exercise_id, str(tmp_path_factory.mktemp("corpus-again"))))])
     return _CORPUS[exercise_id][path.name]
 
 

@@ -29,6 +29,7 @@ def test_stub_in_exercises_is_derived_from_the_solution(exercise):
     )
 
 
+@pytest.mark.timeout(600)  # the first one grades every stub
 @pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_every_check_fails_on_the_stub(tmp_path_factory, exercise):
     result = stub_run(tmp_path_factory).exercise(exercise.id)
@@ -38,6 +39,7 @@ def test_every_check_fails_on_the_stub(tmp_path_factory, exercise):
     assert result.status == "not_started", describe(result)
 
 
+@pytest.mark.timeout(600)  # the first one grades every solution
 @pytest.mark.parametrize("exercise", list(CATALOG), ids=lambda ex: ex.short)
 def test_every_check_passes_on_the_solution(exercise):
     result = solution_run().exercise(exercise.id)
@@ -45,6 +47,11 @@ def test_every_check_passes_on_the_solution(exercise):
     assert result.passed, describe(result)
 
 
+# the first corpus check grades the whole corpus (on every core) for all the others: give it time
+CORPUS_TIME = pytest.mark.timeout(1200)
+
+
+@CORPUS_TIME
 @pytest.mark.parametrize("exercise_id,path", corpus_cases("wrong"))
 def test_wrong_implementation_is_caught_with_its_message(tmp_path_factory, exercise_id, path):
     fragment = expected_fragment(path)
@@ -58,6 +65,7 @@ def test_wrong_implementation_is_caught_with_its_message(tmp_path_factory, exerc
     assert all(c.message for c in result.checks if not c.passed), "a failing check without a message"
 
 
+@CORPUS_TIME
 @pytest.mark.parametrize("exercise_id,path", corpus_cases("right"))
 def test_correct_alternative_passes(tmp_path_factory, exercise_id, path):
     result = corpus_result(tmp_path_factory, exercise_id, path)
