@@ -107,11 +107,10 @@ def _grade_chunk(args) -> list[dict]:
     from .runner import grade_many
 
     runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb)
+    catalog = Catalog(exercises)
     out = []
     for run in runs:
-        from .catalog import Catalog
-
-        attach_integrity(run, Catalog(exercises))
+        attach_integrity(run, catalog)
         data = run.to_dict()
         for e, d in zip(run.exercises, data["exercises"]):
             d["classroom_score"] = classroom_score(run, e)

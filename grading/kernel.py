@@ -16,7 +16,7 @@ import os
 
 from . import ROOT
 from .catalog import load_catalog
-from .results import ExerciseResult, RunResult
+from .results import ExerciseResult
 from .style import Style
 from .targets import ExerciseLoadError, register_learner_file
 
@@ -119,12 +119,3 @@ def check(exercise: str, namespace: dict | None = None, *, seed: int = 0) -> Non
     except ImportError:
         print(text)
     return None
-
-
-def grade_namespace(namespace: dict, exercises=None, seed: int = 0) -> RunResult:
-    """Every (or the given) exercise graded against one namespace: for tests and tools."""
-    catalog = load_catalog()
-    chosen = [catalog.resolve(e) for e in exercises] if exercises else list(catalog)
-    run = RunResult(target="namespace", seed=seed)
-    run.exercises = [run_in_namespace(ex.id, namespace, seed=seed) for ex in chosen]
-    return run

@@ -52,7 +52,7 @@ def _learner_traceback(excinfo) -> str:
     return "".join(lines)
 
 
-def describe(excinfo, function: str | None = None) -> dict:
+def describe(excinfo) -> dict:
     """Status and learner's message for a check that did not pass."""
     exc = excinfo.value
     info = {"status": "error", "not_implemented": False, "load_error": False, "location": None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .catalog import Catalog, Exercise
 from .results import ExerciseResult, RunResult
 from .style import Style
@@ -63,7 +65,7 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
         lines += _all_done(run, s)
     else:
         ex = catalog[upcoming.id]
-        path = display_path(exercise_file(_path(run.target), ex.id))
+        path = display_path(exercise_file(Path(run.target), ex.id))
         lines.append(s(f"Next: {ex.short} {s.dash} {ex.title}", "bold") + f"   ({path})")
         problem = upcoming.first_problem
         if upcoming.error:
@@ -80,12 +82,6 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
         width = max(len(c) for c, _ in commands)
         lines += [s(f"  {c:<{width}}", "cyan") + f"   {what}" for c, what in commands]
     return "\n".join(lines)
-
-
-def _path(target: str):
-    from pathlib import Path
-
-    return Path(target)
 
 
 def _all_done(run: RunResult, s: Style) -> list[str]:
@@ -114,7 +110,7 @@ def _group(checks):
 def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style, verbose: bool = False,
            where: str | None = None) -> str:
     s = style
-    path = where or display_path(exercise_file(_path(target), exercise.id))
+    path = where or display_path(exercise_file(Path(target), exercise.id))
     passed, total = result.counts
     status = result.status
     colour = {"passed": "green", "failed": "red", "error": "red", "not_started": "dim"}[status]
