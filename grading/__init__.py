@@ -6,7 +6,14 @@ process, with a plugin object streaming results back), the results model and the
 reporters that turn one results model into every output format.
 """
 
+import os
 from pathlib import Path
+
+# Asking whether CUDA is there (the checks do, to add a real GPU to the conversion checks, and
+# so do optimizers) must not initialize CUDA: the grader forks a process per exercise after
+# collecting the checks, and CUDA initialized before a fork cannot be used after it. With this
+# set, PyTorch answers from NVML and each exercise's process initializes CUDA for itself.
+os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES_DIR = ROOT / "exercises"

@@ -38,6 +38,10 @@ def run(events, request: dict) -> None:
         events.write((json.dumps(event) + "\n").encode())
         events.flush()
 
+    if request.get("isolation") == "fork" and _cuda_unusable_after_fork(torch):
+        emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
+        return
+
     collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"))
     _watch_for_solutions(request["target"], collector)
 
@@ -68,17 +72,42 @@ def run(events, request: dict) -> None:
     emit({"event": "done", "exit_code": int(code)})
 
 
+def _cuda_unusable_after_fork(torch) -> bool:
+    """Whether the process that forked this one had initialized CUDA (a program that imported
+    torch and asked for the GPU before it imported the grader): CUDA cannot be used after such a
+    fork, so checks on a real GPU, and optimizers, which ask for it, would fail here."""
+    try:
+        return bool(torch.cuda._is_in_bad_fork())
+    except Exception:  # a build without CUDA, or a PyTorch without the probe
+        return False
+
+
 def _limit_memory(memory_mb) -> None:
-    """Cap the child's data memory: an allocation past it fails inside the learner's code."""
+    """Cap the child's data memory at what the grader already holds (torch, the checks) plus
+    `memory_mb` for the learner's code: an allocation past it fails inside the learner's code.
+    Counting from what is already held keeps the allowance the same on every machine, also
+    where PyTorch's CUDA build holds much more than its CPU build."""
     if not memory_mb:
         return
     try:
         import resource
 
-        limit = int(memory_mb) * 2**20
+        limit = _data_in_use() + int(memory_mb) * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except (ImportError, ValueError, OSError):  # Windows, or a platform without RLIMIT_DATA
         pass
+
+
+def _data_in_use() -> int:
+    """Bytes of data memory this process holds now (Linux), or 0 where that cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _watch_for_solutions(target: str, collector) -> None:

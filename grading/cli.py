@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
-    p.add_argument("--memory-mb", type=int, default=None, help="data memory allowed per grading child (default: 2048)")
+    p.add_argument("--memory-mb", type=int, default=None, help="data memory the learner's code may use, beyond what the grader holds (default: 1024)")
     color = p.add_mutually_exclusive_group()
     color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
     color.add_argument("--no-color", dest="color", action="store_false", help="no colour")

@@ -2,7 +2,7 @@
 
     [tool.autograd-kata]
     timeout = 10        # seconds per check          (KATA_TIMEOUT,  --timeout)
-    memory_mb = 2048    # data memory per child, MB  (KATA_MEMORY_MB, --memory-mb)
+    memory_mb = 1024    # MB of data memory for learner code (KATA_MEMORY_MB, --memory-mb)
     jobs = 2            # parallel submissions in batch (KATA_JOBS, --jobs)
 """
 
@@ -18,7 +18,7 @@ else:  # pragma: no cover
 
 from . import ROOT
 
-DEFAULTS = {"timeout": 10.0, "memory_mb": 2048, "jobs": 2}
+DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2}
 ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS"}
 CAST = {"timeout": float, "memory_mb": int, "jobs": int}
 

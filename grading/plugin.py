@@ -217,6 +217,7 @@ class Collector:
     def _run_items(self, items) -> None:
         for i, item in enumerate(items):
             nextitem = items[i + 1] if i + 1 < len(items) else None
+            self._outcomes.pop(item.nodeid, None)  # a check runs once per target: only this run's outcome counts
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             outcome = self._outcomes.get(item.nodeid, {})
             if outcome.get("load_error"):

@@ -224,6 +224,9 @@ def grade_many(
         child = _start_child(request, method)
         try:
             pending = _collect(child, pending, results, expected, timeout, report)
+        except _ForkUnsafe:  # CUDA was initialized in this process: fresh interpreters instead
+            child.wait()
+            method = "spawn"
         except BaseException:  # Ctrl-C in the parent: never leave a child behind
             child.kill()
             child.wait()
@@ -245,6 +248,10 @@ def grade_many(
     return runs
 
 
+class _ForkUnsafe(Exception):
+    """The child found that it cannot use CUDA after being forked from this process."""
+
+
 def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], ExerciseResult],
              expected: dict[str, list[str]], timeout: float, progress) -> list[Work]:
     """Read one child's events into `results`; return the work still to do."""
@@ -264,6 +271,8 @@ def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], 
         kind = event.get("event")
         key = (event.get("target", 0), event.get("exercise"))
         result = results.get(key)
+        if kind == "fork_unsafe":
+            raise _ForkUnsafe()
         if kind == "collected":
             expected.update(event["checks"])
         elif kind == "start":

@@ -196,6 +196,44 @@ def test_spawn_fallback_gives_the_same_verdicts(tmp_path):
     assert verdicts(forked) == verdicts(spawned)
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method):
+    """Several submissions graded by one child (batch): a message, a load error or a time-out of
+    one submission never becomes another's verdict, also where one interpreter runs them all."""
+    from grading.runner import grade_many
+
+    texts = [f"def {EX.function}(:\n    pass\n",  # a load error
+             (ROOT / "tests/corpus/ex03_sgd_step/wrong_rebinding.py").read_text(),
+             solution(EX),
+             with_function(EX, "raise ValueError('mine alone')")]
+    targets = []
+    for n, text in enumerate(texts):
+        (tmp_path / str(n)).mkdir()
+        targets.append(make_target(tmp_path / str(n), {EX.filename: text}))
+    alone = [grade(t, [EX], method=method).exercise(EX.id) for t in targets]
+    shared = [run.exercise(EX.id) for run in grade_many(targets, [EX], method=method)]
+    verdict = lambda r: (r.status, [(c.name, c.status, c.message) for c in r.checks])  # noqa: E731
+    assert [verdict(r) for r in shared] == [verdict(r) for r in alone]
+    assert [r.status for r in shared] == ["error", "failed", "passed", "failed"]
+
+
+def test_a_parent_that_initialized_cuda_is_graded_in_fresh_interpreters(tmp_path, monkeypatch):
+    """CUDA initialized before a fork cannot be used after it (PyTorch marks the child a "bad
+    fork"): a program that used the GPU before grading gets fresh interpreters instead."""
+    import torch
+
+    import grading.runner as runner
+
+    monkeypatch.setattr(torch.cuda, "_is_in_bad_fork", lambda: True)  # inherited by forks only
+    methods = []
+    start = runner._start_child
+    monkeypatch.setattr(runner, "_start_child", lambda request, method: methods.append(method) or start(request, method))
+    target = make_target(tmp_path, {EX.filename: solution(EX)})
+    run = grade(target, [EX], method="fork")
+    assert methods == ["fork", "spawn"]
+    assert run.exercise(EX.id).status == "passed", run.exercise(EX.id).error
+
+
 def test_the_learner_folder_gets_no_bytecode_cache(tmp_path):
     target = make_target(tmp_path, {EX.filename: solution(EX)})
     grade(target, [EX])

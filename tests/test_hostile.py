@@ -63,7 +63,7 @@ def test_a_hostile_submission_cannot_hurt_the_others(tmp_path):
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "grader.py", "--target", str(submission), "--format", "gradescope", "--timeout", "2",
-         "--memory-mb", "768", "--seed", "11"],
+         "--memory-mb", "256", "--seed", "11"],
         cwd=kata, capture_output=True, text=True, timeout=600, env=dict(os.environ, KATA_START_METHOD="fork"),
     )
     elapsed = time.monotonic() - started
