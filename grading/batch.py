@@ -101,12 +101,12 @@ def prepare(path: Path, workdir: Path) -> Path:
 
 def _grade_chunk(args) -> list[dict]:
     """Grade some submissions in one grading child (checks collected once)."""
-    targets, exercises, seed, timeout, memory_mb = args
+    targets, exercises, seed, timeout, memory_mb, lanes = args
     from .cli import attach_integrity
     from .formats import classroom_score
     from .runner import grade_many
 
-    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb)
+    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, lanes=lanes)
     catalog = Catalog(exercises)
     out = []
     for run in runs:
@@ -175,7 +175,10 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         # submissions are shared out among the workers, a few at a time so progress shows
         size = max(1, min(8, -(-len(gradable) // max(1, jobs))))
         chunks = [gradable[i:i + size] for i in range(0, len(gradable), size)]
-        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb) for chunk in chunks]
+        pooled = jobs > 1 and len(chunks) > 1 and method == "fork"
+        # in the pool, each worker grades one submission at a time; alone, a chunk's work is shared out
+        lanes = 1 if pooled else jobs
+        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb, lanes) for chunk in chunks]
         done = 0
 
         def record(chunk, results):
@@ -190,7 +193,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                 progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
                 progress_stream.flush()
 
-        if jobs > 1 and len(chunks) > 1 and method == "fork":
+        if pooled:
             with multiprocessing.get_context("fork").Pool(processes=min(jobs, len(chunks))) as pool:
                 for chunk, results in zip(chunks, pool.imap(_grade_chunk, tasks)):
                     record(chunk, results)

@@ -42,22 +42,27 @@ def run(events, request: dict) -> None:
         emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
         return
 
-    collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"))
+    collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"),
+                          timeout=float(request["timeout"]) if request.get("timeout") else None)
     _watch_for_solutions(request["target"], collector)
 
     args = list(request["files"]) + [
         "--target", request["target"],
         "--seed", str(request["seed"]),
-        "--timeout", str(request["timeout"]),
         "--assert=plain",  # the learner's message exactly as the check wrote it
         "--continue-on-collection-errors",
+        "--capture=no",  # the plugin keeps each check's output itself
         "-q",
-        # a controlled set of plugins: no autoloaded third-party ones, and none of the
-        # clean-up plugins whose gc passes over torch's heap cost most of a run
-        "-p", "pytest_timeout",
+        # a controlled set of plugins: no autoloaded third-party ones, none of the clean-up
+        # plugins whose gc passes over torch's heap cost most of a run, and none of those whose
+        # work the plugin does itself (time limit, warnings, output)
         "-p", "no:cacheprovider",
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
+        "-p", "no:logging",
+        "-p", "no:warnings",
+        "-p", "no:faulthandler",
+        "-W", "ignore::pytest.PytestConfigWarning",  # the `timeout` ini option, without pytest-timeout
     ]
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if request.get("inifile"):

@@ -8,9 +8,16 @@ from pytest's text output.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import os
+import signal
+import sys
+import threading
+import time
 import traceback
+import warnings
 
 import pytest
 
@@ -36,9 +43,67 @@ def _cut(text: str, limit: int) -> str:
     return text[:limit] + f"\n... ({len(text) - limit} more characters cut)"
 
 
+class CheckTimeout(BaseException):
+    """Raised inside a check that ran past its time limit. A BaseException, so that the
+    learner's `except Exception:` cannot swallow it."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"it ran for more than {seconds:g} s")
+        self.msg = f"more than {seconds:g} s"
+
+
+# what a check must never swallow: Ctrl-C, and pytest.exit
+_PASS_THROUGH = (KeyboardInterrupt, pytest.exit.Exception)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise CheckTimeout in the running check after `seconds`. Where there is no SIGALRM
+    (Windows), the parent process stops the child instead, a little later."""
+    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise CheckTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Output(io.TextIOBase):
+    """Where the learner's prints go during a check: the first `limit` characters are kept,
+    the rest only counted, so that printing without end costs no memory."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        return out + (f"\n... ({self.dropped} more characters cut)" if self.dropped else "")
+
+
 def _is_timeout(exc: BaseException) -> bool:
-    # pytest-timeout fails a check with pytest.fail("Timeout >Ns")
-    return isinstance(exc, pytest.fail.Exception) and str(exc.msg).startswith("Timeout")
+    # the grader's own limit, or pytest-timeout's pytest.fail("Timeout >Ns") where pytest runs the checks
+    return isinstance(exc, CheckTimeout) or (
+        isinstance(exc, pytest.fail.Exception) and str(exc.msg).startswith("Timeout"))
 
 
 def _learner_traceback(excinfo) -> str:
@@ -151,9 +216,10 @@ class Collector:
     exercises instead.
     """
 
-    def __init__(self, emit, isolation: str | None = None, jobs=None):
+    def __init__(self, emit, isolation: str | None = None, jobs=None, timeout: float | None = None):
         self._emit = emit
         self.isolation = isolation
+        self.timeout = timeout  # seconds per check, where this plugin runs the checks itself
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]: several targets in one run
         self.context: dict = {}  # added to every event: which target is being graded
         self.target_path: str | None = None
@@ -217,9 +283,7 @@ class Collector:
     def _run_items(self, items) -> None:
         for i, item in enumerate(items):
             nextitem = items[i + 1] if i + 1 < len(items) else None
-            self._outcomes.pop(item.nodeid, None)  # a check runs once per target: only this run's outcome counts
-            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            outcome = self._outcomes.get(item.nodeid, {})
+            outcome = self._run_check(item, nextitem)
             if outcome.get("load_error"):
                 # the module cannot be loaded: every other check would fail the same way, so say so at once
                 for rest in items[i + 1:]:
@@ -238,6 +302,83 @@ class Collector:
                         "message": f"not run: the check {check_name(item.nodeid)} of this exercise ran out of time.",
                     })
                 return
+
+    def _run_check(self, item, nextitem) -> dict:
+        """Run one check and emit its events; returns what went wrong ({} when it passed).
+
+        pytest's own setup, call and teardown hooks run the check, so fixtures behave as
+        always; what is left out is pytest's report objects and failure text, which cost
+        more than most checks do. The learner's output and warnings are kept, and the
+        time limit is the grader's own."""
+        nodeid = item.nodeid
+        exercise, name = exercise_of(nodeid), check_name(nodeid)
+        self._running = exercise
+        self.emit({"event": "start", "exercise": exercise, "check": name})
+        output = _Output(OUTPUT_LIMIT)
+        streams = sys.stdout, sys.stderr
+        outcome: dict = {}
+        teardown: dict = {}
+        if hasattr(item, "_request") and not item._request:
+            item._initrequest()  # fresh fixture values: the same check may run again for another target
+        started = time.perf_counter()
+        sys.stdout = sys.stderr = output
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    with _time_limit(self.timeout):
+                        item.ihook.pytest_runtest_setup(item=item)
+                        item.ihook.pytest_runtest_call(item=item)
+                except _PASS_THROUGH:
+                    raise
+                except BaseException:
+                    outcome = self._failure()
+                duration = time.perf_counter() - started
+                try:
+                    with _time_limit(self.timeout):
+                        item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
+                except _PASS_THROUGH:
+                    raise
+                except BaseException:
+                    teardown = self._failure()
+        finally:
+            sys.stdout, sys.stderr = streams
+            if hasattr(item, "_request"):  # as pytest does: the check's fixture values go with it
+                item._request = False
+                item.funcargs = None
+        for w in caught:  # the learner's own warnings are worth seeing; the checks' are not theirs
+            if is_learner_file(w.filename):
+                output.write(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n")
+        self.emit({
+            "event": "result", "exercise": exercise, "check": name,
+            "status": outcome.get("status", "passed"),
+            "message": _cut(outcome.get("message", ""), MESSAGE_LIMIT),
+            "duration": duration,
+            "not_implemented": outcome.get("not_implemented", False),
+            "load_error": outcome.get("load_error", False),
+            "location": outcome.get("location"),
+            "traceback": outcome.get("traceback", ""),
+            "output": output.text(),
+        })
+        if teardown:
+            self.emit({"event": "result", "exercise": exercise, "check": name + " (teardown)",
+                       "status": teardown["status"], "duration": 0.0,
+                       "message": _cut(teardown["message"], MESSAGE_LIMIT)})
+        for note in LOAD_NOTES.pop(exercise, []):
+            if (exercise, note) not in self._noted:
+                self._noted.add((exercise, note))
+                self.emit({"event": "note", "exercise": exercise, "message": note})
+        return outcome
+
+    @staticmethod
+    def _failure() -> dict:
+        """The learner's message for the exception being handled."""
+        excinfo = pytest.ExceptionInfo.from_current()
+        if isinstance(excinfo.value, pytest.skip.Exception):
+            return {"status": "error", "message": "the check was skipped: no verdict means no points"}
+        info = describe(excinfo)
+        info["traceback"] = _cut(_learner_traceback(excinfo), MESSAGE_LIMIT)
+        return info
 
     def _run_forked(self, exercise: str, items) -> None:
         pid = os.fork()

@@ -109,18 +109,20 @@ def _crashed(check: str, how: str) -> CheckResult:
     ))
 
 
-def _read_events(stream, events: "queue.Queue[dict | None]") -> None:
+def _read_events(stream, events: "queue.Queue", tag) -> None:
+    """Put every event of one child on `events` as (tag, event), then (tag, None) at its end."""
     with stream:
         for line in stream:
             try:
-                events.put(json.loads(line))
+                events.put((tag, json.loads(line)))
             except ValueError:
                 continue
-    events.put(None)
+    events.put((tag, None))
 
 
-def _start_child(request: dict, method: str) -> _Child:
-    events: queue.Queue = queue.Queue()
+def _start_child(request: dict, method: str, events: "queue.Queue | None" = None, tag=None) -> _Child:
+    """Start a grading child; its events arrive on `events` (a new queue if None) as (tag, event)."""
+    events = queue.Queue() if events is None else events
     if method == "fork":
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -150,7 +152,7 @@ def _start_child(request: dict, method: str) -> _Child:
         )
         handle = _Child(events, popen=popen)
         stream = popen.stdout
-    handle.reader = threading.Thread(target=_read_events, args=(stream, events), daemon=True)
+    handle.reader = threading.Thread(target=_read_events, args=(stream, events, tag), daemon=True)
     handle.reader.start()
     return handle
 
@@ -163,15 +165,27 @@ def grade(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int | None = None,
     method: str | None = None,
+    lanes: int | None = None,
     on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
     progress = (lambda runs: on_progress(runs[0])) if on_progress else None
     return grade_many([target], exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, method=method,
-                      on_progress=progress)[0]
+                      lanes=lanes, on_progress=progress)[0]
 
 
 Work = tuple[int, Exercise]  # (index of the target, exercise)
+
+
+def default_lanes() -> int:
+    """Grading processes to run side by side: the `jobs` setting, at most one per core."""
+    from .config import ConfigError, setting
+
+    try:
+        jobs = int(setting("jobs"))
+    except ConfigError:  # reported where the setting is read for the command line
+        jobs = DEFAULTS["jobs"]
+    return max(1, min(jobs, os.cpu_count() or 1))
 
 
 def grade_many(
@@ -182,17 +196,25 @@ def grade_many(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int | None = None,
     method: str | None = None,
+    lanes: int | None = None,
     on_progress=None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
-    as possible: the checks are collected once, and every (target, exercise) gets a process
-    of its own. Returns one RunResult per target, in order."""
+    as possible: the checks are collected once per child, and every (target, exercise) gets a
+    process of its own. The work is shared among `lanes` children running side by side
+    (default: the `jobs` setting, at most one per core). Returns one RunResult per target, in order."""
     method = method or start_method()
     started = time.perf_counter()
     runs = [RunResult(target=str(t), seed=seed, complete=False,
                       exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
     results = {(i, e.id): e for i, run in enumerate(runs) for e in run.exercises}
-    report = (lambda: on_progress(runs)) if on_progress else (lambda: None)
+    lock = threading.Lock()
+
+    def report() -> None:
+        if on_progress:
+            with lock:
+                on_progress(runs)
+
     report()  # a report exists from the start: a crash of the grader leaves zeros, not nothing
     if method == "fork":
         warm_up()
@@ -202,35 +224,65 @@ def grade_many(
             for i in range(len(targets)):
                 results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
     pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
+    count = max(1, min(lanes or default_lanes(), len(pending)))
+    # exercises are dealt out in turn, so that each lane gets light and heavy ones
+    shares = [pending[k::count] for k in range(count)]
 
-    expected: dict[str, list[str]] = {}
-    while pending:
+    def request(work: list[Work], how: str) -> dict:
         jobs: list[list] = []
-        for i, ex in pending:  # consecutive exercises of one target form one job
+        for i, ex in work:  # consecutive exercises of one target form one job
             if jobs and jobs[-1][0] == i:
                 jobs[-1][2].append(ex.id)
             else:
                 jobs.append([i, str(targets[i]), [ex.id]])
-        request = {
-            "files": [str(ex.check_file) for ex in exercises if any(p[1] is ex for p in pending)],
+        return {
+            "files": [str(ex.check_file) for ex in exercises if any(w[1] is ex for w in work)],
             "target": jobs[0][1],
             "jobs": jobs,
             "seed": seed,
             "timeout": timeout,
             "memory_mb": memory_mb,
-            "isolation": "fork" if method == "fork" else "restore",
+            "isolation": "fork" if how == "fork" else "restore",
             "inifile": str(inifile) if inifile.exists() else None,
         }
-        child = _start_child(request, method)
-        try:
-            pending = _collect(child, pending, results, expected, timeout, report)
-        except _ForkUnsafe:  # CUDA was initialized in this process: fresh interpreters instead
-            child.wait()
-            method = "spawn"
-        except BaseException:  # Ctrl-C in the parent: never leave a child behind
-            child.kill()
-            child.wait()
-            raise
+
+    expected: dict[str, list[str]] = {}
+    events: queue.Queue = queue.Queue()
+    active = [_Lane(n, share, method, results, expected, timeout, report) for n, share in enumerate(shares) if share]
+
+    def advance(lane: "_Lane") -> None:
+        lane.finish()
+        if lane.pending:
+            lane.start(request, events)
+        else:
+            active.remove(lane)
+
+    try:
+        for lane in active:  # all forked from this (main) thread, before any lane reads
+            lane.start(request, events)
+        while active:
+            now = time.monotonic()
+            wait = max(0.0, min(lane.deadline for lane in active) - now)
+            try:
+                (number, generation), event = events.get(timeout=wait)
+            except queue.Empty:
+                for lane in list(active):
+                    if lane.deadline <= time.monotonic() and lane.expire():
+                        advance(lane)
+                continue
+            lane = next((x for x in active if x.number == number), None)
+            if lane is None or generation != lane.generation:
+                continue  # the last words of a child already given up on
+            if event is not None:
+                lane.handle(event)
+            else:
+                advance(lane)
+    except BaseException:  # Ctrl-C in the parent: never leave a child behind
+        for lane in active:
+            if lane.child is not None:
+                lane.child.kill()
+                lane.child.wait()
+        raise
 
     for (i, exercise_id), result in results.items():  # fail closed: every collected check owes a result
         names = expected.get(exercise_id, [])
@@ -248,51 +300,65 @@ def grade_many(
     return runs
 
 
-class _ForkUnsafe(Exception):
-    """The child found that it cannot use CUDA after being forked from this process."""
+class _Lane:
+    """One share of the work, graded by one child at a time: a child that dies is charged
+    for the check it was running, and the rest of the share goes to a new child."""
 
+    def __init__(self, number: int, pending: list[Work], method: str, results: dict, expected: dict,
+                 timeout: float, progress):
+        self.number, self.pending, self.method = number, pending, method
+        self.results, self.expected, self.timeout, self.progress = results, expected, timeout, progress
+        self.generation = 0
+        self.child: _Child | None = None
 
-def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], ExerciseResult],
-             expected: dict[str, list[str]], timeout: float, progress) -> list[Work]:
-    """Read one child's events into `results`; return the work still to do."""
-    current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
-    last: tuple[int, str, str] | None = None  # the last check that started
-    ended_cleanly = timed_out = False
-    deadline = time.monotonic() + STARTUP_GRACE
-    while True:
-        try:
-            event = child.events.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            timed_out = True
-            child.kill()
-            break
-        if event is None:
-            break
+    def start(self, request, events: queue.Queue) -> None:
+        self.generation += 1
+        self.current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
+        self.last: tuple[int, str, str] | None = None  # the last check that started
+        self.ended_cleanly = self.timed_out = self.fork_unsafe = False
+        self.deadline = time.monotonic() + STARTUP_GRACE
+        self.child = _start_child(request(self.pending, self.method), self.method, events,
+                                  (self.number, self.generation))
+
+    def expire(self) -> bool:
+        """Nothing came in time: stop the child; its stream ends and finish() charges the check.
+        True when the stream has not ended even then (a process outside the child's group holds
+        it): the lane stops waiting for it."""
+        if self.timed_out:
+            self.generation += 1  # whatever that stream still says is ignored
+            return True
+        self.timed_out = True
+        self.deadline = time.monotonic() + KILL_GRACE
+        self.child.kill()
+        return False
+
+    def handle(self, event: dict) -> None:
         kind = event.get("event")
         key = (event.get("target", 0), event.get("exercise"))
+        results = self.results
         result = results.get(key)
-        if kind == "fork_unsafe":
-            raise _ForkUnsafe()
-        if kind == "collected":
-            expected.update(event["checks"])
+        if kind == "fork_unsafe":  # CUDA was initialized in this process: fresh interpreters instead
+            self.fork_unsafe = True
+        elif kind == "collected":
+            self.expected.update(event["checks"])
         elif kind == "start":
-            current = last = (*key, event["check"])
-            deadline = time.monotonic() + timeout + KILL_GRACE
+            self.current = self.last = (*key, event["check"])
+            self.deadline = time.monotonic() + self.timeout + KILL_GRACE
         elif kind == "result":
             if result is not None:
                 result.checks.append(check_from_event(event))
-                if len(result.checks) >= len(expected.get(result.id, ())):
-                    progress()  # an exercise is complete: partial reports can be written
-            current = None
-            deadline = time.monotonic() + STARTUP_GRACE
+                if len(result.checks) >= len(self.expected.get(result.id, ())):
+                    self.progress()  # an exercise is complete: partial reports can be written
+            self.current = None
+            self.deadline = time.monotonic() + STARTUP_GRACE
         elif kind == "exercise_exit":  # an exercise's own process ended
-            if current is not None and current[:2] == key:  # ... under a running check
-                results[key].checks.append(_crashed(current[2], event["how"]))
-                current = None
+            if self.current is not None and self.current[:2] == key:  # ... under a running check
+                results[key].checks.append(_crashed(self.current[2], event["how"]))
+                self.current = None
             elif result is not None and event.get("code", 1) != 0:
                 result.error = (f"the process grading this exercise {event['how']} between checks; "
                                 "its other checks did not run: no result, no points")
-            progress()
+            self.progress()
         elif kind == "note":
             if result is not None and event["message"] not in result.notes:
                 result.notes.append(event["message"])
@@ -304,26 +370,36 @@ def _collect(child: _Child, pending: list[Work], results: dict[tuple[int, str], 
                 if exercise_id == event["exercise"]:
                     r.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
         elif kind == "done":
-            ended_cleanly = True
-    how = child.wait()
-    if ended_cleanly:
-        return []
-    if last is None:  # died before any check started: nothing will go better next time
-        for i, ex in pending:
-            results[i, ex.id].error = results[i, ex.id].error or (
-                f"the grading process {how} before any check ran: no result, no points")
-        return []
-    i, exercise_id, check = current or last
-    if current is None:
-        results[i, exercise_id].error = (
-            f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run")
-    elif timed_out:
-        results[i, exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
-            f"the check was still running after {timeout:g} s and was stopped: "
-            "look for a loop that never ends or a computation much larger than it needs to be."
-        )))
-    else:
-        results[i, exercise_id].checks.append(_crashed(check, how))
-    # work before the one that died is complete; it is charged; the rest runs in a new child
-    order = [(j, ex.id) for j, ex in pending]
-    return pending[order.index((i, exercise_id)) + 1:] if (i, exercise_id) in order else []
+            self.ended_cleanly = True
+
+    def finish(self) -> None:
+        """The child's stream has ended: reap it, and leave in `pending` the work still to do."""
+        how = self.child.wait()
+        self.child = None
+        results, pending = self.results, self.pending
+        if self.fork_unsafe:
+            self.method = "spawn"  # the same work again, in a fresh interpreter
+            return
+        if self.ended_cleanly:
+            self.pending = []
+            return
+        if self.last is None:  # died before any check started: nothing will go better next time
+            for i, ex in pending:
+                results[i, ex.id].error = results[i, ex.id].error or (
+                    f"the grading process {how} before any check ran: no result, no points")
+            self.pending = []
+            return
+        i, exercise_id, check = self.current or self.last
+        if self.current is None:
+            results[i, exercise_id].error = (
+                f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run")
+        elif self.timed_out:
+            results[i, exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
+                f"the check was still running after {self.timeout:g} s and was stopped: "
+                "look for a loop that never ends or a computation much larger than it needs to be."
+            )))
+        else:
+            results[i, exercise_id].checks.append(_crashed(check, how))
+        # work before the one that died is complete; it is charged; the rest runs in a new child
+        order = [(j, ex.id) for j, ex in pending]
+        self.pending = pending[order.index((i, exercise_id)) + 1:] if (i, exercise_id) in order else []

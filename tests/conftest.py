@@ -64,7 +64,7 @@ def _grade_corpus(args):
         folder.mkdir(parents=True)
         (folder / f"{exercise_id}.py").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         targets.append(folder)
-    runs = grade_many(targets, [CATALOG[exercise_id]])
+    runs = grade_many(targets, [CATALOG[exercise_id]], lanes=1)  # the workers already fill the cores
     return exercise_id, {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
 
 

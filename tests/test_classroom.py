@@ -104,18 +104,18 @@ def test_classroom_report_is_written_from_the_start_and_completed(tmp_path):
     partial = []
     from grading import runner
 
-    original = runner._collect
+    original = runner._Lane.start
 
-    def spy(*args, **kwargs):
+    def spy(*args, **kwargs):  # the report as it is when the first grading child starts
         partial.append(json.loads(out.read_text()))
         return original(*args, **kwargs)
 
-    runner._collect = spy
+    runner._Lane.start = spy
     try:
         assert main(["--target", str(target), "--format", "gradescope", "--output", str(out), EX.short,
                      "--seed", "7"]) == 0
     finally:
-        runner._collect = original
+        runner._Lane.start = original
     assert partial and "Grading did not finish" in partial[0]["output"] and partial[0]["score"] == 0
     final = json.loads(out.read_text())
     assert final["tests"][0]["status"] == "passed" and "seed 7" in final["output"]

@@ -227,7 +227,8 @@ def test_a_parent_that_initialized_cuda_is_graded_in_fresh_interpreters(tmp_path
     monkeypatch.setattr(torch.cuda, "_is_in_bad_fork", lambda: True)  # inherited by forks only
     methods = []
     start = runner._start_child
-    monkeypatch.setattr(runner, "_start_child", lambda request, method: methods.append(method) or start(request, method))
+    monkeypatch.setattr(runner, "_start_child",
+                        lambda request, method, *rest: methods.append(method) or start(request, method, *rest))
     target = make_target(tmp_path, {EX.filename: solution(EX)})
     run = grade(target, [EX], method="fork")
     assert methods == ["fork", "spawn"]
