@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
     p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
     p.add_argument("--out", help="with batch: the CSV of grades to write; with notebooks: the folder")
-    p.add_argument("--jobs", type=int, default=None, help="with batch: submissions graded in parallel (default: 2)")
+    p.add_argument("--jobs", type=int, default=None, help="grading processes side by side: exercises, or submissions with batch (default: 2)")
     p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
     p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")

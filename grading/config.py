@@ -3,7 +3,7 @@
     [tool.autograd-kata]
     timeout = 10        # seconds per check          (KATA_TIMEOUT,  --timeout)
     memory_mb = 1024    # MB of data memory for learner code (KATA_MEMORY_MB, --memory-mb)
-    jobs = 2            # parallel submissions in batch (KATA_JOBS, --jobs)
+    jobs = 2            # grading processes side by side (KATA_JOBS, --jobs)
 """
 
 from __future__ import annotations

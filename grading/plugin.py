@@ -108,11 +108,17 @@ def _is_timeout(exc: BaseException) -> bool:
 
 def _learner_traceback(excinfo) -> str:
     """The frames of the traceback from the learner's code on, without pytest's."""
-    frames = traceback.extract_tb(excinfo.tb)
-    first = next((i for i, f in enumerate(frames) if is_learner_file(f.filename)), None)
+    entries = []
+    tb = excinfo.tb
+    while tb is not None:
+        entries.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    names = [frame.f_code.co_filename for frame, _ in entries]
+    first = next((i for i, name in enumerate(names) if is_learner_file(name)), None)
     if first is None:
-        first = next((i for i, f in enumerate(frames) if "/checks/" in f.filename.replace("\\", "/")), 0)
-    lines = traceback.format_list(frames[first:])
+        first = next((i for i, name in enumerate(names) if "/checks/" in name.replace("\\", "/")), 0)
+    # only the frames shown are looked up (pytest's own are many, and reading them costs more than a check)
+    lines = traceback.format_list(traceback.StackSummary.extract(iter(entries[first:])))
     lines += traceback.format_exception_only(excinfo.type, excinfo.value)
     return "".join(lines)
 

@@ -66,9 +66,11 @@ def is_learner_file(filename: str) -> bool:
 def learner_location(tb: types.TracebackType | None) -> str | None:
     """`file:line` of the innermost traceback frame that lies in a learner's file."""
     found = None
-    for frame in traceback.extract_tb(tb):
-        if is_learner_file(frame.filename):
-            found = f"{display_path(frame.filename)}, line {frame.lineno}"
+    while tb is not None:  # walked by hand: no source lines are needed, and reading them is slow
+        filename = tb.tb_frame.f_code.co_filename
+        if is_learner_file(filename):
+            found = f"{display_path(filename)}, line {tb.tb_lineno}"
+        tb = tb.tb_next
     return found
 
 
