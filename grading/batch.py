@@ -101,12 +101,13 @@ def prepare(path: Path, workdir: Path) -> Path:
 
 def _grade_chunk(args) -> list[dict]:
     """Grade some submissions in one grading child (checks collected once)."""
-    targets, exercises, seed, timeout, memory_mb, lanes = args
+    targets, exercises, seed, timeout, memory_mb, lanes, isolation = args
     from .cli import attach_integrity
     from .formats import classroom_score
     from .runner import grade_many
 
-    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, lanes=lanes)
+    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, lanes=lanes,
+                      isolation=isolation)
     catalog = Catalog(exercises)
     out = []
     for run in runs:
@@ -151,7 +152,8 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
 
 
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
-              memory_mb: int, feedback: Path | None, progress_stream=None) -> list[Outcome]:
+              memory_mb: int, feedback: Path | None, progress_stream=None,
+              isolation: str = "exercise") -> list[Outcome]:
     from .runner import start_method, warm_up
 
     entries = submission_entries(folder)
@@ -178,7 +180,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         pooled = jobs > 1 and len(chunks) > 1 and method == "fork"
         # in the pool, each worker grades one submission at a time; alone, a chunk's work is shared out
         lanes = 1 if pooled else jobs
-        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb, lanes) for chunk in chunks]
+        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb, lanes, isolation) for chunk in chunks]
         done = 0
 
         def record(chunk, results):

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
     p.add_argument("--out", help="with batch: the CSV of grades to write; with notebooks: the folder")
     p.add_argument("--jobs", type=int, default=None, help="grading processes side by side: exercises, or submissions with batch (default: 2)")
+    p.add_argument("--isolation", choices=("exercise", "submission"), default=None,
+                   help="a process of its own for each exercise (default), or for each submission: faster, and "
+                        "a change to global state is undone between exercises instead")
     p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
     p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
@@ -180,6 +183,7 @@ def _main(argv):
 
         outcomes = run_batch(folder, catalog, Path(args.out), jobs=_setting("jobs", args.jobs),
                              seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
+                             isolation=_setting("isolation", args.isolation),
                              feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
         return 0 if all(o.status == "graded" for o in outcomes) else 1
 
@@ -196,7 +200,8 @@ def _main(argv):
             _write_atomic(render(partial, args.format), Path(args.output))
 
     run = grade(target, selected, seed=_seed(args, fresh=args.format in CLASSROOM_FORMATS),
-                timeout=_timeout(args), memory_mb=_memory(args), on_progress=_with_integrity(catalog, progress))
+                timeout=_timeout(args), memory_mb=_memory(args), lanes=_setting("jobs", args.jobs),
+                isolation=_setting("isolation", args.isolation), on_progress=_with_integrity(catalog, progress))
     attach_integrity(run, catalog)
 
     if args.format != "text":

@@ -4,6 +4,7 @@
     timeout = 10        # seconds per check          (KATA_TIMEOUT,  --timeout)
     memory_mb = 1024    # MB of data memory for learner code (KATA_MEMORY_MB, --memory-mb)
     jobs = 2            # grading processes side by side (KATA_JOBS, --jobs)
+    isolation = "exercise"  # a process per exercise, or per "submission" (KATA_ISOLATION, --isolation)
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ else:  # pragma: no cover
 
 from . import ROOT
 
-DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2}
-ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS"}
-CAST = {"timeout": float, "memory_mb": int, "jobs": int}
+DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "exercise"}
+ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION"}
+CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str}
+CHOICES = {"isolation": ("exercise", "submission")}
 
 
 class ConfigError(ValueError):
@@ -42,6 +44,11 @@ def setting(name: str, cli_value=None):
                           ("pyproject.toml", _from_pyproject().get(name))):
         if value is None or value == "":
             continue
+        if name in CHOICES:
+            value = str(value).strip().lower()
+            if value not in CHOICES[name]:
+                raise ConfigError(f"{source}: {name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
+            return value
         try:
             value = cast(value)
         except (TypeError, ValueError):

@@ -212,6 +212,21 @@ def restore_globals(snapshot) -> None:
 _MISSING = object()
 
 
+def _in_forked_process(work) -> int:
+    """Run `work()` in a forked process of its own; return that process's exit code."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into the caller
+        code = 0
+        try:
+            work()
+        except BaseException:
+            code = 70
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 class Collector:
     """Streams `start` and `result` events through `emit(dict)`.
 
@@ -271,6 +286,11 @@ class Collector:
                 from pathlib import Path
 
                 session.config.kata_target = Path(target)
+            if self.isolation == "submission":
+                todo = [ex for ex in exercises if by_exercise.get(ex)]
+                while todo:
+                    todo = todo[self._run_submission_forked(todo, by_exercise):]
+                continue
             for exercise in exercises:
                 items = by_exercise.get(exercise)
                 if not items:
@@ -298,6 +318,7 @@ class Collector:
                         "status": "error", "duration": 0.0, "message": outcome["message"],
                         "load_error": True, "location": outcome.get("location"),
                     })
+                self._tear_down_all(item)
                 return
             if outcome.get("status") == "timeout":
                 # one check that never ends is enough: don't make the learner wait for every other one
@@ -307,7 +328,19 @@ class Collector:
                         "status": "error", "duration": 0.0,
                         "message": f"not run: the check {check_name(item.nodeid)} of this exercise ran out of time.",
                     })
+                self._tear_down_all(item)
                 return
+
+    @staticmethod
+    def _tear_down_all(item) -> None:
+        """After the rest of an exercise was skipped: leave no fixture of it set up, for the next
+        exercise graded in this process."""
+        try:
+            item.ihook.pytest_runtest_teardown(item=item, nextitem=None)
+        except _PASS_THROUGH:
+            raise
+        except BaseException:
+            pass
 
     def _run_check(self, item, nextitem) -> dict:
         """Run one check and emit its events; returns what went wrong ({} when it passed).
@@ -386,18 +419,38 @@ class Collector:
         info["traceback"] = _cut(_learner_traceback(excinfo), MESSAGE_LIMIT)
         return info
 
+    def _run_submission_forked(self, exercises: list[str], by_exercise) -> int:
+        """Run `exercises` one after the other in one forked process, undoing between them what
+        an exercise changed (as where there is no fork). Returns how many of them are done: all,
+        or up to the one during which the process died; the caller gives the rest a new one."""
+        import mmap
+        import struct
+
+        reached = mmap.mmap(-1, 8)  # shared with the child: the exercise it is in
+
+        def run_all() -> None:
+            for n, exercise in enumerate(exercises):
+                reached[:8] = struct.pack("q", n)
+                saved = snapshot_globals()
+                try:
+                    self._run_items(by_exercise[exercise])
+                finally:
+                    restore_globals(saved)
+            reached[:8] = struct.pack("q", len(exercises))
+
+        code = _in_forked_process(run_all)
+        n = struct.unpack("q", reached[:8])[0]
+        reached.close()
+        for exercise in exercises[:n]:  # finished in that process
+            self.emit({"event": "exercise_exit", "exercise": exercise, "how": describe_exit(0), "code": 0})
+        if n < len(exercises):  # it died during this one, which is charged with it
+            self.emit({"event": "exercise_exit", "exercise": exercises[n], "how": describe_exit(code),
+                       "code": code if code != 0 else 1})
+            return n + 1
+        return n
+
     def _run_forked(self, exercise: str, items) -> None:
-        pid = os.fork()
-        if pid == 0:  # the exercise's own process: never returns into the loop
-            code = 0
-            try:
-                self._run_items(items)
-            except BaseException:
-                code = 70
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(status)
+        code = _in_forked_process(lambda: self._run_items(items))
         # always said: a learner's os._exit(0) ends the process as "cleanly" as finishing does
         self.emit({"event": "exercise_exit", "exercise": exercise, "how": describe_exit(code), "code": code})
 

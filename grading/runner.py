@@ -120,8 +120,10 @@ def _read_events(stream, events: "queue.Queue", tag) -> None:
     events.put((tag, None))
 
 
-def _start_child(request: dict, method: str, events: "queue.Queue | None" = None, tag=None) -> _Child:
-    """Start a grading child; its events arrive on `events` (a new queue if None) as (tag, event)."""
+def _start_child(request: dict, method: str, events: "queue.Queue | None" = None, tag=None,
+                 read: bool = True) -> _Child:
+    """Start a grading child; its events arrive on `events` (a new queue if None) as (tag, event).
+    With read=False the thread that reads them is left for the caller to start."""
     events = queue.Queue() if events is None else events
     if method == "fork":
         read_fd, write_fd = os.pipe()
@@ -153,7 +155,8 @@ def _start_child(request: dict, method: str, events: "queue.Queue | None" = None
         handle = _Child(events, popen=popen)
         stream = popen.stdout
     handle.reader = threading.Thread(target=_read_events, args=(stream, events, tag), daemon=True)
-    handle.reader.start()
+    if read:
+        handle.reader.start()
     return handle
 
 
@@ -166,12 +169,13 @@ def grade(
     memory_mb: int | None = None,
     method: str | None = None,
     lanes: int | None = None,
+    isolation: str = "exercise",
     on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
     progress = (lambda runs: on_progress(runs[0])) if on_progress else None
     return grade_many([target], exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, method=method,
-                      lanes=lanes, on_progress=progress)[0]
+                      lanes=lanes, isolation=isolation, on_progress=progress)[0]
 
 
 Work = tuple[int, Exercise]  # (index of the target, exercise)
@@ -197,12 +201,15 @@ def grade_many(
     memory_mb: int | None = None,
     method: str | None = None,
     lanes: int | None = None,
+    isolation: str = "exercise",
     on_progress=None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
     process of its own. The work is shared among `lanes` children running side by side
-    (default: the `jobs` setting, at most one per core). Returns one RunResult per target, in order."""
+    (default: the `jobs` setting, at most one per core). With isolation="submission", each target's
+    exercises share one process, and what an exercise changes is undone before the next.
+    Returns one RunResult per target, in order."""
     method = method or start_method()
     started = time.perf_counter()
     runs = [RunResult(target=str(t), seed=seed, complete=False,
@@ -242,7 +249,7 @@ def grade_many(
             "seed": seed,
             "timeout": timeout,
             "memory_mb": memory_mb,
-            "isolation": "fork" if how == "fork" else "restore",
+            "isolation": ("submission" if isolation == "submission" else "fork") if how == "fork" else "restore",
             "inifile": str(inifile) if inifile.exists() else None,
         }
 
@@ -258,8 +265,10 @@ def grade_many(
             active.remove(lane)
 
     try:
-        for lane in active:  # all forked from this (main) thread, before any lane reads
-            lane.start(request, events)
+        for lane in active:  # all forked before any thread that reads them starts
+            lane.start(request, events, read=False)
+        for lane in active:
+            lane.child.reader.start()
         while active:
             now = time.monotonic()
             wait = max(0.0, min(lane.deadline for lane in active) - now)
@@ -311,14 +320,14 @@ class _Lane:
         self.generation = 0
         self.child: _Child | None = None
 
-    def start(self, request, events: queue.Queue) -> None:
+    def start(self, request, events: queue.Queue, read: bool = True) -> None:
         self.generation += 1
         self.current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
         self.last: tuple[int, str, str] | None = None  # the last check that started
         self.ended_cleanly = self.timed_out = self.fork_unsafe = False
         self.deadline = time.monotonic() + STARTUP_GRACE
         self.child = _start_child(request(self.pending, self.method), self.method, events,
-                                  (self.number, self.generation))
+                                  (self.number, self.generation), read)
 
     def expire(self) -> bool:
         """Nothing came in time: stop the child; its stream ends and finish() charges the check.

@@ -146,10 +146,12 @@ def test_a_syntax_error_leaves_the_others_graded(tmp_path, capsys):
     ("while True: pass", "timeout", "still running"),
     ("time.sleep(60)", "timeout", "still running"),
 ], ids=["os._exit", "sigkill", "busy-loop", "sleep"])
-def test_a_dying_or_hanging_exercise_is_charged_and_the_rest_graded(tmp_path, body, status, fragment):
+@pytest.mark.parametrize("isolation", ["exercise", "submission"])
+def test_a_dying_or_hanging_exercise_is_charged_and_the_rest_graded(tmp_path, body, status, fragment, isolation):
     target = make_target(tmp_path, {EX.filename: with_function(EX, body), OTHER.filename: solution(OTHER)})
     started = time.monotonic()
-    run = grade(target, [EX, OTHER], timeout=1.0)
+    # one lane: the exercise after the one that died must be graded by a new process
+    run = grade(target, [EX, OTHER], timeout=1.0, lanes=1, isolation=isolation)
     bad, fine = run.exercise(EX.id), run.exercise(OTHER.id)
     assert bad.status == "error" and bad.score == 0
     assert any(c.status in (status, "timeout") and (fragment in c.message or c.status == status) for c in bad.checks), \
@@ -171,10 +173,12 @@ def test_import_time_failures_are_load_errors(tmp_path, source, fragment):
     assert run.exercise(OTHER.id).passed
 
 
-def test_global_state_changed_at_import_does_not_leak(tmp_path):
-    poisoned = "import torch\ntorch.set_grad_enabled(False)\ntorch.set_default_dtype(torch.float64)\n" + solution(EX)
+@pytest.mark.parametrize("isolation", ["exercise", "submission"])
+def test_global_state_changed_at_import_does_not_leak(tmp_path, isolation):
+    poisoned = ("import torch\ntorch.set_grad_enabled(False)\ntorch.set_default_dtype(torch.float64)\n"
+                "torch.Tensor.backward = lambda self, *a, **k: None\n" + solution(EX))
     target = make_target(tmp_path, {EX.filename: poisoned, OTHER.filename: solution(OTHER)})
-    run = grade(target, [EX, OTHER])
+    run = grade(target, [EX, OTHER], lanes=1, isolation=isolation)  # one process may grade both
     assert run.exercise(OTHER.id).passed
 
 
@@ -196,8 +200,8 @@ def test_spawn_fallback_gives_the_same_verdicts(tmp_path):
     assert verdicts(forked) == verdicts(spawned)
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method):
+@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "exercise")])
+def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method, isolation):
     """Several submissions graded by one child (batch): a message, a load error or a time-out of
     one submission never becomes another's verdict, also where one interpreter runs them all."""
     from grading.runner import grade_many
@@ -210,8 +214,8 @@ def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method):
     for n, text in enumerate(texts):
         (tmp_path / str(n)).mkdir()
         targets.append(make_target(tmp_path / str(n), {EX.filename: text}))
-    alone = [grade(t, [EX], method=method).exercise(EX.id) for t in targets]
-    shared = [run.exercise(EX.id) for run in grade_many(targets, [EX], method=method)]
+    alone = [grade(t, [EX], method=method, isolation=isolation).exercise(EX.id) for t in targets]
+    shared = [run.exercise(EX.id) for run in grade_many(targets, [EX], method=method, isolation=isolation)]
     verdict = lambda r: (r.status, [(c.name, c.status, c.message) for c in r.checks])  # noqa: E731
     assert [verdict(r) for r in shared] == [verdict(r) for r in alone]
     assert [r.status for r in shared] == ["error", "failed", "passed", "failed"]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from grading import SOLUTIONS_DIR
 
 from .conftest import CATALOG
@@ -45,7 +47,8 @@ HOSTILE = [
 ]
 
 
-def test_a_hostile_submission_cannot_hurt_the_others(tmp_path):
+@pytest.mark.parametrize("isolation", ["exercise", "submission"])
+def test_a_hostile_submission_cannot_hurt_the_others(tmp_path, isolation):
     exercises = list(CATALOG)
     assert len(exercises) >= len(HOSTILE) + 3, "the hostile folder needs correct exercises beside it"
     hostile = dict(zip((ex.id for ex in exercises), HOSTILE))
@@ -63,7 +66,7 @@ def test_a_hostile_submission_cannot_hurt_the_others(tmp_path):
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "grader.py", "--target", str(submission), "--format", "gradescope", "--timeout", "2",
-         "--memory-mb", "256", "--seed", "11"],
+         "--memory-mb", "256", "--seed", "11", "--isolation", isolation],
         cwd=kata, capture_output=True, text=True, timeout=600, env=dict(os.environ, KATA_START_METHOD="fork"),
     )
     elapsed = time.monotonic() - started
