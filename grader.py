@@ -1,10 +1,8 @@
 #!/usr/bin/env python3
 """The autograd kata's grader. Run `python grader.py --help`."""
 
-import sys
-
-from grading.cli import main
+from grading.cli import main, run  # noqa: F401
 from grading.kernel import check  # noqa: F401  (`from grader import check` in notebooks)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

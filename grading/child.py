@@ -26,8 +26,11 @@ def _silence_standard_streams() -> None:
 def run(events, request: dict) -> None:
     """Run the checks of `request` and write one JSON line per event to `events`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
-    import pytest
-    import torch
+    from .runner import _collector_paused
+
+    with _collector_paused():  # already imported where this child was forked; a fresh interpreter imports them
+        import pytest
+        import torch
 
     torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
     _limit_memory(request.get("memory_mb"))

@@ -13,6 +13,8 @@ interpreter: slower, same verdicts.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import queue
@@ -45,13 +47,33 @@ def start_method() -> str:
 
 
 def warm_up() -> None:
-    """Import what every child needs, once, in the parent (fork mode)."""
-    import numpy  # noqa: F401
-    import pytest  # noqa: F401
-    import torch
+    """Import what every child needs, once, in the parent (fork mode).
 
-    # the first optimizer pays for a lazy import of torch._dynamo
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    The imports create about a million objects, all of which live as long as the process.
+    The cyclic garbage collector would walk them several times while they are being
+    created (a third of a second spent finding nothing), so it waits until the imports are
+    done; then they are frozen out of its reach, so that a collection in a forked child
+    neither walks them nor writes to (and so copies) the memory pages they share with the
+    parent."""
+    with _collector_paused():
+        import numpy  # noqa: F401
+        import pytest  # noqa: F401
+        import torch
+
+        # the first optimizer pays for a lazy import of torch._dynamo
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    gc.freeze()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass

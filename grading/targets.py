@@ -88,18 +88,20 @@ def _compile(source: bytes, filename: str) -> types.CodeType:
 
 def load_module(path: Path, module_name: str) -> types.ModuleType:
     """Execute the source of `path` as a fresh module named `module_name`."""
-    shown = display_path(path)
+    def shown() -> str:  # only a failure names the file (resolving the path costs a check's worth of time)
+        return display_path(path)
+
     try:
         source = path.read_bytes()
     except FileNotFoundError:
-        raise ExerciseLoadError(f"{shown} does not exist: the exercise file is missing") from None
+        raise ExerciseLoadError(f"{shown()} does not exist: the exercise file is missing") from None
     except OSError as exc:
-        raise ExerciseLoadError(f"{shown} cannot be read: {exc.strerror}") from None
+        raise ExerciseLoadError(f"{shown()} cannot be read: {exc.strerror}") from None
     register_learner_file(str(path))
     try:
         code = _compile(source, str(path))
     except SyntaxError as exc:
-        where = f"{shown}, line {exc.lineno}" if exc.lineno else shown
+        where = f"{shown()}, line {exc.lineno}" if exc.lineno else shown()
         message = f"{where}: {type(exc).__name__}: {exc.msg}"
         if exc.text and exc.text.strip():
             message += f"\n    {exc.text.strip()}"
@@ -114,9 +116,9 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
         sys.modules.pop(module_name, None)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        where = learner_location(exc.__traceback__) or shown
+        where = learner_location(exc.__traceback__) or shown()
         raise ExerciseLoadError(
-            f"importing {shown} raised {type(exc).__name__}: {exc} ({where}). "
+            f"importing {shown()} raised {type(exc).__name__}: {exc} ({where}). "
             "Code outside functions runs on import: keep the file to definitions.",
             where,
         ) from None
