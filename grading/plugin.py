@@ -171,47 +171,6 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-# namespaces a learner's code is most likely to monkeypatch; restored between exercises
-# where each exercise cannot have a process of its own
-def _patchable():
-    import builtins
-    import math
-
-    import numpy
-    import torch
-
-    modules = [builtins, math, numpy, torch, torch.nn.functional, torch.autograd, torch.nn.init]
-    classes = [torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch.optim.Optimizer, torch.nn.Linear]
-    return modules, classes
-
-
-def snapshot_globals():
-    modules, classes = _patchable()
-    return ([(m, dict(vars(m))) for m in modules], [(c, dict(vars(c))) for c in classes])
-
-
-def restore_globals(snapshot) -> None:
-    """Put back every attribute that was replaced. (Attributes that appeared are left alone:
-    they are lazily imported submodules and caches far more often than patches.)"""
-    modules, classes = snapshot
-    for namespace, saved in modules:
-        current = vars(namespace)
-        for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
-                current[key] = value
-    for cls, saved in classes:
-        current = vars(cls)
-        for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
-                try:
-                    setattr(cls, key, value)
-                except (AttributeError, TypeError):
-                    pass
-
-
-_MISSING = object()
-
-
 def _in_forked_process(work) -> int:
     """Run `work()` in a forked process of its own; return that process's exit code."""
     pid = os.fork()
@@ -233,8 +192,9 @@ class Collector:
     With `isolation="fork"`, each exercise's checks run in a process of their own
     (forked after collection), so whatever a learner's module changes at import or call
     time (grad mode, monkeypatched torch functions, builtins) dies with it. With
-    `isolation="restore"` (no fork available), the usual suspects are restored between
-    exercises instead.
+    `isolation="submission"`, each target's exercises share a forked process, and with
+    `isolation="restore"` (no fork available) they run in this one: `grading.restore` puts
+    the process's state back after every exercise.
     """
 
     def __init__(self, emit, isolation: str | None = None, jobs=None, timeout: float | None = None):
@@ -279,6 +239,10 @@ class Collector:
         by_exercise = {ex: list(group) for ex, group in
                        itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
         jobs = self.jobs or [[0, None, list(by_exercise)]]
+        if self.isolation in ("submission", "restore"):
+            from .restore import Snapshot
+
+            self._snapshot = Snapshot()  # before any learner's code ran here; put back after every exercise
         for index, target, exercises in jobs:
             self.context = {"target": index}
             self.target_path = target
@@ -298,11 +262,10 @@ class Collector:
                 if self.isolation == "fork":
                     self._run_forked(exercise, items)
                 else:
-                    saved = snapshot_globals()
                     try:
                         self._run_items(items)
                     finally:
-                        restore_globals(saved)
+                        self._snapshot.restore()
         self.context = {}
         return True
 
@@ -431,11 +394,10 @@ class Collector:
         def run_all() -> None:
             for n, exercise in enumerate(exercises):
                 reached[:8] = struct.pack("q", n)
-                saved = snapshot_globals()
                 try:
                     self._run_items(by_exercise[exercise])
                 finally:
-                    restore_globals(saved)
+                    self._snapshot.restore()
             reached[:8] = struct.pack("q", len(exercises))
 
         code = _in_forked_process(run_all)

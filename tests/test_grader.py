@@ -182,6 +182,51 @@ def test_global_state_changed_at_import_does_not_leak(tmp_path, isolation):
     assert run.exercise(OTHER.id).passed
 
 
+# What a learner's module may do at import to the process it runs in, and an exercise whose checks
+# it would break (or, for a cheat, wrongly pass) if it reached them: (id, poison, victim, victim's text)
+POISONS = [
+    ("optimizer-step", "torch.optim.Adam.step = lambda self, closure=None: None", "ex13_make_optimizer", None),
+    ("clip-grad-norm", "torch.nn.utils.clip_grad_norm_ = lambda params, max_norm, **k: torch.tensor(0.0)",
+     "ex16_clip_and_log", None),
+    ("class-attribute-added", "torch.nn.Parameter.__isub__ = lambda self, other: self", "ex03_sgd_step", None),
+    ("default-device", "torch.set_default_device('meta')", "ex01_enable_tracking", None),
+    ("inference-mode-left-on", "_mode = torch.inference_mode()\n_mode.__enter__()", "ex03_sgd_step", None),
+    ("saved-tensor-hooks-left-on",
+     "_hooks = torch.autograd.graph.saved_tensors_hooks(lambda t: 1 / 0, lambda t: t)\n_hooks.__enter__()",
+     "ex03_sgd_step", None),
+    ("every-check-passes",  # a cheat: the checks of a later, untouched stub would all pass
+     "import _pytest.python\n_pytest.python.Function.runtest = lambda self: None", "ex04_accuracy", "stub"),
+]
+
+
+def _victim_text(victim, text):
+    return stub_for(victim) if text == "stub" else solution(victim)
+
+
+@pytest.mark.parametrize("poison,victim,text", [p[1:] for p in POISONS], ids=[p[0] for p in POISONS])
+def test_each_poison_bites_in_its_own_exercise(tmp_path, poison, victim, text):
+    """The poisons below are real: in the victim's own module, they change its verdict."""
+    victim = CATALOG[victim]
+    poisoned = "import torch\n" + poison + "\n" + _victim_text(victim, text)
+    run = grade(make_target(tmp_path, {victim.filename: poisoned}), [victim])
+    assert run.exercise(victim.id).passed is (text == "stub"), [(c.name, c.message) for c in run.exercise(victim.id).checks][:3]
+
+
+@pytest.mark.parametrize("poison,victim,text", [p[1:] for p in POISONS], ids=[p[0] for p in POISONS])
+@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "exercise")])
+def test_a_poison_never_reaches_the_next_exercise(tmp_path, poison, victim, text, method, isolation):
+    """One process grades both (lanes=1, submission isolation or the spawn fallback): what the
+    first exercise's module did to the process is undone before the victim is graded."""
+    victim = CATALOG[victim]
+    first = next(ex for ex in CATALOG if ex.id != victim.id)
+    poisoned = "import torch\n" + poison + "\n" + solution(first)
+    target = make_target(tmp_path, {first.filename: poisoned, victim.filename: _victim_text(victim, text)})
+    result = grade(target, [first, victim], lanes=1, method=method, isolation=isolation).exercise(victim.id)
+    assert result.passed is (text != "stub"), [(c.name, c.message) for c in result.checks][:3]
+    if text == "stub":
+        assert result.status == "not_started"
+
+
 def test_a_print_flood_is_cut(tmp_path):
     flood = solution(EX).replace("    with torch.no_grad():", "    print('x' * 2_000_000)\n    with torch.no_grad():", 1)
     target = make_target(tmp_path, {EX.filename: flood})

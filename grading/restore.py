@@ -1,0 +1,191 @@
+"""Undoing what a learner's code changed in the process that grades it.
+
+Where every exercise has a process of its own (the default for a single grade), whatever a
+learner's module changes dies with that process. Where one process grades several exercises
+one after the other (`--isolation submission`, the default in batch grading, and the fallback
+where there is no `fork`), `Snapshot()` records the process's state before the first one,
+and `restore()` puts it back after each, so that no exercise's code can change the verdict of
+the next:
+
+- the namespaces code monkeypatches: every public module of torch and numpy, and every class
+  they hold (`torch.Tensor.backward`, `torch.optim.Adam.step`, `torch.nn.utils.clip_grad_norm_`,
+  `np.allclose`, ...), the builtins and the standard modules the checks rely on, pytest, and the
+  kata's own checks and engine. A replaced attribute is put back; an attribute added to a class
+  (which would shadow an inherited one) is removed. Attributes added to a module are left:
+  they are lazily imported submodules far more often than patches, and shadow nothing;
+- `sys.modules` entries that were replaced or removed;
+- torch's global modes beyond the ones every check resets (grad mode, default dtype, anomaly
+  detection): inference mode, the default device, torch-function and dispatch modes and
+  saved-tensor hooks left entered, deterministic algorithms, the number of threads;
+- the working folder, the environment, `sys.path`, the warning filters, the recursion limit.
+
+A change to other state (a C extension's internals, an object mutated in place) is not undone;
+it can only reach the same submission's later exercises, never another submission's.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import sys
+import warnings
+from itertools import islice
+
+# every module of these packages whose dotted name has no private part, and the classes they hold
+PACKAGES = ("torch", "numpy")
+# these modules, and the modules of these packages, private ones included
+MODULES = ("builtins", "math", "cmath", "random", "copy", "functools", "itertools", "operator", "collections",
+           "contextlib", "warnings", "inspect", "types", "pytest", "_pytest", "checks", "grading")
+
+
+def _watched(name: str) -> bool:
+    top = name.partition(".")[0]
+    if top in MODULES:
+        return True
+    return top in PACKAGES and not any(part.startswith("_") for part in name.split("."))
+
+
+_MISSING = object()
+
+
+class _Namespace:
+    """The attributes of one module or class, as they were."""
+
+    __slots__ = ("owner", "keys", "values", "is_class", "size")
+
+    def __init__(self, owner, is_class: bool):
+        items = dict(vars(owner))
+        self.owner, self.is_class = owner, is_class
+        self.keys, self.values = tuple(items), tuple(items.values())
+        self.size = len(items)
+
+    def restore(self) -> bool:
+        """Put back what changed; True if anything had."""
+        current = vars(self.owner)
+        # the fast path, one pass in C (it runs for thousands of namespaces): a replaced value keeps
+        # its place in the dict, an added one comes after the others, and identity is what counts
+        size = len(current)
+        if (size == self.size or (size > self.size and not self.is_class)) \
+                and all(map(operator.is_, islice(current.values(), self.size), self.values)):
+            return False
+        for key, value in zip(self.keys, self.values):
+            if current.get(key, _MISSING) is not value:
+                self._set(key, value)
+        if self.is_class and len(current) != self.size:
+            known = set(self.keys)
+            for key in [k for k in current if k not in known]:
+                try:
+                    delattr(self.owner, key)
+                except (AttributeError, TypeError):
+                    pass
+        return True
+
+    def _set(self, key, value) -> None:
+        if self.is_class:
+            try:
+                setattr(self.owner, key, value)
+            except (AttributeError, TypeError):  # a built-in type's slot: it cannot have been replaced either
+                pass
+        else:
+            vars(self.owner)[key] = value
+
+
+class Snapshot:
+    """The process's state, as it was before any learner's code ran."""
+
+    def __init__(self):
+        with warnings.catch_warnings():  # looking at some attributes warns that they are deprecated
+            warnings.simplefilter("ignore")
+            self._take()
+
+    def _take(self) -> None:
+        modules = [m for name, m in list(sys.modules.items()) if m is not None and _watched(name)]
+        classes: dict[int, type] = {}
+        for module in modules:
+            for value in list(vars(module).values()):
+                if isinstance(value, type) and _watched(getattr(value, "__module__", None) or ""):
+                    classes.setdefault(id(value), value)
+                    for base in value.__mro__[1:]:  # the classes they inherit from, object included
+                        classes.setdefault(id(base), base)
+        self.namespaces = [_Namespace(m, False) for m in modules]
+        self.namespaces += [_Namespace(c, True) for c in classes.values()]
+        self.sys_modules = dict(sys.modules)
+        self.cwd = _cwd()
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        self.filters = list(warnings.filters)
+        self.recursion_limit = sys.getrecursionlimit()
+        self.torch = _TorchState.take()
+
+    def restore(self) -> None:
+        for namespace in self.namespaces:
+            namespace.restore()
+        modules = sys.modules
+        for name, module in self.sys_modules.items():
+            if modules.get(name) is not module:
+                modules[name] = module
+        if self.cwd is not None and _cwd() != self.cwd:
+            try:
+                os.chdir(self.cwd)
+            except OSError:
+                pass
+        if os.environ != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+        sys.path[:] = self.path
+        if warnings.filters != self.filters:
+            warnings.filters[:] = self.filters
+            getattr(warnings, "_filters_mutated", lambda: None)()  # the module caches which filter applies where
+        if sys.getrecursionlimit() != self.recursion_limit:
+            sys.setrecursionlimit(self.recursion_limit)
+        if self.torch is not None:
+            self.torch.restore()
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was removed under the process
+        return None
+
+
+class _TorchState:
+    """torch's process-wide modes that a check does not reset itself."""
+
+    def __init__(self, torch):
+        self.torch = torch
+        C = torch._C
+        self.function_modes = C._len_torch_function_stack() if hasattr(C, "_len_torch_function_stack") else None
+        self.dispatch_modes = C._len_torch_dispatch_stack() if hasattr(C, "_len_torch_dispatch_stack") else None
+        autograd = C._autograd
+        self.hooks = (autograd._top_saved_tensors_default_hooks(False)
+                      if hasattr(autograd, "_top_saved_tensors_default_hooks") else None)
+        self.deterministic = torch.are_deterministic_algorithms_enabled()
+        self.threads = torch.get_num_threads()
+        self.default_device = torch.get_default_device() if hasattr(torch, "get_default_device") else None
+        self.guards: list = []  # inference mode switched off again, where a learner left it on
+
+    @classmethod
+    def take(cls):
+        torch = sys.modules.get("torch")
+        return cls(torch) if torch is not None else None
+
+    def restore(self) -> None:
+        torch, C = self.torch, self.torch._C
+        if self.default_device is not None and torch.get_default_device() != self.default_device:
+            torch.set_default_device(None if self.default_device.type == "cpu" else self.default_device)
+        if self.function_modes is not None:
+            while C._len_torch_function_stack() > self.function_modes:
+                C._pop_torch_function_stack()
+        if self.dispatch_modes is not None:
+            while C._len_torch_dispatch_stack() > self.dispatch_modes:
+                C._pop_torch_dispatch_stack()
+        if self.hooks is None and hasattr(C._autograd, "_top_saved_tensors_default_hooks"):
+            while C._autograd._top_saved_tensors_default_hooks(False) is not None:
+                C._autograd._pop_saved_tensors_default_hooks()
+        if torch.is_inference_mode_enabled():  # entered and never left: leave it for the rest of the process
+            self.guards.append(C._InferenceMode(False))
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            torch.use_deterministic_algorithms(self.deterministic)
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
