@@ -23,14 +23,7 @@ from grading import EXERCISES_DIR
 from grading.catalog import load_catalog
 from grading.targets import TargetError, load_function, resolve_target
 
-_catalog = None
-
-
-def _exercise_catalog():
-    global _catalog
-    if _catalog is None:
-        _catalog = load_catalog()
-    return _catalog
+_CATALOG = load_catalog()  # read once, when the checks are collected
 
 
 def pytest_addoption(parser):
@@ -64,7 +57,7 @@ def exercise_id_of(module) -> str:
 @pytest.fixture
 def learner(request):
     """The learner's function for this check file's exercise, loaded afresh from the target."""
-    exercise = _exercise_catalog()[exercise_id_of(request.module)]
+    exercise = _CATALOG[exercise_id_of(request.module)]
     namespace = getattr(request.config, "kata_namespace", None)  # grading inside a Jupyter kernel
     if namespace is not None:
         return namespace.function(exercise)

@@ -5,15 +5,15 @@ the instructor's checks: one CSV row per submission (a column per exercise, tota
 status, integrity), and optionally one feedback JSON per submission. One broken or
 hostile submission never stops the batch: it gets its row, with the reason.
 
-Workers are forked from a parent that has already imported torch, so each submission
-costs only its checks; each worker grades a submission's exercises in a fresh child.
+The grading processes are forked from a parent that has already imported torch, and each
+collects the checks once, so a submission costs only its checks; each submission's code runs in
+processes of its own (see `--isolation`).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -99,25 +99,17 @@ def prepare(path: Path, workdir: Path) -> Path:
     return find_target(path)
 
 
-def _grade_chunk(args) -> list[dict]:
-    """Grade some submissions in one grading child (checks collected once)."""
-    targets, exercises, seed, timeout, memory_mb, lanes, isolation = args
+def _report(run, catalog: Catalog, integrity) -> dict:
+    """One submission's feedback: its RunResult as JSON, with the classroom scores."""
     from .cli import attach_integrity
     from .formats import classroom_score
-    from .runner import grade_many
 
-    runs = grade_many(targets, exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, lanes=lanes,
-                      isolation=isolation)
-    catalog = Catalog(exercises)
-    out = []
-    for run in runs:
-        attach_integrity(run, catalog)
-        data = run.to_dict()
-        for e, d in zip(run.exercises, data["exercises"]):
-            d["classroom_score"] = classroom_score(run, e)
-        data["classroom_score"] = sum(d["classroom_score"] for d in data["exercises"])
-        out.append(data)
-    return out
+    attach_integrity(run, catalog, integrity)
+    data = run.to_dict()
+    for e, d in zip(run.exercises, data["exercises"]):
+        d["classroom_score"] = classroom_score(run, e)
+    data["classroom_score"] = sum(d["classroom_score"] for d in data["exercises"])
+    return data
 
 
 def integrity_cell(outcome: Outcome) -> str:
@@ -153,15 +145,13 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
 
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
-              isolation: str = "exercise") -> list[Outcome]:
-    from .runner import start_method, warm_up
+              isolation: str = "auto") -> list[Outcome]:
+    from .integrity import verify
+    from .runner import grade_many
 
     entries = submission_entries(folder)
     started = time.perf_counter()
     show = progress_stream is not None and progress_stream.isatty()
-    method = start_method()
-    if method == "fork":
-        warm_up()
     with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
         outcomes: list[Outcome] = []
         gradable: list[tuple[int, Path]] = []
@@ -174,34 +164,21 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                 outcomes.append(Outcome(name, "graded", None))
             except SubmissionError as exc:
                 outcomes.append(Outcome(name, f"error: {exc}", None))
-        # submissions are shared out among the workers, a few at a time so progress shows
-        size = max(1, min(8, -(-len(gradable) // max(1, jobs))))
-        chunks = [gradable[i:i + size] for i in range(0, len(gradable), size)]
-        pooled = jobs > 1 and len(chunks) > 1 and method == "fork"
-        # in the pool, each worker grades one submission at a time; alone, a chunk's work is shared out
-        lanes = 1 if pooled else jobs
-        tasks = [([t for _, t in chunk], list(catalog), seed, timeout, memory_mb, lanes, isolation) for chunk in chunks]
-        done = 0
-
-        def record(chunk, results):
-            nonlocal done
-            for (n, _), data in zip(chunk, results):
-                data["target"] = str(entries[n])
-                outcomes[n].result = data
-            done += len(chunk)
+        # one grading run for all of them: each of the `jobs` grading processes collects the checks
+        # once and grades whole submissions, one after the other
+        def progress(runs) -> None:
             if show:
-                width = 30
-                filled = round(width * done / max(1, len(gradable)))
-                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
+                done, width = sum(run.complete for run in runs), 30
+                filled = round(width * done / max(1, len(runs)))
+                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(runs)} submissions")
                 progress_stream.flush()
 
-        if pooled:
-            with multiprocessing.get_context("fork").Pool(processes=min(jobs, len(chunks))) as pool:
-                for chunk, results in zip(chunks, pool.imap(_grade_chunk, tasks)):
-                    record(chunk, results)
-        else:
-            for chunk, task in zip(chunks, tasks):
-                record(chunk, _grade_chunk(task))
+        runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb,
+                          lanes=jobs, isolation=isolation, on_progress=progress) if gradable else []
+        integrity = verify()
+        for (n, _), run in zip(gradable, runs):
+            outcomes[n].result = _report(run, catalog, integrity)
+            outcomes[n].result["target"] = str(entries[n])
     if show:
         progress_stream.write("\n")
     write_csv(outcomes, catalog, out)

@@ -68,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
     p.add_argument("--out", help="with batch: the CSV of grades to write; with notebooks: the folder")
     p.add_argument("--jobs", type=int, default=None, help="grading processes side by side: exercises, or submissions with batch (default: 2)")
-    p.add_argument("--isolation", choices=("exercise", "submission"), default=None,
-                   help="a process of its own for each exercise (default), or for each submission: faster, and "
-                        "a change to global state is undone between exercises instead")
+    p.add_argument("--isolation", choices=("auto", "exercise", "submission"), default=None,
+                   help="a process of its own for each exercise, or for each submission (faster: what an exercise "
+                        "changed is undone before the next); auto (default): per exercise for one submission, "
+                        "per submission in batch")
     p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
     p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
@@ -287,10 +288,11 @@ def _setting(name, value):
         raise UsageError(str(exc)) from None
 
 
-def attach_integrity(run, catalog) -> None:
+def attach_integrity(run, catalog, integrity=None) -> None:
+    """The integrity of the kata's checks and engine (verified now, unless given) on `run`."""
     from .integrity import verify
 
-    integrity = verify()
+    integrity = verify() if integrity is None else integrity
     run.integrity = integrity.to_dict()
     run.integrity_affected = integrity.affected(catalog) & {e.id for e in run.exercises}
 

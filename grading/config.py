@@ -4,7 +4,8 @@
     timeout = 10        # seconds per check          (KATA_TIMEOUT,  --timeout)
     memory_mb = 1024    # MB of data memory for learner code (KATA_MEMORY_MB, --memory-mb)
     jobs = 2            # grading processes side by side (KATA_JOBS, --jobs)
-    isolation = "exercise"  # a process per exercise, or per "submission" (KATA_ISOLATION, --isolation)
+    isolation = "auto"  # a process per "exercise", or per "submission"; auto: per exercise for one
+                        # submission, per submission in batch (KATA_ISOLATION, --isolation)
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ else:  # pragma: no cover
 
 from . import ROOT
 
-DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "exercise"}
+DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto"}
 ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION"}
 CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str}
-CHOICES = {"isolation": ("exercise", "submission")}
+CHOICES = {"isolation": ("auto", "exercise", "submission")}
 
 
 class ConfigError(ValueError):

@@ -31,21 +31,24 @@ import sys
 import warnings
 from itertools import islice
 
-# every module of these packages whose dotted name has no private part, and the classes they hold
-PACKAGES = ("torch", "numpy")
+# the parts of torch and numpy that the checks and the exercises use: every public module of these
+# packages (no private part in its dotted name), and every class those modules hold
+PACKAGES = ("torch.nn", "torch.optim", "torch.autograd", "torch.linalg", "torch.testing", "torch.utils.hooks",
+            "torch.random", "torch.functional", "numpy")
 # these modules, and the modules of these packages, private ones included
-MODULES = ("builtins", "math", "cmath", "random", "copy", "functools", "itertools", "operator", "collections",
-           "contextlib", "warnings", "inspect", "types", "pytest", "_pytest", "checks", "grading")
+MODULES = ("torch", "builtins", "math", "cmath", "random", "copy", "functools", "itertools", "operator",
+           "collections", "contextlib", "warnings", "inspect", "types", "pytest", "_pytest", "checks", "grading")
 
 
 def _watched(name: str) -> bool:
-    top = name.partition(".")[0]
-    if top in MODULES:
+    if name in MODULES or name.partition(".")[0] in MODULES[1:]:
         return True
-    return top in PACKAGES and not any(part.startswith("_") for part in name.split("."))
+    return any(name == p or name.startswith(p + ".") for p in PACKAGES) \
+        and not any(part.startswith("_") for part in name.split("."))
 
 
 _MISSING = object()
+_IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: built-in and extension types, which nothing can patch
 
 
 class _Namespace:
@@ -103,10 +106,10 @@ class Snapshot:
         classes: dict[int, type] = {}
         for module in modules:
             for value in list(vars(module).values()):
-                if isinstance(value, type) and _watched(getattr(value, "__module__", None) or ""):
-                    classes.setdefault(id(value), value)
-                    for base in value.__mro__[1:]:  # the classes they inherit from, object included
-                        classes.setdefault(id(base), base)
+                if isinstance(value, type):
+                    for cls in value.__mro__:  # and the classes it inherits from
+                        if not cls.__flags__ & _IMMUTABLE:
+                            classes.setdefault(id(cls), cls)
         self.namespaces = [_Namespace(m, False) for m in modules]
         self.namespaces += [_Namespace(c, True) for c in classes.values()]
         self.sys_modules = dict(sys.modules)

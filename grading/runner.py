@@ -191,7 +191,7 @@ def grade(
     memory_mb: int | None = None,
     method: str | None = None,
     lanes: int | None = None,
-    isolation: str = "exercise",
+    isolation: str = "auto",
     on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
@@ -223,16 +223,19 @@ def grade_many(
     memory_mb: int | None = None,
     method: str | None = None,
     lanes: int | None = None,
-    isolation: str = "exercise",
+    isolation: str = "auto",
     on_progress=None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
     process of its own. The work is shared among `lanes` children running side by side
     (default: the `jobs` setting, at most one per core). With isolation="submission", each target's
-    exercises share one process, and what an exercise changes is undone before the next.
+    exercises share one process, and what an exercise changes is undone before the next;
+    "auto" is "exercise" for one target and "submission" for several.
     Returns one RunResult per target, in order."""
     method = method or start_method()
+    if isolation == "auto":
+        isolation = "submission" if len(targets) > 1 else "exercise"
     started = time.perf_counter()
     runs = [RunResult(target=str(t), seed=seed, complete=False,
                       exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
@@ -254,8 +257,24 @@ def grade_many(
                 results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
     pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
     count = max(1, min(lanes or default_lanes(), len(pending)))
-    # exercises are dealt out in turn, so that each lane gets light and heavy ones
-    shares = [pending[k::count] for k in range(count)]
+    if len(targets) >= count:
+        # whole targets are dealt out in turn: each is graded by one child (one process, where a
+        # submission shares one), and finishes as early as it can
+        shares = [[w for w in pending if w[0] % count == k] for k in range(count)]
+    else:  # one target (a learner's grade): its exercises are dealt out, light and heavy ones to each lane
+        shares = [pending[k::count] for k in range(count)]
+    remaining: dict[int, set[str]] = {i: set() for i in range(len(targets))}
+    for i, ex in pending:
+        remaining[i].add(ex.id)
+
+    def finished(i: int, exercise_id: str) -> None:
+        """The exercise of target i has its final results; a target with nothing left is
+        complete before the others are (batch grading shows it)."""
+        left = remaining[i]
+        if exercise_id in left:
+            left.discard(exercise_id)
+            if not left:
+                runs[i].complete = True
 
     def request(work: list[Work], how: str) -> dict:
         jobs: list[list] = []
@@ -277,7 +296,8 @@ def grade_many(
 
     expected: dict[str, list[str]] = {}
     events: queue.Queue = queue.Queue()
-    active = [_Lane(n, share, method, results, expected, timeout, report) for n, share in enumerate(shares) if share]
+    active = [_Lane(n, share, method, results, expected, timeout, report, finished)
+              for n, share in enumerate(shares) if share]
 
     def advance(lane: "_Lane") -> None:
         lane.finish()
@@ -336,9 +356,10 @@ class _Lane:
     for the check it was running, and the rest of the share goes to a new child."""
 
     def __init__(self, number: int, pending: list[Work], method: str, results: dict, expected: dict,
-                 timeout: float, progress):
+                 timeout: float, progress, finished):
         self.number, self.pending, self.method = number, pending, method
         self.results, self.expected, self.timeout, self.progress = results, expected, timeout, progress
+        self.finished = finished  # finished(target, exercise id): that work has its final results
         self.generation = 0
         self.child: _Child | None = None
 
@@ -379,6 +400,7 @@ class _Lane:
             if result is not None:
                 result.checks.append(check_from_event(event))
                 if len(result.checks) >= len(self.expected.get(result.id, ())):
+                    self.finished(*key)
                     self.progress()  # an exercise is complete: partial reports can be written
             self.current = None
             self.deadline = time.monotonic() + STARTUP_GRACE
@@ -389,6 +411,8 @@ class _Lane:
             elif result is not None and event.get("code", 1) != 0:
                 result.error = (f"the process grading this exercise {event['how']} between checks; "
                                 "its other checks did not run: no result, no points")
+            if result is not None:
+                self.finished(*key)
             self.progress()
         elif kind == "note":
             if result is not None and event["message"] not in result.notes:
@@ -405,6 +429,14 @@ class _Lane:
 
     def finish(self) -> None:
         """The child's stream has ended: reap it, and leave in `pending` the work still to do."""
+        before = self.pending
+        self._finish()
+        left = {(i, ex.id) for i, ex in self.pending}
+        for i, ex in before:
+            if (i, ex.id) not in left:
+                self.finished(i, ex.id)
+
+    def _finish(self) -> None:
         how = self.child.wait()
         self.child = None
         results, pending = self.results, self.pending
