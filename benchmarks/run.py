@@ -11,7 +11,8 @@ cold     `python grader.py --target solutions`, from a fresh process
 pytest   bare `python -m pytest checks --target solutions`
 watch    watch mode: from saving an exercise file to its result being printed
 batch    `python grader.py batch` over N (and N/2) copies of the solutions, in both isolation
-         modes: seconds per submission, and the marginal cost of one more
+         modes (per submission is batch's default): seconds per submission, and the marginal
+         cost of one more
 memory   peak resident memory of floor, cold and batch (the largest process of each run)
 
 Medians over the repetitions; ratios are to the floor (cold, memory) or to bare pytest.
@@ -167,7 +168,8 @@ def table(results: dict) -> str:
     if "batch" in b:
         for isolation in ("exercise", "submission"):
             bb = b["batch"][isolation]
-            rows.append((f"batch, {b['batch']['submissions']} submissions, --isolation {isolation}",
+            default = " (the default)" if isolation == "submission" else ""
+            rows.append((f"batch, {b['batch']['submissions']} submissions, --isolation {isolation}{default}",
                          f"{bb['per_submission_s']:.2f} s each", "", "<= 0.5 s each",
                          f"{bb['peak_mb']} ({ratio(bb['peak_mb'], floor_mb)})"))
             if "marginal_s" in bb:
