@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import os
 import queue
@@ -353,7 +354,8 @@ def grade_many(
 
 class _Lane:
     """One share of the work, graded by one child at a time: a child that dies is charged
-    for the check it was running, and the rest of the share goes to a new child."""
+    for the check it was running, and the rest of the share goes to a new child. A forked
+    child takes the whole share; a fresh interpreter (no fork) one target's part of it."""
 
     def __init__(self, number: int, pending: list[Work], method: str, results: dict, expected: dict,
                  timeout: float, progress, finished):
@@ -369,7 +371,11 @@ class _Lane:
         self.last: tuple[int, str, str] | None = None  # the last check that started
         self.ended_cleanly = self.timed_out = self.fork_unsafe = False
         self.deadline = time.monotonic() + STARTUP_GRACE
-        self.child = _start_child(request(self.pending, self.method), self.method, events,
+        work = self.pending
+        if self.method != "fork":  # a fresh interpreter grades one target: two submissions never share one
+            work = list(itertools.takewhile(lambda w: w[0] == self.pending[0][0], work))
+        self.assigned = work
+        self.child = _start_child(request(work, self.method), self.method, events,
                                   (self.number, self.generation), read)
 
     def expire(self) -> bool:
@@ -444,7 +450,7 @@ class _Lane:
             self.method = "spawn"  # the same work again, in a fresh interpreter
             return
         if self.ended_cleanly:
-            self.pending = []
+            self.pending = pending[len(self.assigned):]
             return
         if self.last is None:  # died before any check started: nothing will go better next time
             for i, ex in pending:

@@ -227,6 +227,24 @@ def test_a_poison_never_reaches_the_next_exercise(tmp_path, poison, victim, text
         assert result.status == "not_started"
 
 
+@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "auto")])
+def test_what_cannot_be_put_back_never_reaches_another_submission(tmp_path, method, isolation):
+    """A global module hook lives in a registry mutated in place, which nothing puts back: it
+    reaches no other submission, because no two submissions share a process."""
+    victim = CATALOG["ex02_predict"]
+    hook = ("import torch\n"
+            "torch.nn.modules.module.register_module_forward_pre_hook(lambda module, args: 1 / 0)\n")
+    targets = []
+    for name, text in (("hooked", hook + solution(victim)), ("clean", solution(victim))):
+        (tmp_path / name).mkdir()
+        targets.append(make_target(tmp_path / name, {victim.filename: text}))
+    from grading.runner import grade_many
+
+    hooked, clean = grade_many(targets, [victim], lanes=1, method=method, isolation=isolation)
+    assert not hooked.exercise(victim.id).passed  # the hook bites where it was registered
+    assert clean.exercise(victim.id).passed, [(c.name, c.message) for c in clean.exercise(victim.id).checks][:3]
+
+
 def test_a_print_flood_is_cut(tmp_path):
     flood = solution(EX).replace("    with torch.no_grad():", "    print('x' * 2_000_000)\n    with torch.no_grad():", 1)
     target = make_target(tmp_path, {EX.filename: flood})
