@@ -112,6 +112,11 @@ def _report(run, catalog: Catalog, integrity) -> dict:
     return data
 
 
+def _write_feedback(folder: Path, outcome: Outcome) -> None:
+    payload = outcome.result if outcome.result is not None else {"submission": outcome.name, "status": outcome.status}
+    (folder / f"{outcome.name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
 def integrity_cell(outcome: Outcome) -> str:
     if outcome.result is None:
         return ""
@@ -166,27 +171,46 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                 outcomes.append(Outcome(name, f"error: {exc}", None))
         # one grading run for all of them: each of the `jobs` grading processes collects the checks
         # once and grades whole submissions, one after the other
-        def progress(runs) -> None:
+        integrity = verify()
+        if feedback is not None:
+            feedback.mkdir(parents=True, exist_ok=True)
+        recorded: set[int] = set()
+
+        def record(runs) -> None:
+            """Each submission's feedback is written as soon as it is graded: a batch that is
+            stopped half-way keeps what it had done."""
+            for (n, _), run in zip(gradable, runs):
+                if run.complete and n not in recorded:
+                    recorded.add(n)
+                    outcomes[n].result = _report(run, catalog, integrity)
+                    outcomes[n].result["target"] = str(entries[n])
+                    if feedback is not None:
+                        _write_feedback(feedback, outcomes[n])
             if show:
-                done, width = sum(run.complete for run in runs), 30
-                filled = round(width * done / max(1, len(runs)))
-                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(runs)} submissions")
+                done, width = len(recorded), 30
+                filled = round(width * done / max(1, len(gradable)))
+                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
                 progress_stream.flush()
 
-        runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb,
-                          lanes=jobs, isolation=isolation, on_progress=progress) if gradable else []
-        integrity = verify()
-        for (n, _), run in zip(gradable, runs):
+        try:
+            runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
+                              memory_mb=memory_mb, lanes=jobs, isolation=isolation,
+                              on_progress=record) if gradable else []
+        except BaseException:  # Ctrl-C: the gradebook still gets a row for every submission
+            for n, _ in gradable:
+                if n not in recorded:
+                    outcomes[n].status, outcomes[n].result = "error: not graded (the batch was stopped)", None
+            write_csv(outcomes, catalog, out)
+            raise
+        for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = str(entries[n])
     if show:
         progress_stream.write("\n")
     write_csv(outcomes, catalog, out)
     if feedback is not None:
-        feedback.mkdir(parents=True, exist_ok=True)
         for o in outcomes:
-            payload = o.result if o.result is not None else {"submission": o.name, "status": o.status}
-            (feedback / f"{o.name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+            _write_feedback(feedback, o)
     elapsed = time.perf_counter() - started
     if progress_stream is not None:
         per = elapsed / max(1, len(entries))

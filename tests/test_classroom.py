@@ -6,8 +6,10 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -230,12 +232,46 @@ def test_batch_grades_every_kind_of_submission(tmp_path, jobs):
     assert len(outcomes) == 6
 
 
+def test_a_stopped_batch_keeps_what_it_graded(tmp_path):
+    """Ctrl-C half-way: the submissions already graded keep their feedback and their row, the
+    rest get a row that says they were not graded."""
+    good = (SOLUTIONS_DIR / EX.filename).read_text()
+    hang = f"def {EX.function}(*args, **kwargs):\n    while True:\n        pass\n"
+    subs = tmp_path / "subs"
+    for name, text in (("a-alice", good), ("b-bob", good), ("c-carol", hang)):
+        (subs / name).mkdir(parents=True)
+        (subs / name / EX.filename).write_text(text)
+    out, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    proc = subprocess.Popen([sys.executable, "grader.py", "batch", str(subs), "--out", str(out), "--feedback",
+                             str(feedback), "--jobs", "1", "--timeout", "60"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (feedback / "b-bob.json").exists():  # written as soon as bob is graded
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        time.sleep(0.5)  # carol's endless loop is running
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    rows = {r["submission"]: r for r in csv.DictReader(out.open())}
+    assert rows["a-alice"][EX.id] == f"{EX.points:g}" and rows["b-bob"]["status"] == "graded"
+    assert rows["c-carol"]["status"] == "error: not graded (the batch was stopped)"
+    alice = {e["id"]: e for e in json.loads((feedback / "a-alice.json").read_text())["exercises"]}
+    assert alice[EX.id]["status"] == "passed"
+
+
 def test_benchmark_script_runs_in_quick_mode(tmp_path):
-    """Only that it runs: timings belong to the benchmark, not to tests."""
+    """Only that every benchmark runs and is reported: timings belong to the benchmark, not to tests."""
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--quick", "--only", "floor", "--only", "watch",
-                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "benchmarks/run.py", "--quick", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
-    assert set(data["benchmarks"]) == {"floor", "watch"}
-    assert "watch re-grade" in proc.stdout
+    assert set(data["benchmarks"]) == {"floor", "cold", "pytest", "watch", "batch"}
+    assert all(data["benchmarks"][name]["exit_codes"] == [0] for name in ("floor", "cold", "pytest"))
+    for row in ("cold full grade", "grader / bare pytest", "watch re-grade", "--isolation exercise",
+                "--isolation submission (the default)"):
+        assert row in proc.stdout
