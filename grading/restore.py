@@ -7,8 +7,9 @@ where there is no `fork`), `Snapshot()` records the process's state before the f
 and `restore()` puts it back after each, so that no exercise's code can change the verdict of
 the next:
 
-- the namespaces code monkeypatches: every public module of torch and numpy, and every class
-  they hold (`torch.Tensor.backward`, `torch.optim.Adam.step`, `torch.nn.utils.clip_grad_norm_`,
+- the namespaces code monkeypatches: `torch` and every public module of the parts of torch the
+  kata uses (`torch.nn`, `torch.optim`, `torch.autograd`, ...) and of numpy, and every class they
+  hold (`torch.Tensor.backward`, `torch.optim.Adam.step`, `torch.nn.utils.clip_grad_norm_`,
   `np.allclose`, ...), the builtins and the standard modules the checks rely on, pytest, and the
   kata's own checks and engine. A replaced attribute is put back; an attribute added to a class
   (which would shadow an inherited one) is removed. Attributes added to a module are left:
@@ -153,20 +154,19 @@ def _cwd() -> str | None:
 
 
 class _TorchState:
-    """torch's process-wide modes that a check does not reset itself."""
+    """torch's process-wide modes that a check does not reset itself. Each is probed through
+    PyTorch's own (partly private) accessors where this version has them, and left alone where
+    it does not."""
 
     def __init__(self, torch):
-        self.torch = torch
-        C = torch._C
-        self.function_modes = C._len_torch_function_stack() if hasattr(C, "_len_torch_function_stack") else None
-        self.dispatch_modes = C._len_torch_dispatch_stack() if hasattr(C, "_len_torch_dispatch_stack") else None
-        autograd = C._autograd
-        self.hooks = (autograd._top_saved_tensors_default_hooks(False)
-                      if hasattr(autograd, "_top_saved_tensors_default_hooks") else None)
-        self.deterministic = torch.are_deterministic_algorithms_enabled()
-        self.threads = torch.get_num_threads()
-        self.default_device = torch.get_default_device() if hasattr(torch, "get_default_device") else None
-        self.guards: list = []  # inference mode switched off again, where a learner left it on
+        self.torch, C = torch, torch._C
+        self.function_modes = _probe(lambda: C._len_torch_function_stack())
+        self.dispatch_modes = _probe(lambda: C._len_torch_dispatch_stack())
+        self.hooks_probed = _probe(lambda: C._autograd._top_saved_tensors_default_hooks(False) is None)
+        self.deterministic = _probe(torch.are_deterministic_algorithms_enabled)
+        self.threads = _probe(torch.get_num_threads)
+        self.default_device = _probe(lambda: torch.get_default_device())
+        self.guards: list = []  # kept alive: each switches inference mode off for the rest of the process
 
     @classmethod
     def take(cls):
@@ -183,12 +183,20 @@ class _TorchState:
         if self.dispatch_modes is not None:
             while C._len_torch_dispatch_stack() > self.dispatch_modes:
                 C._pop_torch_dispatch_stack()
-        if self.hooks is None and hasattr(C._autograd, "_top_saved_tensors_default_hooks"):
+        if self.hooks_probed:  # there were none: any left entered by a learner go
             while C._autograd._top_saved_tensors_default_hooks(False) is not None:
                 C._autograd._pop_saved_tensors_default_hooks()
-        if torch.is_inference_mode_enabled():  # entered and never left: leave it for the rest of the process
+        if torch.is_inference_mode_enabled():  # entered and never left
             self.guards.append(C._InferenceMode(False))
-        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+        if self.deterministic is not None and torch.are_deterministic_algorithms_enabled() != self.deterministic:
             torch.use_deterministic_algorithms(self.deterministic)
-        if torch.get_num_threads() != self.threads:
+        if self.threads is not None and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
+
+
+def _probe(read):
+    """What `read()` says, or None where this version of PyTorch cannot say."""
+    try:
+        return read()
+    except Exception:
+        return None
