@@ -175,6 +175,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if feedback is not None:
             feedback.mkdir(parents=True, exist_ok=True)
         recorded: set[int] = set()
+        shown = [-1]  # submissions the progress bar shows as done
 
         def record(runs) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
@@ -186,8 +187,9 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     outcomes[n].result["target"] = str(entries[n])
                     if feedback is not None:
                         _write_feedback(feedback, outcomes[n])
-            if show:
-                done, width = len(recorded), 30
+            if show and len(recorded) != shown[0]:
+                shown[0] = done = len(recorded)
+                width = 30
                 filled = round(width * done / max(1, len(gradable)))
                 progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
                 progress_stream.flush()
