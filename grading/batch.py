@@ -175,21 +175,18 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if feedback is not None:
             feedback.mkdir(parents=True, exist_ok=True)
         recorded: set[int] = set()
-        shown = [-1]  # submissions the progress bar shows as done
 
-        def record(runs) -> None:
+        def record(index: int, run) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
             stopped half-way keeps what it had done."""
-            for (n, _), run in zip(gradable, runs):
-                if run.complete and n not in recorded:
-                    recorded.add(n)
-                    outcomes[n].result = _report(run, catalog, integrity)
-                    outcomes[n].result["target"] = str(entries[n])
-                    if feedback is not None:
-                        _write_feedback(feedback, outcomes[n])
-            if show and len(recorded) != shown[0]:
-                shown[0] = done = len(recorded)
-                width = 30
+            n = gradable[index][0]
+            recorded.add(n)
+            outcomes[n].result = _report(run, catalog, integrity)
+            outcomes[n].result["target"] = str(entries[n])
+            if feedback is not None:
+                _write_feedback(feedback, outcomes[n])
+            if show:
+                done, width = len(recorded), 30
                 filled = round(width * done / max(1, len(gradable)))
                 progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
                 progress_stream.flush()
@@ -197,7 +194,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         try:
             runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
                               memory_mb=memory_mb, lanes=jobs, isolation=isolation,
-                              on_progress=record) if gradable else []
+                              on_complete=record) if gradable else []
         except BaseException:  # Ctrl-C: the gradebook still gets a row for every submission
             for n, _ in gradable:
                 if n not in recorded:

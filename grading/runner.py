@@ -226,6 +226,7 @@ def grade_many(
     lanes: int | None = None,
     isolation: str = "auto",
     on_progress=None,
+    on_complete=None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -233,6 +234,8 @@ def grade_many(
     (default: the `jobs` setting, at most one per core). With isolation="submission", each target's
     exercises share one process, and what an exercise changes is undone before the next;
     "auto" is "exercise" for one target and "submission" for several.
+    on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
+    once for each target, as soon as all its exercises have them.
     Returns one RunResult per target, in order."""
     method = method or start_method()
     if isolation == "auto":
@@ -276,6 +279,8 @@ def grade_many(
             left.discard(exercise_id)
             if not left:
                 runs[i].complete = True
+                if on_complete:
+                    on_complete(i, runs[i])
 
     def request(work: list[Work], how: str) -> dict:
         jobs: list[list] = []
