@@ -7,6 +7,7 @@ imported torch (fast), or as a fresh interpreter, `python -m grading.child REQUE
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -32,18 +33,21 @@ def run(events, request: dict) -> None:
         import pytest
         import torch
 
-    torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
-    _limit_memory(request.get("memory_mb"))
-
     from .plugin import Collector
 
     def emit(event: dict) -> None:
         events.write((json.dumps(event) + "\n").encode())
         events.flush()
 
-    if request.get("isolation") == "fork" and _cuda_unusable_after_fork(torch):
+    if request.get("isolation") in ("fork", "submission") and _cuda_unusable_after_fork(torch):
         emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
         return
+    if request.get("optimizers") and request.get("isolation") in ("fork", "submission"):
+        _warm_optimizers(torch)
+    gc.freeze()  # what this child added, out of the collector's reach in the processes it forks
+
+    torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
+    _limit_memory(request.get("memory_mb"))  # counted from what is held now
 
     collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"),
                           timeout=float(request["timeout"]) if request.get("timeout") else None)
@@ -80,6 +84,18 @@ def run(events, request: dict) -> None:
     emit({"event": "done", "exit_code": int(code)})
 
 
+def _warm_optimizers(torch) -> None:
+    """Build one optimizer before the exercise processes are forked: the first one imports
+    torch._dynamo (half a second), paid here once instead of in every process that needs it."""
+    from .runner import _collector_paused
+
+    try:
+        with _collector_paused():
+            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    except Exception:  # then each exercise process that builds one pays for it: slower, same verdicts
+        pass
+
+
 def _cuda_unusable_after_fork(torch) -> bool:
     """Whether the process that forked this one had initialized CUDA (a program that imported
     torch and asked for the GPU before it imported the grader): CUDA cannot be used after such a
@@ -100,22 +116,12 @@ def _limit_memory(memory_mb) -> None:
     try:
         import resource
 
-        limit = _data_in_use() + int(memory_mb) * 2**20
+        from .restore import data_in_use
+
+        limit = data_in_use() + int(memory_mb) * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except (ImportError, ValueError, OSError):  # Windows, or a platform without RLIMIT_DATA
         pass
-
-
-def _data_in_use() -> int:
-    """Bytes of data memory this process holds now (Linux), or 0 where that cannot be read."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
 
 
 def _watch_for_solutions(target: str, collector) -> None:

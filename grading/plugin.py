@@ -240,9 +240,11 @@ class Collector:
                        itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
         jobs = self.jobs or [[0, None, list(by_exercise)]]
         if self.isolation in ("submission", "restore"):
-            from .restore import Snapshot
+            from .restore import Headroom, Snapshot
 
             self._snapshot = Snapshot()  # before any learner's code ran here; put back after every exercise
+            room = Headroom()
+        left = sum(1 for _, _, exercises in jobs for ex in exercises if by_exercise.get(ex))
         for index, target, exercises in jobs:
             self.context = {"target": index}
             self.target_path = target
@@ -259,13 +261,18 @@ class Collector:
                 items = by_exercise.get(exercise)
                 if not items:
                     continue
+                left -= 1
                 if self.isolation == "fork":
                     self._run_forked(exercise, items)
-                else:
-                    try:
-                        self._run_items(items)
-                    finally:
-                        self._snapshot.restore()
+                    continue
+                try:
+                    self._run_items(items)
+                finally:
+                    self._snapshot.restore()
+                if left and room.spent():  # memory this process cannot give back: the rest in a fresh one
+                    self.emit({"event": "yield", "exercise": exercise})
+                    self.context = {}
+                    return True
         self.context = {}
         return True
 
@@ -384,29 +391,37 @@ class Collector:
 
     def _run_submission_forked(self, exercises: list[str], by_exercise) -> int:
         """Run `exercises` one after the other in one forked process, undoing between them what
-        an exercise changed (as where there is no fork). Returns how many of them are done: all,
-        or up to the one during which the process died; the caller gives the rest a new one."""
+        an exercise changed (as where there is no fork). Returns how many of them are done: all;
+        or up to the one during which the process died; or, where an exercise left the process
+        holding memory it cannot give back, up to that one. The caller gives the rest a new one."""
         import mmap
         import struct
 
-        reached = mmap.mmap(-1, 8)  # shared with the child: the exercise it is in
+        from .restore import Headroom
+
+        shared = mmap.mmap(-1, 16)  # shared with the child: the exercise it is in, and whether it stopped
 
         def run_all() -> None:
+            room = Headroom()
             for n, exercise in enumerate(exercises):
-                reached[:8] = struct.pack("q", n)
+                shared[:8] = struct.pack("q", n)
+                last = n + 1 == len(exercises)
                 try:
                     self._run_items(by_exercise[exercise])
                 finally:
-                    if n + 1 < len(exercises):  # after the last one, the process ends
+                    if not last:  # after the last one, the process ends
                         self._snapshot.restore()
-            reached[:8] = struct.pack("q", len(exercises))
+                if not last and room.spent():  # the next exercise deserves its whole allowance
+                    shared[:16] = struct.pack("qq", n + 1, 1)
+                    return
+            shared[:8] = struct.pack("q", len(exercises))
 
         code = _in_forked_process(run_all)
-        n = struct.unpack("q", reached[:8])[0]
-        reached.close()
+        n, stopped = struct.unpack("qq", shared[:16])
+        shared.close()
         for exercise in exercises[:n]:  # finished in that process
             self.emit({"event": "exercise_exit", "exercise": exercise, "how": describe_exit(0), "code": 0})
-        if n < len(exercises):  # it died during this one, which is charged with it
+        if n < len(exercises) and not (stopped and code == 0):  # it died during this one, which is charged with it
             self.emit({"event": "exercise_exit", "exercise": exercises[n], "how": describe_exit(code),
                        "code": code if code != 0 else 1})
             return n + 1

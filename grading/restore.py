@@ -18,7 +18,10 @@ the next:
 - torch's global modes beyond the ones every check resets (grad mode, default dtype, anomaly
   detection): inference mode, the default device, torch-function and dispatch modes and
   saved-tensor hooks left entered, deterministic algorithms, the number of threads;
-- the working folder, the environment, `sys.path`, the warning filters, the recursion limit.
+- the working folder, the environment, `sys.path`, the warning filters, the recursion limit;
+- memory, which is not put back but watched (`Headroom`): memory an exercise allocated and freed
+  often stays with the process, and would count against the next exercise's allowance; once a
+  quarter of the room under the data limit is gone, the rest of the submission gets a fresh process.
 
 A change to other state (a C extension's internals, an object mutated in place) is not undone;
 it can only reach the same submission's later exercises, never another submission's.
@@ -200,3 +203,41 @@ def _probe(read):
         return read()
     except Exception:
         return None
+
+
+class Headroom:
+    """The room under this process's data-memory limit (see `grading.child`), as it is now."""
+
+    SHARE = 0.25  # spent when a quarter of it is gone
+
+    def __init__(self):
+        self.start = data_in_use()
+        self.limit = _data_limit()
+
+    def spent(self) -> bool:
+        if not self.limit or not self.start or self.limit <= self.start:
+            return False
+        return data_in_use() - self.start > self.SHARE * (self.limit - self.start)
+
+
+def data_in_use() -> int:
+    """Bytes of data memory this process holds now (Linux), or 0 where that cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _data_limit() -> int:
+    """The data-memory limit set on this process, or 0 where there is none."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_DATA)
+        return 0 if soft == resource.RLIM_INFINITY else soft
+    except (ImportError, ValueError, OSError, AttributeError):
+        return 0

@@ -47,8 +47,10 @@ def start_method() -> str:
     return "spawn"
 
 
-def warm_up() -> None:
-    """Import what every child needs, once, in the parent (fork mode).
+def warm_up(optimizer: bool = True) -> None:
+    """Import what every child needs, once, in the parent (fork mode); with `optimizer`, also
+    build one optimizer, whose lazy import of torch._dynamo (half a second) the checks of some
+    exercises need.
 
     The imports create about a million objects, all of which live as long as the process.
     The cyclic garbage collector would walk them several times while they are being
@@ -61,8 +63,8 @@ def warm_up() -> None:
         import pytest  # noqa: F401
         import torch
 
-        # the first optimizer pays for a lazy import of torch._dynamo
-        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        if optimizer:
+            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     gc.freeze()
 
 
@@ -252,8 +254,6 @@ def grade_many(
                 on_progress(runs)
 
     report()  # a report exists from the start: a crash of the grader leaves zeros, not nothing
-    if method == "fork":
-        warm_up()
     inifile = ROOT / "pyproject.toml"
     for ex in exercises:
         if not ex.check_file.exists():
@@ -261,7 +261,17 @@ def grade_many(
                 results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
     pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
     count = max(1, min(lanes or default_lanes(), len(pending)))
-    if len(targets) >= count:
+    heavy = [w for w in pending if w[1].optimizers]
+    # one submission, several lanes, and torch._dynamo not imported yet: the exercises that need it
+    # get a lane of their own, which imports it while the others grade the rest
+    split = (method == "fork" and len(targets) == 1 and count > 1 and 0 < len(heavy) < len(pending)
+             and "torch._dynamo" not in sys.modules)
+    if method == "fork":  # torch._dynamo only where some exercise needs it and no lane of its own pays for it
+        warm_up(optimizer=bool(heavy) and not split)
+    if split:
+        light = [w for w in pending if not w[1].optimizers]
+        shares = [light[k::count - 1] for k in range(count - 1)] + [heavy]
+    elif len(targets) >= count:
         # whole targets are dealt out in turn: each is graded by one child (one process, where a
         # submission shares one), and finishes as early as it can
         shares = [[w for w in pending if w[0] % count == k] for k in range(count)]
@@ -297,6 +307,7 @@ def grade_many(
             "timeout": timeout,
             "memory_mb": memory_mb,
             "isolation": ("submission" if isolation == "submission" else "fork") if how == "fork" else "restore",
+            "optimizers": any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
             "inifile": str(inifile) if inifile.exists() else None,
         }
 
@@ -375,6 +386,7 @@ class _Lane:
         self.current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
         self.last: tuple[int, str, str] | None = None  # the last check that started
         self.ended_cleanly = self.timed_out = self.fork_unsafe = False
+        self.yielded: tuple[int, str] | None = None
         self.deadline = time.monotonic() + STARTUP_GRACE
         work = self.pending
         if self.method != "fork":  # a fresh interpreter grades one target: two submissions never share one
@@ -435,6 +447,8 @@ class _Lane:
             for (i, exercise_id), r in results.items():
                 if exercise_id == event["exercise"]:
                     r.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
+        elif kind == "yield":  # the child stopped after this exercise; a new one grades the rest
+            self.yielded = key
         elif kind == "done":
             self.ended_cleanly = True
 
@@ -453,6 +467,10 @@ class _Lane:
         results, pending = self.results, self.pending
         if self.fork_unsafe:
             self.method = "spawn"  # the same work again, in a fresh interpreter
+            return
+        order = [(j, ex.id) for j, ex in pending]
+        if self.ended_cleanly and self.yielded in order:
+            self.pending = pending[order.index(self.yielded) + 1:]
             return
         if self.ended_cleanly:
             self.pending = pending[len(self.assigned):]
@@ -475,5 +493,4 @@ class _Lane:
         else:
             results[i, exercise_id].checks.append(_crashed(check, how))
         # work before the one that died is complete; it is charged; the rest runs in a new child
-        order = [(j, ex.id) for j, ex in pending]
         self.pending = pending[order.index((i, exercise_id)) + 1:] if (i, exercise_id) in order else []

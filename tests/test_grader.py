@@ -228,6 +228,21 @@ def test_a_poison_never_reaches_the_next_exercise(tmp_path, poison, victim, text
 
 
 @pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "auto")])
+def test_memory_one_exercise_ran_out_of_is_not_taken_from_the_next(tmp_path, method, isolation):
+    """Memory a hog allocated and freed stays with its process; in a process that grades the
+    next exercise too, that one would start with its allowance spent. It gets a fresh process."""
+    victim = CATALOG["ex01_enable_tracking"]
+    hog = with_function(EX, "hog = []\nwhile True:\n    hog.append(bytearray(10**7))")
+    # a correct answer that needs a quarter of its allowance for a moment
+    needy = solution(victim).replace("    return t\n", "    scratch = bytearray(64 * 2**20)\n    return t\n")
+    assert needy != solution(victim)
+    target = make_target(tmp_path, {EX.filename: hog, victim.filename: needy})
+    run = grade(target, [EX, victim], lanes=1, method=method, isolation=isolation, memory_mb=256)
+    assert not run.exercise(EX.id).passed
+    assert run.exercise(victim.id).passed, [(c.name, c.message) for c in run.exercise(victim.id).checks if not c.passed][:3]
+
+
+@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "auto")])
 def test_what_cannot_be_put_back_never_reaches_another_submission(tmp_path, method, isolation):
     """A global module hook lives in a registry mutated in place, which nothing puts back: it
     reaches no other submission, because no two submissions share a process."""
@@ -243,6 +258,58 @@ def test_what_cannot_be_put_back_never_reaches_another_submission(tmp_path, meth
     hooked, clean = grade_many(targets, [victim], lanes=1, method=method, isolation=isolation)
     assert not hooked.exercise(victim.id).passed  # the hook bites where it was registered
     assert clean.exercise(victim.id).passed, [(c.name, c.message) for c in clean.exercise(victim.id).checks][:3]
+
+
+# ------------------------------------------------------------------ torch._dynamo, paid where needed
+
+PROBE = """
+import json, os, sys
+import numpy, pytest, torch  # no optimizer built: torch._dynamo is not imported
+from grading.catalog import load_catalog
+from grading.plugin import Collector, exercise_of
+
+assert "torch._dynamo" not in sys.modules
+log = open(sys.argv[1], "a", buffering=1)
+
+class Probe:  # in each exercise's own process, after its last check: was torch._dynamo imported?
+    def pytest_runtest_teardown(self, item, nextitem):
+        if nextitem is None:
+            log.write(json.dumps([exercise_of(item.nodeid), "torch._dynamo" in sys.modules]) + "\\n")
+
+files = [str(ex.check_file) for ex in load_catalog()]
+pytest.main(files + ["--target", "solutions", "-q", "-p", "no:cacheprovider", "--assert=plain"],
+            plugins=[Collector(lambda event: None, isolation="fork"), Probe()])
+"""
+
+
+def test_the_catalog_says_which_checks_build_optimizers(tmp_path):
+    """`optimizers = true` in the catalog gives an exercise a lane that imports torch._dynamo for
+    it; an exercise whose checks build an optimizer without the flag would pay half a second in
+    its own process, and a flag without need would cost a lane the same."""
+    log = tmp_path / "probe.jsonl"
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(log)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    needs = dict(json.loads(line) for line in log.read_text().splitlines())
+    assert set(needs) == {ex.id for ex in CATALOG}
+    assert {ex.id: ex.optimizers for ex in CATALOG} == needs
+
+
+def test_a_single_grade_imports_torch_dynamo_only_in_a_lane(tmp_path):
+    """The grader's own process never imports torch._dynamo for one submission: the exercises
+    that need it get a lane that imports it while the other lane grades, and a grade of
+    exercises that don't need it never imports it at all."""
+    script = ("import sys\nfrom grading.catalog import load_catalog\nfrom grading.runner import grade\n"
+              "from grading import SOLUTIONS_DIR\n"
+              "exercises = [e for e in load_catalog() if e.id in sys.argv[1:]] or list(load_catalog())\n"
+              "run = grade(SOLUTIONS_DIR, exercises, lanes=2)\n"
+              "print(run.score, run.max_score, 'torch._dynamo' in sys.modules)\n")
+    for chosen in ([], [EX.id]):
+        proc = subprocess.run([sys.executable, "-c", script, *chosen], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        score, max_score, imported = proc.stdout.split()
+        assert score == max_score and imported == "False", (chosen, proc.stdout)
 
 
 def test_a_print_flood_is_cut(tmp_path):
