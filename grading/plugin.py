@@ -239,6 +239,9 @@ class Collector:
         by_exercise = {ex: list(group) for ex, group in
                        itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
         jobs = self.jobs or [[0, None, list(by_exercise)]]
+        import gc
+
+        gc.freeze()  # the collected checks live as long as this process: out of the collector's way
         if self.isolation in ("submission", "restore"):
             from .restore import Headroom, Snapshot
 

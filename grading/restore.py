@@ -14,7 +14,10 @@ the next:
   kata's own checks and engine. A replaced attribute is put back; an attribute added to a class
   (which would shadow an inherited one) is removed. Attributes added to a module are left:
   they are lazily imported submodules far more often than patches, and shadow nothing;
-- `sys.modules` entries that were replaced or removed;
+- `sys.modules` entries that were replaced or removed; the learner's own modules are dropped,
+  and what they held is collected there and then (a context such as inference mode, entered at
+  import and still held, would otherwise end at some random later moment, switching its mode
+  back in the middle of another exercise);
 - torch's global modes beyond the ones every check resets (grad mode, default dtype, anomaly
   detection): inference mode, the default device, torch-function and dispatch modes and
   saved-tensor hooks left entered, deterministic algorithms, the number of threads;
@@ -29,11 +32,14 @@ it can only reach the same submission's later exercises, never another submissio
 
 from __future__ import annotations
 
+import gc
 import operator
 import os
 import sys
 import warnings
 from itertools import islice
+
+from .targets import MODULE_PREFIX
 
 # the parts of torch and numpy that the checks and the exercises use: every public module of these
 # packages (no private part in its dotted name), and every class those modules hold
@@ -125,9 +131,11 @@ class Snapshot:
         self.torch = _TorchState.take()
 
     def restore(self) -> None:
+        modules = sys.modules
+        for name in [n for n in modules if n.startswith(MODULE_PREFIX) and n not in self.sys_modules]:
+            del modules[name]  # the learner's modules go, and with them what they hold
         for namespace in self.namespaces:
             namespace.restore()
-        modules = sys.modules
         for name, module in self.sys_modules.items():
             if modules.get(name) is not module:
                 modules[name] = module
@@ -145,6 +153,10 @@ class Snapshot:
             getattr(warnings, "_filters_mutated", lambda: None)()  # the module caches which filter applies where
         if sys.getrecursionlimit() != self.recursion_limit:
             sys.setrecursionlimit(self.recursion_limit)
+        # what the learner's code left behind goes now, not at some later moment: a context it
+        # entered and still held (an inference-mode guard, say) must not switch its mode back in
+        # the middle of the next exercise; then torch's modes are as they should be
+        gc.collect()
         if self.torch is not None:
             self.torch.restore()
 

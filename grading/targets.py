@@ -15,6 +15,7 @@ import types
 from pathlib import Path
 
 _LEARNER_FILES: set[str] = set()
+MODULE_PREFIX = "kata_target_"  # a learner's module is sys.modules[MODULE_PREFIX + exercise id]
 LOAD_NOTES: dict[str, list[str]] = {}  # exercise id -> things the learner should know about loading it
 
 
@@ -141,7 +142,7 @@ def _load_notebooks(target: Path, exercise_id: str, function: str):
     found = None
     for path in paths:  # later notebooks win, as later cells do
         try:
-            module, cell_notes = notebook_module(path, f"kata_target_{exercise_id}", register_learner_file)
+            module, cell_notes = notebook_module(path, MODULE_PREFIX + exercise_id, register_learner_file)
         except NotebookError as exc:
             notes.append(str(exc))
             continue
@@ -162,7 +163,7 @@ def load_function(target: Path, exercise_id: str, function: str):
     if _uses_notebooks(target, exercise_id):
         return _load_notebooks(target, exercise_id, function)
     path = exercise_file(target, exercise_id)
-    module = load_module(path, f"kata_target_{exercise_id}")
+    module = load_module(path, MODULE_PREFIX + exercise_id)
     func = getattr(module, function, None)
     if func is None:
         raise ExerciseLoadError(
