@@ -7,7 +7,6 @@ imported torch (fast), or as a fresh interpreter, `python -m grading.child REQUE
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -27,7 +26,7 @@ def _silence_standard_streams() -> None:
 def run(events, request: dict) -> None:
     """Run the checks of `request` and write one JSON line per event to `events`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
-    from .runner import _collector_paused
+    from .runner import _collector_paused, warm_optimizers
 
     with _collector_paused():  # already imported where this child was forked; a fresh interpreter imports them
         import pytest
@@ -43,8 +42,10 @@ def run(events, request: dict) -> None:
         emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
         return
     if request.get("optimizers") and request.get("isolation") in ("fork", "submission"):
-        _warm_optimizers(torch)
-    gc.freeze()  # what this child added, out of the collector's reach in the processes it forks
+        try:  # paid here once, before the exercise processes fork, instead of in each that needs it
+            warm_optimizers()
+        except Exception:  # then each exercise process that builds one pays for it: slower, same verdicts
+            pass
 
     torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
     _limit_memory(request.get("memory_mb"))  # counted from what is held now
@@ -82,18 +83,6 @@ def run(events, request: dict) -> None:
         emit({"event": "abort", "message": f"{type(exc).__name__}: {exc}"})
         raise
     emit({"event": "done", "exit_code": int(code)})
-
-
-def _warm_optimizers(torch) -> None:
-    """Build one optimizer before the exercise processes are forked: the first one imports
-    torch._dynamo (half a second), paid here once instead of in every process that needs it."""
-    from .runner import _collector_paused
-
-    try:
-        with _collector_paused():
-            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    except Exception:  # then each exercise process that builds one pays for it: slower, same verdicts
-        pass
 
 
 def _cuda_unusable_after_fork(torch) -> bool:

@@ -61,11 +61,20 @@ def warm_up(optimizer: bool = True) -> None:
     with _collector_paused():
         import numpy  # noqa: F401
         import pytest  # noqa: F401
-        import torch
+        import torch  # noqa: F401
 
         if optimizer:
-            torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+            warm_optimizers()
     gc.freeze()
+
+
+def warm_optimizers() -> None:
+    """Build one optimizer: the first one in a process imports torch._dynamo (half a second),
+    which every process forked from this one then inherits."""
+    import torch
+
+    with _collector_paused():
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 
 
 @contextlib.contextmanager
