@@ -1,9 +1,12 @@
 """`python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR]`
 
 Grades every entry of SUBMISSIONS (a folder per student, a .zip, or a notebook) with
-the instructor's checks: one CSV row per submission (a column per exercise, total,
-status, integrity), and optionally one feedback JSON per submission. One broken or
-hostile submission never stops the batch: it gets its row, with the reason.
+the instructor's checks: one CSV row per submission (its name and entry, a column per
+exercise, total, status, integrity), and optionally one feedback JSON per submission, named
+for the submission. Names are unique (see `submission_names`), and cells that a spreadsheet
+would read as a formula are quoted. One broken or hostile submission never stops the batch:
+it gets its row, with the reason. The gradebook and each feedback file are written whole
+(`grading.atomic`).
 
 The grading processes are forked from a parent that has already imported torch, and each
 collects the checks once, so a submission costs only its checks; each submission's code runs in
@@ -24,6 +27,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import replacing, write_atomic
 from .catalog import Catalog
 
 MAX_ZIP_BYTES = 50 * 2**20
@@ -36,9 +40,10 @@ class SubmissionError(Exception):
 
 @dataclass
 class Outcome:
-    name: str
+    name: str  # unique in the batch (see submission_names); also the feedback file's name
     status: str  # "graded" or "error: ..."
     result: dict | None  # RunResult.to_dict() (+ classroom scores), when graded
+    entry: str = ""  # the entry of the submissions folder it was graded from: "alice.zip"
 
 
 def submission_entries(folder: Path) -> list[Path]:
@@ -49,6 +54,33 @@ def submission_entries(folder: Path) -> list[Path]:
         if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py"):
             entries.append(path)
     return entries
+
+
+def submission_names(entries: list[Path]) -> list[str]:
+    """A name per entry, unique and the same on every run: the entry's stem (`alice` for
+    `alice.zip`, `alice.ipynb`, `alice.py` or a folder `alice/`) where no other entry would get the
+    same one, else its full file name (`alice.zip` beside a folder `alice/`). Names are compared
+    without regard to case, since the feedback files named for them may land on a file system
+    that ignores it; the rare entries still alike after that get `~2`, `~3`, ... in order."""
+    full = [path.name for path in entries]
+    names = [path.stem if path.is_file() else path.name for path in entries]
+    changed = True
+    while changed:  # a full name can meet another entry's stem: `alice.zip` beside `alice.zip.py`
+        changed = False
+        seen: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            seen.setdefault(name.casefold(), []).append(i)
+        for group in seen.values():
+            for i in group if len(group) > 1 else ():
+                if names[i] != full[i]:
+                    names[i], changed = full[i], True
+    taken: dict[str, int] = {}
+    for i, name in enumerate(names):
+        count = taken.get(name.casefold(), 0) + 1
+        taken[name.casefold()] = count
+        if count > 1:  # full names differing only in case, on a case-sensitive file system
+            names[i] = f"{name}~{count}"
+    return names
 
 
 def _safe_extract(archive: Path, dest: Path) -> None:
@@ -113,8 +145,10 @@ def _report(run, catalog: Catalog, integrity) -> dict:
 
 
 def _write_feedback(folder: Path, outcome: Outcome) -> None:
-    payload = outcome.result if outcome.result is not None else {"submission": outcome.name, "status": outcome.status}
-    (folder / f"{outcome.name}.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    """`<name>.json` in `folder`: the submission's report, or its status when it was not graded."""
+    about = {"submission": outcome.name, "entry": outcome.entry}
+    payload = {**about, **outcome.result} if outcome.result is not None else {**about, "status": outcome.status}
+    write_atomic(folder / f"{outcome.name}.json", json.dumps(payload, indent=2) + "\n")
 
 
 def integrity_cell(outcome: Outcome) -> str:
@@ -130,11 +164,22 @@ def integrity_cell(outcome: Outcome) -> str:
     return "; ".join(notes) or "ok"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`, `-`, `@`,
+    a tab or a carriage return) gets a leading single quote (OWASP's advice on CSV injection).
+    Submission names and statuses come from student-chosen file names."""
+    text = str(text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with replacing(out, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["submission"] + [ex.id for ex in catalog] + ["total", "max_total", "status", "integrity"])
+        writer.writerow(["submission", "entry"] + [ex.id for ex in catalog]
+                        + ["total", "max_total", "status", "integrity"])
         for o in outcomes:
             if o.result is None:
                 scores = [0] * len(catalog)
@@ -143,9 +188,8 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
                 by_id = {e["id"]: e for e in o.result["exercises"]}
                 scores = [by_id[ex.id]["classroom_score"] for ex in catalog]
                 total = o.result["classroom_score"]
-            writer.writerow([o.name] + [f"{s:g}" for s in scores] + [f"{total:g}", f"{catalog.max_score:g}",
-                                                                       o.status, integrity_cell(o)])
-    os.replace(tmp, out)
+            writer.writerow([csv_cell(o.name), csv_cell(o.entry)] + [f"{s:g}" for s in scores]
+                            + [f"{total:g}", f"{catalog.max_score:g}", csv_cell(o.status), csv_cell(integrity_cell(o))])
 
 
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
@@ -160,15 +204,14 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
     with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
         outcomes: list[Outcome] = []
         gradable: list[tuple[int, Path]] = []
-        for n, path in enumerate(entries):
-            name = path.stem if path.is_file() else path.name
+        for n, (path, name) in enumerate(zip(entries, submission_names(entries))):
             workdir = Path(tmp) / f"{n:05d}"
             workdir.mkdir()
             try:
                 gradable.append((n, prepare(path, workdir)))
-                outcomes.append(Outcome(name, "graded", None))
+                outcomes.append(Outcome(name, "graded", None, path.name))
             except SubmissionError as exc:
-                outcomes.append(Outcome(name, f"error: {exc}", None))
+                outcomes.append(Outcome(name, f"error: {exc}", None, path.name))
         # one grading run for all of them: each of the `jobs` grading processes collects the checks
         # once and grades whole submissions, one after the other
         integrity = verify()

@@ -37,6 +37,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from . import ROOT
+from .atomic import replacing
 from .catalog import Catalog, CatalogError, load_catalog
 from .classroom import TORCH_CPU_INDEX, ClassroomError, render_workflow, torch_requirement, WORKFLOW_PATH
 
@@ -129,9 +130,8 @@ def export_gradescope(out_zip: Path) -> Path:
             "# the kata's dependencies besides torch (setup.sh installs torch's CPU build first)\n"
             + "".join(f"{r}\n" for r in _requirements()), encoding="utf-8")
         _write_manifest(stage)
-        tmp_zip = out_zip.with_name(out_zip.name + ".tmp")
         try:
-            with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
+            with replacing(out_zip, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in sorted(stage.rglob("*")):
                     if path.is_dir():
                         continue
@@ -141,9 +141,7 @@ def export_gradescope(out_zip: Path) -> Path:
                     info.external_attr = (stat.S_IFREG | mode) << 16
                     info.compress_type = zipfile.ZIP_DEFLATED
                     zf.writestr(info, path.read_bytes())
-            os.replace(tmp_zip, out_zip)
         except OSError as exc:
-            tmp_zip.unlink(missing_ok=True)
             raise ExportError(f"cannot write {out_zip}: {exc.strerror or exc}") from None
     return out_zip
 

@@ -1,6 +1,9 @@
 """Grade one Gradescope submission: called by `run_autograder` (in the exported bundle).
 
-    python3 grading/autograder/gradescope.py --root /autograder --source /autograder/source
+    python3 grading/autograder/gradescope.py --root WORK --source /autograder/source
+    python3 -I grading/autograder/gradescope.py --finish WORK/results/results.json --root /autograder
+
+The first form runs as the unprivileged grading user, on a copy of the submission:
 
 1. Finds what to grade in ROOT/submission: the exNN_*.py files at its top, else the
    shallowest `exercises/` folder holding some, else the shallowest folder holding some,
@@ -10,6 +13,10 @@
    from SOURCE, the instructor's copy of the kata (its checks grade, not the learner's).
 3. Fails closed: when nothing can be graded, or the grader leaves no valid report, it writes a
    results.json with score 0 and a readable reason. It exits 0 in every case it can handle.
+
+The second form runs as root: it reads the report the first left (a regular file, not a link,
+of bounded size), checks it against Gradescope's format and the catalog's points, and writes it
+to ROOT/results/results.json; a missing or invalid report becomes one that fails closed.
 
 Standard library only (torch is imported by the grader, in its own process).
 """
@@ -22,6 +29,7 @@ import os
 import re
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,6 +40,9 @@ EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
 # (its grading/pristine/ holds the original stubs)
 SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", "grading", "checks", "node_modules"}
 TAIL = 3000  # characters of the grader's own messages shown when it leaves no report
+MAX_REPORT_BYTES = 8 * 2**20  # a report larger than this is not the grader's
+VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
+FORMATS = ("text", "simple_format", "html", "md", "ansi")
 
 
 class NothingToGrade(Exception):
@@ -87,31 +98,40 @@ def _unpack_zips(submission: Path, scratch: Path) -> Path | None:
     return scratch
 
 
+def _catalog(source: Path):
+    from grading.catalog import load_catalog
+
+    return load_catalog(source / "exercises" / "catalog.toml")
+
+
 def _catalog_tests(source: Path, reason: str) -> list[dict]:
     """One test per exercise at 0 points, so that the gradebook shows what was not graded."""
-    try:
-        from grading.catalog import load_catalog
+    from grading.formats import md_text
 
-        catalog = load_catalog(source / "exercises" / "catalog.toml")
+    try:
+        catalog = _catalog(source)
     except Exception:  # noqa: BLE001 - fail closed with fewer details
         return []
     return [{
         "name": f"{ex.short} {ex.title}", "number": str(ex.number), "score": 0.0,
-        "max_score": float(ex.points), "status": "failed", "output": f"Not graded: {reason}",
-        "visibility": "visible",
+        "max_score": float(ex.points), "status": "failed", "output": md_text(f"Not graded: {reason}"),
+        "output_format": "md", "visibility": "visible",
     } for ex in catalog]
 
 
 def fail_closed(results: Path, source: Path, reason: str, advice: str = "", details: str = "") -> None:
-    text = f"Your submission was not graded: {reason}."
+    """A report with zeros and the reason (markdown; `details`, the grader's own words, as code)."""
+    from grading.formats import md_block, md_text
+
+    text = md_text(f"Your submission was not graded: {reason}.")
     if advice:
-        text += "\n" + advice
+        text += "\n\n" + md_text(advice)
     if details:
-        text += "\n\n" + details
+        text += "\n\n" + md_text("The grader said:") + "\n\n" + md_block(details)
     payload = {
         "score": 0.0,
         "output": text,
-        "output_format": "text",
+        "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": _catalog_tests(source, reason),
@@ -120,10 +140,10 @@ def fail_closed(results: Path, source: Path, reason: str, advice: str = "", deta
 
 
 def _write_json(path: Path, payload: dict) -> None:
+    from grading.atomic import write_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(payload, indent=2) + "\n")
 
 
 def read_report(path: Path) -> dict | None:
@@ -137,6 +157,108 @@ def read_report(path: Path) -> dict | None:
     if not isinstance(data.get("score"), (int, float)) or isinstance(data.get("score"), bool):
         return None
     return data
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+        and abs(value) != float("inf")
+
+
+def report_problem(data, points: dict[str, float] | None = None) -> str | None:
+    """Why `data` is not a report to hand to Gradescope (None if it is one). The shape follows
+    Gradescope's specification; with `points` (test number -> the catalog's points) a report also
+    has to keep to the catalog: each test at most once, no score above its points."""
+    if not isinstance(data, dict):
+        return "it is not a JSON object"
+    if not _number(data.get("score")):
+        return "it has no numeric score"
+    tests = data.get("tests")
+    if not isinstance(tests, list):
+        return "it has no list of tests"
+    for key in ("output", "output_format", "visibility", "stdout_visibility"):
+        if key in data and not isinstance(data[key], str):
+            return f"its {key} is not text"
+    if data.get("output_format", "text") not in FORMATS:
+        return "its output_format is unknown"
+    for key in ("visibility", "stdout_visibility"):
+        if data.get(key, "visible") not in VISIBILITY:
+            return f"its {key} is unknown"
+    seen = set()
+    for test in tests:
+        if not isinstance(test, dict):
+            return "a test is not a JSON object"
+        for key in ("score", "max_score"):
+            if key in test and not _number(test[key]):
+                return f"a test's {key} is not a number"
+        for key in ("name", "number", "output", "output_format", "visibility"):
+            if key in test and not isinstance(test[key], str):
+                return f"a test's {key} is not text"
+        if test.get("status", "passed") not in ("passed", "failed"):
+            return "a test's status is neither passed nor failed"
+        if test.get("output_format", "text") not in FORMATS or test.get("visibility", "visible") not in VISIBILITY:
+            return "a test's output_format or visibility is unknown"
+        if points is not None:
+            number = test.get("number")
+            if number not in points or number in seen:
+                return f"test number {number!r} is not an exercise of the catalog, or comes twice"
+            seen.add(number)
+            if test.get("max_score") != points[number] or not 0 <= test.get("score", 0) <= points[number]:
+                return f"the scores of test {number} do not match the catalog's {points[number]:g} points"
+    if points is not None and abs(sum(t.get("score", 0) for t in tests) - data["score"]) > 1e-6:
+        return "its score is not the sum of its tests' scores"
+    return None
+
+
+def _read_untrusted(path: Path) -> bytes:
+    """The bytes of `path`, a file the grading user could have replaced: never through a link,
+    never a FIFO or device, never more than MAX_REPORT_BYTES."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        if info.st_size > MAX_REPORT_BYTES:
+            raise OSError(f"{path.name} is larger than {MAX_REPORT_BYTES // 2**20} MB")
+        chunks, size = [], 0
+        while size <= MAX_REPORT_BYTES:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_REPORT_BYTES:
+            raise OSError(f"{path.name} is larger than {MAX_REPORT_BYTES // 2**20} MB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def finish(report: Path, root: Path, source: Path) -> int:
+    """As root: copy the grading user's report to ROOT/results/results.json once it has been
+    checked, or write the fail-closed report instead."""
+    results = root / "results" / "results.json"
+    try:
+        data = json.loads(_read_untrusted(report).decode("utf-8"))
+    except FileNotFoundError:
+        problem = "the grader left no report"
+    except (OSError, ValueError) as exc:
+        problem = f"the grader's report cannot be read ({exc})"
+    else:
+        try:
+            points = {str(ex.number): float(ex.points) for ex in _catalog(source)}
+        except Exception:  # noqa: BLE001 - the shape alone is checked
+            points = None
+        problem = report_problem(data, points)
+        if problem is not None:
+            problem = f"the grader's report is not valid: {problem}"
+    if problem is not None:
+        print(problem)
+        fail_closed(results, source, problem, "Please tell your instructor.")
+        return 0
+    _write_json(results, data)
+    print(f"results.json written: score {data['score']:g}")
+    return 0
 
 
 def _shown(target: Path, submission: Path, scratch: Path) -> str:
@@ -176,7 +298,7 @@ def grade(root: Path, source: Path) -> int:
         results.unlink()  # a stale report must never pass for this submission's
     except FileNotFoundError:
         pass
-    advice = ("Upload your exercise files (exNN_name.py, for example ex03_sgd_step.py), your exercises/ "
+    advice = ("Upload your exercise files (`exNN_name.py`, for example `ex03_sgd_step.py`), your `exercises/` "
               "folder or your notebooks, then submit again.")
     with tempfile.TemporaryDirectory(prefix="kata-submission-") as scratch:
         try:
@@ -206,13 +328,15 @@ def grade(root: Path, source: Path) -> int:
     if report is None:
         tail = output.strip()[-TAIL:]
         how = f"exit code {code}" if code is not None else f"stopped after {limit:g} s"
-        fail_closed(results, source, f"the grader left no report ({how})",
-                    "Please tell your instructor.", f"The grader said:\n{tail}" if tail else "")
+        fail_closed(results, source, f"the grader left no report ({how})", "Please tell your instructor.", tail)
         return 0
-    notes = [f"Graded: {shown}."]
+    from grading.formats import md_text
+
+    notes = [md_text(f"Graded: {shown}.")]
     if code is None:
-        notes.append(f"Grading was stopped after {limit:g} s: the exercises without a result score 0.")
-    report["output"] = "\n".join(notes + [str(report.get("output", ""))]).rstrip()
+        notes.append(md_text(f"Grading was stopped after {limit:g} s: the exercises without a result score 0."))
+    report["output"] = "\n\n".join(notes + [str(report.get("output", ""))]).rstrip()
+    report["output_format"] = "md"
     _write_json(results, report)
     return 0
 
@@ -221,11 +345,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--root", default=os.environ.get("KATA_AUTOGRADER_ROOT", "/autograder"))
     p.add_argument("--source", default=None, help="the kata's folder (default: the one holding this file)")
+    p.add_argument("--finish", metavar="REPORT", default=None,
+                   help="check the grading user's REPORT and write it to ROOT/results/results.json")
     args = p.parse_args(argv)
     source = Path(args.source).resolve() if args.source else Path(__file__).resolve().parent.parent.parent
     sys.path.insert(0, str(source))  # the instructor's grading package, for the catalog and safe unzip
     root = Path(args.root).resolve()
     try:
+        if args.finish:
+            return finish(Path(args.finish), root, source)
         return grade(root, source)
     except Exception as exc:  # noqa: BLE001 - Gradescope must get a report whatever happens
         fail_closed(root / "results" / "results.json", source,
