@@ -1,13 +1,18 @@
 """`python grader.py`: the command line over the grading engine.
 
-    python grader.py                  summary of every exercise, and what to do next
-    python grader.py ex03 [-v]        every check of one exercise (also 3, 03, sgd_step)
+    python grader.py [EX ...]         grade: a summary of every exercise, or every check of EX
     python grader.py list             the exercises in order
-    python grader.py hint ex03        the next hint (--all: every hint)
-    python grader.py reset ex03       the original stub back (your file is backed up first)
-    python grader.py solution ex03    the reference, once your exercise passes
+    python grader.py hint EX          the next hint (--all: every hint)
+    python grader.py reset EX         the original stub back (your file is backed up first)
+    python grader.py solution EX      the reference, once your exercise passes
     python grader.py watch            re-grade whenever you save an exercise
-    python grader.py --target solutions --format json --output grades.json
+    python grader.py notebooks        one Jupyter notebook per exercise
+    python grader.py export gradescope|classroom
+    python grader.py batch DIR -o grades.csv
+
+Grading is the default command. Every command has its own options (`python grader.py COMMAND
+--help`); an option another command has is a usage error here, not silently ignored. Options may
+come before the command word. Defaults live in `grading.config`.
 
 Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error.
 """
@@ -17,70 +22,271 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
-from . import EXERCISES_DIR, ROOT
+from . import CATALOG_PATH, CHECKS_DIR, EXERCISES_DIR, ROOT
+from . import config
 from .catalog import CatalogError, UnknownExercise, load_catalog
 from .style import Style
 from .targets import TargetError, display_path, resolve_target
 
-COMMANDS = ("list", "hint", "reset", "solution", "watch", "batch", "notebooks", "export")
+PROG = "python grader.py"
+# each command: (its arguments, what it does), in the order the help lists them
+COMMANDS = {
+    "list": ("", "the exercises in order, with points and concept, without grading them "
+                 f"(`{PROG}` shows where you stand)"),
+    "hint": ("EX", "the next hint for EX: one more each time (--all: every hint)"),
+    "reset": ("EX", "the original stub of EX back; your file is first copied to .kata/backups/"),
+    "solution": ("EX", "the reference solution of EX, once your version passes"),
+    "watch": ("", "re-grade an exercise each time you save it (Ctrl-C to stop)"),
+    "notebooks": ("", f"one Jupyter notebook per exercise, in {config.NOTEBOOKS_DIR}/"),
+    "export": ("gradescope|classroom", "a Gradescope autograder bundle, or a repository for learners"),
+    "batch": ("DIR", "grade every submission in DIR (folders, .zip, notebooks) into a CSV of grades"),
+}
+EXIT_CODES = "exit codes: 0 every selected exercise passes, 1 some do not, 2 usage error"
 
 
 class UsageError(Exception):
     """Bad command line or input: one line on stderr, exit code 2."""
 
 
+class _Done(Exception):
+    """--help was answered: exit with this code."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        raise UsageError(f"{message} (see `python grader.py --help`)")
+    """A parser whose errors are one line (exit 2), and which records its options, so that an
+    option of another command is named as such."""
+
+    def __init__(self, *args, options: dict | None = None, command: str = "", **kwargs):
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):
+            kwargs["description"] = textwrap.fill(kwargs["description"], 78)
+        super().__init__(*args, **kwargs)
+        # shared by every command's parser: option string -> [(parser, whether it takes a value)]
+        self.options = {} if options is None else options
+        self.command = command
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        for option in action.option_strings:
+            if option not in ("-h", "--help"):
+                self.options.setdefault(option, []).append((self, action.nargs != 0))
+        return action
+
+    def error(self, message):
+        words = message.removeprefix("unrecognized arguments: ").split()
+        if message.startswith("unrecognized arguments: ") and words:
+            word = words[0].split("=", 1)[0]
+            if word.startswith("-"):
+                others = [f"`{p.command}`" if p.command else "grading" for p, _ in self.options.get(word, ())]
+                message = (f"{word} does not apply to " + (f"`{self.command}`" if self.command else "grading")
+                           + f"; it is an option of {', '.join(dict.fromkeys(others))}" if others
+                           else f"unknown option {word}")
+            else:
+                message = f"unexpected {word!r}"
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+    def exit(self, status=0, message=None):  # after --help
+        if message:
+            print(message, file=sys.stderr, end="")
+        raise _Done(status)
+
+
+# ------------------------------------------------------------------ the parsers
+
+
+def _add_target(p, what: str, default: str = "exercises/"):
+    p.add_argument("--target", metavar="PATH", help=f"{what} (default: {default})")
+
+
+def _add_output(p, what: str, *, required: bool = False, default: str | None = None, shown: str | None = None):
+    """-o / --output, with --out as another spelling; `shown`: the default as help says it."""
+    shown = shown or default
+    suffix = f" (default: {shown})" if shown else (" (required)" if required else "")
+    p.add_argument("-o", "--output", "--out", dest="output", metavar="PATH", default=default, required=required,
+                   help=what + suffix)
+
+
+def _add_seed(p, default: str):
+    p.add_argument("--seed", type=int, metavar="N", help=f"base seed of the random inputs (default: {default})")
+
+
+def _add_limits(p, *, jobs: bool = False):
+    p.add_argument("--timeout", type=float, metavar="S", help=f"seconds allowed per check ({config.describe('timeout')})")
+    p.add_argument("--memory-mb", type=int, metavar="MB",
+                   help=f"data memory the learner's code may use, beyond what the grader holds "
+                        f"({config.describe('memory_mb')})")
+    if jobs:
+        p.add_argument("--jobs", type=int, metavar="N", help=f"grading processes side by side, at most one per core "
+                                                             f"({config.describe('jobs')})")
+        p.add_argument("--isolation", choices=config.CHOICES["isolation"],
+                       help="a process of its own for each exercise, or for each submission (faster: what an "
+                            "exercise changed is undone before the next); auto: per exercise for one submission, "
+                            f"per submission in batch ({config.describe('isolation')})")
+
+
+def _add_color(p):
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--color", dest="color", action="store_true", default=None,
+                       help="colour even when the output is not a terminal (as FORCE_COLOR=1 does)")
+    group.add_argument("--no-color", dest="color", action="store_false",
+                       help="no colour (as NO_COLOR=1 does; default: colour on a terminal)")
+
+
+def _commands_help() -> str:
+    lines = [f"commands (each has its own options: {PROG} COMMAND --help):"]
+    for name, (args, what) in COMMANDS.items():
+        lines.append(f"  {PROG} {name} {args}".rstrip())
+        lines.append(textwrap.fill(what, 78, initial_indent=" " * 6, subsequent_indent=" " * 6))
+    return "\n".join(lines)
+
+
+ENVIRONMENT = (
+    "environment:\n"
+    "  KATA_SEED, KATA_TIMEOUT, KATA_MEMORY_MB, KATA_JOBS, KATA_ISOLATION\n"
+    "                  defaults of --seed, --timeout, --memory-mb, --jobs, --isolation\n"
+    "  NO_COLOR        when not empty: no colour\n"
+    "  FORCE_COLOR     when not empty: colour even when piped (NO_COLOR and --no-color win)\n"
+    "  KATA_STATE_DIR  where hint progress and reset backups live (default: .kata/)"
+)
+
+
+def build_parsers() -> dict[str, _Parser]:
+    """The parser of grading (key "") and of each command, sharing one record of options."""
+    from .formats import MACHINE_FORMATS
+
+    options: dict = {}
+    grade = _Parser(
+        prog=PROG, options=options,
+        usage=f"{PROG} [EX ...] [options]\n       {PROG} COMMAND ... [options]",
+        description="The autograd kata. Without a command, grades your exercises: a summary of every exercise and "
+                    "what to do next, or every check of the exercises named (EX: ex03, 3, 03, sgd_step).",
+        epilog=f"{_commands_help()}\n\n{ENVIRONMENT}\n\n{EXIT_CODES}",
+    )
+    grade.add_argument("exercises", nargs="*", metavar="EX", help="exercises to grade (default: every one)")
+    _add_target(grade, "a folder of exNN_*.py files, one such file, a notebook or a folder of notebooks to grade")
+    grade.add_argument("--format", choices=("text",) + MACHINE_FORMATS, default=config.FORMAT,
+                       help=f"the report (default: {config.FORMAT}): text, json, gradescope (Gradescope's "
+                            "results.json) or junit (JUnit XML)")
+    _add_output(grade, "write the report to this file instead of the terminal (json, gradescope, junit: written "
+                   "from the start, rewritten as each exercise finishes)")
+    grade.add_argument("-v", "--verbose", action="store_true",
+                       help="text report: every case in full, with tracebacks and what your code printed")
+    _add_seed(grade, f"${config.SEED_ENV} if set, else {config.SEED}; fresh per run for --format gradescope/junit")
+    _add_limits(grade, jobs=True)
+    _add_color(grade)
+
+    parsers = {"": grade}
+
+    def command(name, description, **kwargs):
+        args, what = COMMANDS[name]
+        if args == "EX":  # one exercise, checked by hand for a message that says so
+            kwargs["usage"] = f"{PROG} {name} EX [options]"
+        p = _Parser(prog=f"{PROG} {name}", options=options, command=name, description=description, **kwargs)
+        parsers[name] = p
+        return p
+
+    def no_words(p, message):
+        p.add_argument("words", nargs="*", help=argparse.SUPPRESS)
+        p.set_defaults(no_words=message)
+
+    def one_exercise(p):
+        p.add_argument("words", nargs="*", metavar="EX", help="the exercise: ex03, 3, 03 or sgd_step")
+        p.set_defaults(one_exercise=True)
+
+    p = command("list", "The exercises in order, with their points and concept, without grading them: "
+                        f"`{PROG}` shows where you stand.")
+    no_words(p, "`list` takes no exercise")
+    _add_color(p)
+
+    p = command("hint", "The next hint for EX, after the ones you have seen: each call shows one more.")
+    one_exercise(p)
+    p.add_argument("--all", action="store_true", help="every hint at once")
+    _add_color(p)
+
+    p = command("reset", "Put the original stub of EX back. Your file is first copied to .kata/backups/.")
+    one_exercise(p)
+    _add_target(p, "the folder of exercises that holds EX's file")
+    p.add_argument("-y", "--yes", action="store_true", help="don't ask for confirmation")
+    _add_color(p)
+
+    p = command("solution", "The reference solution of EX, shown once your version passes (it grades EX first).")
+    one_exercise(p)
+    _add_target(p, "where your version of EX is: a folder of exNN_*.py files, one such file or notebooks")
+    _add_seed(p, f"${config.SEED_ENV} if set, else {config.SEED}")
+    _add_limits(p)
+    _add_color(p)
+
+    p = command("watch", "Grade every exercise, then re-grade each exercise file as soon as it is saved "
+                         f"(the folder is looked at every {config.WATCH_POLL:g} s). Ctrl-C stops.")
+    no_words(p, "`watch` takes no exercise: it follows whichever file you save")
+    _add_target(p, "the folder of exercises to watch")
+    _add_seed(p, f"${config.SEED_ENV} if set, else {config.SEED}")
+    _add_limits(p)
+    p.add_argument("--poll", type=float, default=config.WATCH_POLL, help=argparse.SUPPRESS)
+    _add_color(p)
+
+    p = command("notebooks", "Write one Jupyter notebook per exercise: the lesson, an answer cell with the stub, "
+                             "a check cell and the hints.")
+    no_words(p, "`notebooks` takes no exercise; -o DIR chooses the folder")
+    _add_output(p, "the folder to write the notebooks to", shown=f"{config.NOTEBOOKS_DIR}/ in the kata's folder")
+    _add_color(p)
+
+    p = command("export", "Classroom exports of the kata.")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True, parser_class=_Parser)
+    gs = kinds.add_parser("gradescope", help="a Gradescope autograder bundle (.zip)", options=options,
+                          command="export gradescope", description="Write a Gradescope autograder bundle.")
+    _add_output(gs, "the .zip to write", default=config.GRADESCOPE_BUNDLE)
+    _add_color(gs)
+    cl = kinds.add_parser("classroom", help="a repository for learners (a GitHub Classroom template)",
+                          options=options, command="export classroom",
+                          description="Write a repository for learners: the stubs, checks and grader, no solutions.")
+    cl.add_argument("dest", metavar="DIR", help="a new or empty folder")
+    _add_color(cl)
+    parsers["export gradescope"], parsers["export classroom"] = gs, cl
+
+    p = command("batch", "Grade every submission in DIR (a folder per student, a .zip, a notebook) into a CSV "
+                         "of grades, with a process of its own for each submission.")
+    p.add_argument("submissions", metavar="DIR", help="the folder of submissions")
+    _add_output(p, "the CSV of grades to write", required=True)
+    p.add_argument("--feedback", metavar="DIR", help="a folder for one feedback JSON per submission")
+    _add_seed(p, f"${config.SEED_ENV} if set, else fresh per run (printed, so that --seed reproduces a run)")
+    _add_limits(p, jobs=True)
+    _add_color(p)
+    return parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python grader.py",
-        description="The autograd kata: grade your exercises and see what to do next.",
-        epilog=(
-            "commands:\n"
-            "  (none)          summary of every exercise and the next one to work on\n"
-            "  EX [EX ...]     every check of these exercises (ex03, 3, 03 or sgd_step)\n"
-            "  list            the exercises in order, with their status\n"
-            "  hint EX         the next hint for EX (each call shows one more; --all for every hint)\n"
-            "  reset EX        put the original stub back; your file is first copied to .kata/backups/\n"
-            "  solution EX     show the reference solution, once your EX passes\n"
-            "  watch           re-grade an exercise each time you save it (Ctrl-C to stop)\n"
-            "  notebooks       write one Jupyter notebook per exercise (--out DIR, default notebooks/)\n"
-            "  export gradescope --out autograder.zip   a Gradescope autograder bundle\n"
-            "  export classroom DIR                      a learners' repository without the solutions\n"
-            "  batch DIR       grade every submission in DIR (folders, .zip, notebooks) into --out grades.csv\n"
-            "\nexit codes: 0 all selected exercises pass, 1 some do not, 2 usage error"
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("words", nargs="*", metavar="COMMAND/EX", help="a command, or exercises to grade")
-    p.add_argument("--target", help="folder of exNN_*.py modules (or one file) to grade (default: exercises/)")
-    p.add_argument("--format", choices=("text", "json", "gradescope", "junit"), default="text",
-                   help="output format (default: text); gradescope and junit draw fresh random inputs unless --seed")
-    p.add_argument("--output", "-o", help="write the report to this file instead of standard output")
-    p.add_argument("-v", "--verbose", action="store_true", help="every message in full, with tracebacks")
-    p.add_argument("--all", action="store_true", help="with hint: show every hint at once")
-    p.add_argument("--yes", "-y", action="store_true", help="with reset: don't ask for confirmation")
-    p.add_argument("--out", help="with batch: the CSV of grades to write; with notebooks: the folder")
-    p.add_argument("--jobs", type=int, default=None, help="grading processes side by side: exercises, or submissions with batch (default: 2)")
-    p.add_argument("--isolation", choices=("auto", "exercise", "submission"), default=None,
-                   help="a process of its own for each exercise, or for each submission (faster: what an exercise "
-                        "changed is undone before the next); auto (default): per exercise for one submission, "
-                        "per submission in batch")
-    p.add_argument("--feedback", help="with batch: a folder for one feedback JSON per submission")
-    p.add_argument("--poll", type=float, default=0.025, help=argparse.SUPPRESS)
-    p.add_argument("--seed", type=int, default=None, help="base seed of the random inputs (default: 0)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per check (default: 10)")
-    p.add_argument("--memory-mb", type=int, default=None, help="data memory the learner's code may use, beyond what the grader holds (default: 1024)")
-    color = p.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None, help="force colour")
-    color.add_argument("--no-color", dest="color", action="store_false", help="no colour")
-    return p
+    """The parser of grading, the default command (its help lists the other commands)."""
+    return build_parsers()[""]
+
+
+def split_command(argv: list[str], parsers: dict) -> tuple[str, list[str]]:
+    """The command ("" for grading) and the rest of the command line. The command is the first
+    word that is neither an option nor an option's value, where that word is a command's name:
+    `python grader.py --target x reset ex03` is `reset ex03 --target x`."""
+    takes_value = {option for option, owners in parsers[""].options.items() if any(value for _, value in owners)}
+    skip = False
+    for i, word in enumerate(argv):
+        if skip:
+            skip = False
+        elif word == "--":
+            break
+        elif word.startswith("-") and word != "-":
+            skip = "=" not in word and word in takes_value
+        else:
+            return (word, argv[:i] + argv[i + 1:]) if word in COMMANDS else ("", argv)
+    return "", argv
+
+
+# ------------------------------------------------------------------ entry points
 
 
 def run(argv: list[str] | None = None) -> NoReturn:
@@ -98,13 +304,13 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> int:
+    name = "autograd-kata" if Path(sys.argv[0]).name == "autograd-kata" else "grader.py"
     try:
-        return _main(argv)
-    except UsageError as exc:
-        print(f"grader.py: error: {exc}", file=sys.stderr)
-        return 2
-    except CatalogError as exc:
-        print(f"grader.py: error: {exc}", file=sys.stderr)
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except _Done as done:
+        return done.code
+    except (UsageError, CatalogError) as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
@@ -114,100 +320,78 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _main(argv):
-    args = build_parser().parse_args(argv)
+def kata_missing() -> str | None:
+    """Why the kata cannot run from here, or None: a copy of the engine installed on its own (a
+    plain `pip install .`) has neither the exercises nor the checks next to it."""
+    if CATALOG_PATH.exists() or CHECKS_DIR.is_dir():
+        return None
+    return (f"no exercises or checks next to this copy of the grader ({ROOT}): the kata runs from its "
+            "repository. In your clone, install it with `python -m pip install -e .`, or run `python grader.py` there")
+
+
+def _main(argv: list[str]) -> int:
+    parsers = build_parsers()
+    command, rest = split_command(argv, parsers)
+    if command == "export":
+        args = parsers["export"].parse_args(rest)
+        command = f"export {args.kind}"
+    else:
+        args = parsers[command].parse_intermixed_args(rest)
+    problem = kata_missing()
+    if problem:
+        raise UsageError(problem)
     catalog = load_catalog()
-    words = args.words
-    command = words[0] if words and words[0] in COMMANDS else None
     style = Style(color=args.color)
+    words = getattr(args, "words", [])
+    if getattr(args, "no_words", None) and words:
+        raise UsageError(args.no_words)
+    if getattr(args, "one_exercise", False):
+        if len(words) != 1:
+            raise UsageError(f"`{command}` needs exactly one exercise, e.g. `{PROG} {command} ex03`")
+        exercise = _resolve(catalog, words[0])
 
     if command == "list":
-        if len(words) > 1:
-            raise UsageError("`list` takes no exercise")
         from .report_text import listing
 
         print(listing(catalog, None, style))
         return 0
     if command == "hint":
-        if len(words) != 2:
-            raise UsageError("`hint` needs exactly one exercise, e.g. `python grader.py hint ex03`")
-        return show_hint(catalog, _resolve(catalog, words[1]), style, show_all=args.all)
+        return show_hint(catalog, exercise, style, show_all=args.all)
+    if command == "reset":
+        from .learner import ResetRefused, reset
 
-    if command in ("reset", "solution"):
-        if len(words) != 2:
-            raise UsageError(f"`{command}` needs exactly one exercise, e.g. `python grader.py {command} ex03`")
-        exercise = _resolve(catalog, words[1])
-        if command == "reset":
-            from .learner import ResetRefused, reset
-
-            folder = _folder_target(args.target)
-            try:
-                return reset(exercise, folder, style, assume_yes=args.yes)
-            except ResetRefused as exc:
-                raise UsageError(str(exc)) from None
+        try:
+            return reset(exercise, _folder_target(args.target), style, assume_yes=args.yes)
+        except ResetRefused as exc:
+            raise UsageError(str(exc)) from None
+    if command == "solution":
         return show_solution(exercise, _target(args), style, args)
-
     if command == "watch":
-        if len(words) > 1:
-            raise UsageError("`watch` takes no exercise: it follows whichever file you save")
         from .watch import watch
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
-                     poll=args.poll)
-
-    if command == "export":
-        from .export import ExportError, export_classroom, export_gradescope
-
-        kind = words[1] if len(words) > 1 else None
-        try:
-            if kind == "gradescope" and len(words) == 2:
-                path = export_gradescope(Path(args.out or "autograder.zip"))
-                print(f"wrote {display_path(path)}: upload it as the assignment's autograder on Gradescope")
-                return 0
-            if kind == "classroom" and len(words) == 3:
-                path = export_classroom(Path(words[2]))
-                print(f"wrote the learners' repository to {display_path(path)}: push it and mark it as a template")
-                return 0
-        except ExportError as exc:
-            raise UsageError(str(exc)) from None
-        raise UsageError("usage: python grader.py export gradescope [--out autograder.zip] | "
-                         "python grader.py export classroom DIR")
-
+                     memory_mb=_memory(args), poll=args.poll)
+    if command.startswith("export"):
+        return _export(args)
     if command == "notebooks":
-        if len(words) > 1:
-            raise UsageError("`notebooks` takes no exercise; use --out DIR to choose the folder")
-        from .learner import pristine_stub
-        from .notebooks import write_notebooks
-
-        from .learner import ResetRefused
-
-        out = Path(args.out) if args.out else ROOT / "notebooks"
-        try:
-            written = write_notebooks(catalog, out, pristine_stub)
-        except ResetRefused as exc:
-            raise UsageError(str(exc)) from None
-        print(f"wrote {len(written)} notebooks to {display_path(out)}; open them with Jupyter and run the check cells")
-        return 0
-
+        return _notebooks(catalog, args)
     if command == "batch":
-        if len(words) != 2 or not args.out:
-            raise UsageError("usage: python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR]")
-        folder = Path(words[1])
-        if not folder.is_dir():
-            raise UsageError(f"{folder} is not a folder of submissions")
-        from .batch import run_batch
+        return _batch(catalog, args)
+    return _grade(catalog, args, style)
 
-        outcomes = run_batch(folder, catalog, Path(args.out), jobs=_setting("jobs", args.jobs),
-                             seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
-                             isolation=_setting("isolation", args.isolation),
-                             feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
-        return 0 if all(o.status == "graded" for o in outcomes) else 1
 
-    selected = [_resolve(catalog, w) for w in words] if words else list(catalog)
+def _grade(catalog, args, style: Style) -> int:
+    from .formats import CLASSROOM_FORMATS, render
+
+    if args.verbose and args.format != "text":
+        raise UsageError(f"--verbose changes the text report only, not --format {args.format}")
+    selected = [_resolve(catalog, w) for w in args.exercises] if args.exercises else list(catalog)
     selected = list(dict.fromkeys(selected))  # each once, in the order given
     target = _target(args)
+    seed = _seed(args, fresh=args.format in CLASSROOM_FORMATS)
+    settings = dict(timeout=_timeout(args), memory_mb=_memory(args), lanes=_setting("jobs", args.jobs),
+                    isolation=_setting("isolation", args.isolation))
 
-    from .formats import CLASSROOM_FORMATS, render
     from .runner import grade
 
     progress = None
@@ -215,9 +399,7 @@ def _main(argv):
         def progress(partial):  # the report exists and grows while grading runs
             _write_atomic(render(partial, args.format), Path(args.output))
 
-    run = grade(target, selected, seed=_seed(args, fresh=args.format in CLASSROOM_FORMATS),
-                timeout=_timeout(args), memory_mb=_memory(args), lanes=_setting("jobs", args.jobs),
-                isolation=_setting("isolation", args.isolation), on_progress=_with_integrity(catalog, progress))
+    run = grade(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress), **settings)
     attach_integrity(run, catalog)
 
     if args.format != "text":
@@ -227,7 +409,7 @@ def _main(argv):
 
         if args.output:
             style = Style(color=False)
-        if words:
+        if args.exercises:
             text = "\n\n".join(
                 report_text.detail(run.exercise(ex.id), ex, run.target, style, verbose=args.verbose)
                 for ex in selected
@@ -239,6 +421,50 @@ def _main(argv):
     # GitHub Classroom scores by this exit code
     trusted = not run.integrity_affected and not any(e.flags for e in run.exercises)
     return 0 if run.all_passed and trusted else 1
+
+
+def _export(args) -> int:
+    from .export import ExportError, export_classroom, export_gradescope
+
+    try:
+        if args.kind == "gradescope":
+            path = export_gradescope(Path(args.output))
+            print(f"wrote {display_path(path)}: upload it as the assignment's autograder on Gradescope")
+        else:
+            path = export_classroom(Path(args.dest))
+            print(f"wrote the learners' repository to {display_path(path)}: push it and mark it as a template")
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    return 0
+
+
+def _notebooks(catalog, args) -> int:
+    from .learner import ResetRefused, pristine_stub
+    from .notebooks import write_notebooks
+
+    out = Path(args.output) if args.output else ROOT / config.NOTEBOOKS_DIR
+    try:
+        written = write_notebooks(catalog, out, pristine_stub)
+    except ResetRefused as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {len(written)} notebooks to {display_path(out)}; open them with Jupyter and run the check cells")
+    return 0
+
+
+def _batch(catalog, args) -> int:
+    folder = Path(args.submissions)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of submissions")
+    from .batch import run_batch
+
+    outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
+                         seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
+                         isolation=_setting("isolation", args.isolation),
+                         feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
+    return 0 if all(o.status == "graded" for o in outcomes) else 1
+
+
+# ------------------------------------------------------------------ helpers
 
 
 def _target(args) -> Path:
@@ -257,18 +483,10 @@ def _folder_target(target_arg) -> Path:
 
 def _seed(args, fresh: bool = False) -> int:
     """The base seed: --seed, KATA_SEED, else 0 for learners and a fresh one for classroom runs."""
-    if args.seed is not None:
-        return args.seed
     try:
-        if os.environ.get("KATA_SEED"):
-            return int(os.environ["KATA_SEED"])
-    except ValueError:
-        raise UsageError("KATA_SEED must be an integer") from None
-    if fresh:
-        import secrets
-
-        return secrets.randbelow(2**31)
-    return 0
+        return config.seed(args.seed, fresh=fresh)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _timeout(args) -> float:
@@ -280,11 +498,9 @@ def _memory(args) -> int:
 
 
 def _setting(name, value):
-    from .config import ConfigError, setting
-
     try:
-        return setting(name, value)
-    except ConfigError as exc:
+        return config.setting(name, value)
+    except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -327,13 +543,14 @@ def show_solution(exercise, target: Path, style: Style, args) -> int:
         print(f"The reference solutions are not shipped with this copy of the kata; "
               f"ask your instructor about {exercise.short}.")
         return 1
-    result = grade(target, [exercise], seed=_seed(args), timeout=_timeout(args)).exercise(exercise.id)
+    result = grade(target, [exercise], seed=_seed(args), timeout=_timeout(args),
+                   memory_mb=_memory(args)).exercise(exercise.id)
     if not result.passed:
         passed, total = result.counts
         print(f"The reference solution of {exercise.short} is shown once your version passes "
               f"(now {passed} of {total} checks pass): compare, don't copy.")
-        print(style(f"  python grader.py {exercise.short}", "cyan") + "        what is still failing")
-        print(style(f"  python grader.py hint {exercise.short}", "cyan") + "   a hint")
+        print(style(f"  {PROG} {exercise.short}", "cyan") + "        what is still failing")
+        print(style(f"  {PROG} hint {exercise.short}", "cyan") + "   a hint")
         return 1
     print(style(f"Your {exercise.short} passes. The reference solution, to compare with yours:", "bold"))
     print()
@@ -342,6 +559,9 @@ def show_solution(exercise, target: Path, style: Style, args) -> int:
 
 
 def _resolve(catalog, word):
+    if word in COMMANDS:
+        raise UsageError(f"`{word}` is a command: give it first, e.g. `{PROG} {word} ...` "
+                         f"(see `{PROG} {word} --help`)")
     try:
         return catalog.resolve(word)
     except UnknownExercise as exc:
@@ -375,7 +595,7 @@ def show_hint(catalog, exercise, style: Style, show_all: bool = False) -> int:
         print(s(label, "bold" if latest else "dim"))
         print(s.wrap(hints[i], 2) if latest else s(s.wrap(hints[i], 2), "dim"))
     if shown < len(hints):
-        print(s(f"\nStill stuck? Run `python grader.py hint {exercise.short}` again for the next hint.", "dim"))
+        print(s(f"\nStill stuck? Run `{PROG} hint {exercise.short}` again for the next hint.", "dim"))
     else:
         print(s("\nThat was the last hint. The explanation at the top of the exercise file has the rest.", "dim"))
     state.set_hints_seen(exercise.id, max(seen, shown))

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -30,7 +31,9 @@ class ConfigError(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=1)
 def _from_pyproject() -> dict:
+    """[tool.autograd-kata] of pyproject.toml, read once per process."""
     try:
         data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -39,7 +42,12 @@ def _from_pyproject() -> dict:
 
 
 def setting(name: str, cli_value=None):
-    """The value of a limit, and where it came from is the first of: CLI, env, pyproject, default."""
+    """The value of a limit: the first of the command line, the environment, pyproject.toml, the default."""
+    return setting_source(name, cli_value)[0]
+
+
+def setting_source(name: str, cli_value=None) -> tuple:
+    """(value, where it came from) of a limit; where is None for the built-in default."""
     cast = CAST[name]
     for source, value in (("--" + name.replace("_", "-"), cli_value), (ENV[name], os.environ.get(ENV[name])),
                           ("pyproject.toml", _from_pyproject().get(name))):
@@ -49,7 +57,7 @@ def setting(name: str, cli_value=None):
             value = str(value).strip().lower()
             if value not in CHOICES[name]:
                 raise ConfigError(f"{source}: {name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
-            return value
+            return value, source
         try:
             value = cast(value)
         except (TypeError, ValueError):
@@ -57,5 +65,53 @@ def setting(name: str, cli_value=None):
                               f"not {value!r}") from None
         if value <= 0:
             raise ConfigError(f"{source}: {name} must be positive")
-        return value
-    return DEFAULTS[name]
+        return value, source
+    return DEFAULTS[name], None
+
+
+UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s"}
+
+
+def describe(name: str) -> str:
+    """A limit's default as the command line's help says it: the built-in value, its environment
+    variable, and the value in force now where the environment or pyproject.toml changes it."""
+    def shown(value):
+        unit = UNITS.get(name)
+        return f"{value:g} {unit}" if unit else (f"{value:g}" if isinstance(value, (int, float)) else str(value))
+
+    default = f"default: {shown(DEFAULTS[name])}"
+    try:
+        value, source = setting_source(name)
+    except ConfigError as exc:
+        return f"{default}; {exc}"
+    if source is None or value == DEFAULTS[name]:
+        return f"{default}; {ENV[name]} or pyproject.toml changes it"
+    return f"now {shown(value)}, from {source}; {default}"
+
+
+# ------------------------------------------------------------------ the command line's other defaults
+
+SEED = 0  # base seed of the random inputs: the same inputs on every run of a learner's grade
+SEED_ENV = "KATA_SEED"  # overrides it (and the fresh seed of classroom runs); --seed overrides both
+FORMAT = "text"  # --format
+NOTEBOOKS_DIR = "notebooks"  # `python grader.py notebooks` writes here, in the kata's folder
+GRADESCOPE_BUNDLE = "autograder.zip"  # `python grader.py export gradescope`
+WATCH_POLL = 0.1  # seconds between two looks at the exercise files in watch mode (idle cost: ~0.4% of a core)
+
+
+def seed(cli_value: int | None = None, *, fresh: bool = False) -> int:
+    """The base seed: --seed, else KATA_SEED, else a fresh one per run (`fresh`: classroom
+    formats and batch, so that hard-coded answers fail) or SEED."""
+    if cli_value is not None:
+        return cli_value
+    value = os.environ.get(SEED_ENV)
+    if value:
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{SEED_ENV} must be a whole number, not {value!r}") from None
+    if fresh:
+        import secrets
+
+        return secrets.randbelow(2**31)
+    return SEED

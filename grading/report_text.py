@@ -134,8 +134,7 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
                             "Read the explanation at the top of the file and write the function.", 2))
         lines.append("")
     else:
-        for name, checks in _group(result.checks).items():
-            lines += _check_lines(name, checks, s, verbose)
+        lines += _check_lines(result.checks, s, verbose)
         lines.append("")
     if result.passed:
         lines.append(s("All checks pass.", "green") + " Compare with the reference: "
@@ -146,18 +145,56 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
     return "\n".join(lines)
 
 
-def _check_lines(name: str, checks: list, s: Style, verbose: bool) -> list[str]:
-    failing = [c for c in checks if not c.passed]
-    if not verbose:
-        cases = f" ({len(checks)} cases)" if len(checks) > 1 else ""
+def _check_lines(checks: list, s: Style, verbose: bool) -> list[str]:
+    """The checks, grouped by test function. Test functions failing with the same message share
+    one block: the message once, then the checks it covers (one wrong line of code often fails
+    every check the same way). With `verbose`, every case in full."""
+    groups = _group(checks)
+    if verbose:
+        return [line for name, cases in groups.items() for line in _verbose_lines(cases, s)]
+    reasons: dict[str, list] = {}  # message -> [(test function, its cases, failing cases, the one shown)]
+    order = []  # ("passed", name, cases) or ("reason", message), where each first appears
+    for name, cases in groups.items():
+        failing = [c for c in cases if not c.passed]
         if not failing:
-            return [f"  {s.symbol('passed')} {name}{s(cases, 'dim')}"]
-        worst = next((c for c in failing if not c.not_implemented), failing[0])
-        count = f" ({len(failing)} of {len(checks)} cases fail)" if len(checks) > 1 else ""
-        lines = [f"  {s.symbol(worst.status)} {name}{s(count, 'dim')}", s.wrap(worst.message, 6, max_lines=15)]
-        if len(checks) > 1:
-            lines.append(s(f"      failing case: {worst.name}", "dim"))
+            order.append(("passed", name, cases))
+            continue
+        shown = next((c for c in failing if not c.not_implemented), failing[0])
+        if shown.message not in reasons:
+            reasons[shown.message] = []
+            order.append(("reason", shown.message, None))
+        reasons[shown.message].append((name, cases, failing, shown))
+    lines = []
+    for kind, key, cases in order:
+        if kind == "passed":
+            lines.append(f"  {s.symbol('passed')} {key}{s(_cases(cases), 'dim')}")
+        else:
+            lines += _reason_lines(reasons[key], s)
+    return lines
+
+
+def _cases(cases: list, failing: list | None = None) -> str:
+    if len(cases) < 2:
+        return ""
+    return f" ({len(failing)} of {len(cases)} cases fail)" if failing is not None else f" ({len(cases)} cases)"
+
+
+def _reason_lines(members: list, s: Style) -> list[str]:
+    """One failure message and the test functions it covers."""
+    name, cases, failing, shown = members[0]
+    message = s.wrap(shown.message, 6, max_lines=15)
+    if len(members) == 1:
+        lines = [f"  {s.symbol(shown.status)} {name}{s(_cases(cases, failing), 'dim')}", message]
+        if len(cases) > 1:
+            lines.append(s(f"      failing case: {shown.name}", "dim"))
         return lines
+    lines = [f"  {s.symbol(shown.status)} {len(members)} checks fail for this reason:", message]
+    for name, cases, failing, shown in members:
+        lines.append(f"    {s.symbol(shown.status)} {name}{s(_cases(cases, failing), 'dim')}")
+    return lines
+
+
+def _verbose_lines(checks: list, s: Style) -> list[str]:
     lines = []
     previous = None
     for check in checks:

@@ -1,4 +1,6 @@
-"""Terminal styling: colour only on a terminal, never with NO_COLOR or when piped."""
+"""Terminal styling. Colour: --color / --no-color decide; else a non-empty NO_COLOR turns it off
+(no-color.org), else a non-empty FORCE_COLOR turns it on even when piped (force-color.org); else
+colour on a terminal only, and not with TERM=dumb."""
 
 from __future__ import annotations
 
@@ -10,12 +12,22 @@ import textwrap
 _CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
 
 
+def wants_color(stream) -> bool:
+    """Whether output to `stream` gets colour when the command line does not say."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
 class Style:
     def __init__(self, color: bool | None = None, stream=None):
         stream = stream or sys.stdout
-        if color is None:
-            color = stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-        self.color = color
+        self.color = wants_color(stream) if color is None else color
         encoding = getattr(stream, "encoding", None) or "ascii"
         try:
             "✓✗·█░—".encode(encoding)

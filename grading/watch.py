@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .catalog import Catalog
+from .config import WATCH_POLL
 from .report_text import detail, next_exercise
 from .results import RunResult
 from .style import Style
@@ -44,7 +45,9 @@ def progress_line(run: RunResult, style: Style) -> str:
 
 
 def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeout: float = 10.0,
-          poll: float = 0.025, out=None) -> int:
+          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None) -> int:
+    """Grade every exercise, then look at the exercise files every `poll` seconds (a save is
+    re-graded at the next look; in between, the loop costs a fraction of a percent of a core)."""
     from .runner import grade, warm_up
 
     out = out or sys.stdout
@@ -56,7 +59,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
 
     warm_up()
     sigs = _signatures(folder, catalog)  # before grading: a save during the first grade is seen too
-    run = grade(folder, list(catalog), seed=seed, timeout=timeout)
+    run = grade(folder, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb)
     results = {e.id: e for e in run.exercises}
     say(style(f"Watching {display_path(folder)} for changes. Save an exercise to re-grade it; Ctrl-C to stop.", "bold"))
     upcoming = next_exercise(run)
@@ -71,7 +74,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
             if not changed:
                 continue
             sigs = now
-            graded = grade(folder, changed, seed=seed, timeout=timeout)
+            graded = grade(folder, changed, seed=seed, timeout=timeout, memory_mb=memory_mb)
             for e in graded.exercises:
                 results[e.id] = e
             run = RunResult(target=str(folder), seed=seed, exercises=[results[ex.id] for ex in catalog])
