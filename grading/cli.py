@@ -332,9 +332,11 @@ def kata_missing() -> str | None:
 def _main(argv: list[str]) -> int:
     parsers = build_parsers()
     command, rest = split_command(argv, parsers)
-    if command == "export":
-        args = parsers["export"].parse_args(rest)
+    if command == "export":  # two levels: the kind's own parser names what does not apply to it
+        args, extra = parsers["export"].parse_known_args(rest)
         command = f"export {args.kind}"
+        if extra:
+            parsers[command].error(f"unrecognized arguments: {' '.join(extra)}")
     else:
         args = parsers[command].parse_intermixed_args(rest)
     problem = kata_missing()
