@@ -172,6 +172,21 @@ def test_run_autograder_grades_as_an_unprivileged_user_and_checks_the_report(bun
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_run_autograder_fails_closed_when_python_itself_cannot_run(tmp_path, bundle):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("KATA_")},
+                   "KATA_AUTOGRADER_ROOT": str(root), "KATA_PYTHON": "false"}
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=environment,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert_valid(report)
+    assert report["score"] == 0 and "could not run" in report["output"]
+
+
 # ------------------------------------------------------------------ the root part: --finish
 
 
