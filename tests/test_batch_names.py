@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
 from grading.batch import Outcome, _write_feedback, csv_cell, run_batch, submission_names, write_csv
