@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from checks.instruments import explain_errors, expect_tensor, shares_storage
+from checks.instruments import describe_args, explain_errors, expect_tensor, shares_storage
 
 # id -> (shape, dtype, already tracking); the values themselves are random per check
 CASES = {
@@ -54,7 +54,7 @@ def make_tensor(case):
 
 def call(enable_tracking, t):
     """Call the learner's function; the result must be `t` itself, or the message says what it is."""
-    with explain_errors("enable_tracking", ERRORS):
+    with explain_errors("enable_tracking", ERRORS, called_with=describe_args(t=t)):
         result = enable_tracking(t)
     if callable(result) and getattr(result, "__name__", "") == "requires_grad_":
         raise AssertionError(

@@ -7,8 +7,11 @@ import torch
 from torch import nn
 
 from checks.instruments import (
+    FailsOnPurpose,
+    RaisedByTheCheck,
     changes,
     count_saved_tensors,
+    describe_args,
     explain_errors,
     expect_tensor,
     grad_mode_kept,
@@ -24,14 +27,6 @@ MODELS = {
     "batchnorm": ("batchnorm", 6, 5),
     "dropout": ("dropout", 10, 7),
 }
-
-ERRORS = {
-    r"does not support the context manager protocol": (
-        "`with torch.no_grad:` names the class without creating the context manager: "
-        "write it with parentheses, `with torch.no_grad():`."
-    ),
-}
-
 
 @pytest.fixture
 def predict(learner):
@@ -62,7 +57,7 @@ def make_model(kind, mode="train"):
 
 
 def call(predict, model, x):
-    with explain_errors("predict", ERRORS):
+    with explain_errors("predict", called_with=describe_args(model=model, x=x)):
         out = predict(model, x)
     return expect_tensor(out, "predict")
 
@@ -188,25 +183,15 @@ def test_parameter_grads_unchanged(predict, grads):
     )
 
 
-class _Exploding(nn.Module):
-    """A model whose forward fails halfway, as a model given a wrong input would."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(IN_FEATURES, OUT_FEATURES)
-
-    def forward(self, x):
-        self.linear(x)
-        raise ValueError("this model fails on purpose")
-
-
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_state_restored_when_model_raises(predict, mode):
-    model = _Exploding().train(mode == "train")
+    model = FailsOnPurpose(IN_FEATURES, OUT_FEATURES).train(mode == "train")
+    x = torch.randn(3, IN_FEATURES)
     before = snapshot(model)
     try:
-        predict(model, torch.randn(3, IN_FEATURES))
-    except ValueError:
+        with explain_errors("predict", called_with=describe_args(model=model, x=x)):
+            predict(model, x)
+    except RaisedByTheCheck:
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, explain_errors, grad_mode_kept, shares_storage
+from checks.instruments import count_saved_tensors, describe_args, explain_errors, grad_mode_kept
 
 # id -> (parameter shapes, learning rate, dtype); the values themselves are random per check
 CASES = {
@@ -54,7 +54,7 @@ class Before:
 
 
 def step(sgd_step, params, lr):
-    with explain_errors("sgd_step", ERRORS):
+    with explain_errors("sgd_step", ERRORS, called_with=describe_args(params=params, lr=lr)):
         return sgd_step(params, lr)
 
 
@@ -138,23 +138,28 @@ def test_version_counter_increases(sgd_step, case):
         )
 
 
+def assert_grads_cleared(params, how="a list"):
+    """Every parameter's .grad is None after the step, or the message says what became of it."""
+    for i, p in enumerate(params):
+        if p.grad is not None and not p.grad.any():
+            raise AssertionError(
+                f"parameter {i}'s gradient was zeroed (filled with 0) instead of cleared, when sgd_step got {how}: "
+                "the task asks for `p.grad = None` after the update. None frees the memory, and the next backward() "
+                "writes a fresh gradient instead of adding onto a tensor of zeros."
+            )
+        assert p.grad is None, (
+            f"parameter {i} still has its gradient after sgd_step (given {how}): set `p.grad = None` after "
+            "updating it, or the next backward() adds the new gradient onto the old one."
+        )
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_grad_is_cleared(sgd_step, case):
     params, _, lr = make_params(case)
     before = Before(params)
     step(sgd_step, params, lr)
     assert_updated(params, before, lr)
-    for i, p in enumerate(params):
-        if p.grad is not None and not p.grad.any():
-            raise AssertionError(
-                f"parameter {i}'s gradient was zeroed (filled with 0) instead of cleared: set `p.grad = None` "
-                "after the update. None frees the memory, and the next backward() writes a fresh gradient "
-                "instead of adding onto a tensor of zeros."
-            )
-        assert p.grad is None, (
-            f"parameter {i} still has its gradient after sgd_step: set `p.grad = None` after updating it, "
-            "or the next backward() adds the new gradient onto the old one."
-        )
+    assert_grads_cleared(params)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -182,15 +187,25 @@ def test_accepts_a_generator(sgd_step, seed_layout):
     model = nn.Sequential(nn.Linear(3, width), nn.Tanh(), nn.Linear(width, 2))
     model(torch.randn(6, 3)).pow(2).mean().backward()
     params = list(model.parameters())
+    as_list = [p.detach().clone().requires_grad_() for p in params]  # the same values and gradients, in a list
+    for copied, p in zip(as_list, params):
+        copied.grad = p.grad.clone()
     before = Before(params)
+    how = "a generator (`model.parameters()`)"
     step(sgd_step, model.parameters(), 0.1)
-    assert_updated(params, before, 0.1, how="a generator (`model.parameters()`)")
-    for i, p in enumerate(params):
-        assert p.grad is None, (
-            f"with `model.parameters()` (a generator) parameter {i} was updated but its gradient not cleared. "
-            "A generator can be iterated only once: a second `for p in params:` loop sees nothing. "
-            "Update and clear in the same pass (or start with `params = list(params)`)."
+    assert_updated(params, before, 0.1, how=how)
+    if all(p.grad is None for p in params):
+        return
+    step(sgd_step, as_list, 0.1)
+    if all(p.grad is None for p in as_list):
+        i = next(i for i, p in enumerate(params) if p.grad is not None)
+        raise AssertionError(
+            f"with {how} parameter {i} was updated but its gradient not cleared, while with the same parameters in "
+            "a list every gradient is cleared. A generator can be iterated only once: a second "
+            "`for p in params:` loop sees nothing. Update and clear in the same pass (or start with "
+            "`params = list(params)`)."
         )
+    assert_grads_cleared(params, how)
 
 
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])

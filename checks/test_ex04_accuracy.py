@@ -7,8 +7,11 @@ import torch
 from torch import nn
 
 from checks.instruments import (
+    FailsOnPurpose,
+    RaisedByTheCheck,
     changes,
     count_saved_tensors,
+    describe_args,
     explain_errors,
     expect_python_number,
     grad_mode_kept,
@@ -26,10 +29,6 @@ CASES = {
 }
 
 ERRORS = {
-    r"does not support the context manager protocol": (
-        "`with torch.no_grad:` names the class without creating the context manager: "
-        "write it with parentheses, `with torch.no_grad():`."
-    ),
     r"mean\(\): could not infer output dtype.*Bool": (
         "`(pred == y)` is a tensor of booleans, and a mean of booleans is not defined. Convert first, "
         "`(pred == y).float().mean()`, or count with `.sum()` and divide by the number of rows."
@@ -86,19 +85,15 @@ def make_data(model, rows, classes, correct=None):
 
 
 def call(accuracy, model, x, y):
-    with explain_errors("accuracy", ERRORS):
+    with explain_errors("accuracy", ERRORS, called_with=describe_args(model=model, x=x, y=y)):
         return accuracy(model, x, y)
 
 
 def expect_float(value):
-    expect_python_number(value, "accuracy", float)
-    if isinstance(value, int):
-        raise AssertionError(
-            f"accuracy returned the int {value}, a Python float is expected. An int comes from integer "
-            "division (`correct // rows` is 0 unless every row is right) or from returning the count itself. "
-            "Divide the number of correct rows by the number of rows with `/`."
-        )
-    return value
+    return expect_python_number(value, "accuracy", float, int_hint=(
+        "An int comes from integer division (`correct // rows` is 0 unless every row is right) or from returning "
+        "the count itself. Divide the number of correct rows by the number of rows with `/`."
+    ))
 
 
 def assert_fraction(value, correct, rows):
@@ -110,6 +105,12 @@ def assert_fraction(value, correct, rows):
         raise AssertionError(
             f"accuracy returned {value} while {correct} of {rows} rows are predicted right (expected {want:.4f}): "
             "that is integer division, which drops everything after the point. Divide with `/`, not `//`."
+        )
+    if abs(value - 100 * want) <= 1e-4 and want != 0:
+        raise AssertionError(
+            f"accuracy returned {value:.4g} while {correct} of {rows} rows are predicted right: that is a percentage, "
+            f"but the task asks for a fraction, not a percentage, between 0 and 1 ({want:.4f} here). Don't multiply by "
+            "100: return the number of correct rows divided by the number of rows."
         )
     if rows > 1 and abs(value - correct) <= 1e-6:
         raise AssertionError(
@@ -227,25 +228,15 @@ def test_parameter_grads_unchanged(accuracy, grads):
     )
 
 
-class _Exploding(nn.Module):
-    """A model whose forward fails halfway, as a model given a wrong input would."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(IN_FEATURES, 3)
-
-    def forward(self, x):
-        self.linear(x)
-        raise ValueError("this model fails on purpose")
-
-
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_state_restored_when_model_raises(accuracy, mode):
-    model = _Exploding().train(mode == "train")
+    model = FailsOnPurpose(IN_FEATURES, 3).train(mode == "train")
+    x, y = torch.randn(5, IN_FEATURES), torch.randint(0, 3, (5,))
     before = snapshot(model)
     try:
-        accuracy(model, torch.randn(5, IN_FEATURES), torch.randint(0, 3, (5,)))
-    except ValueError:
+        with explain_errors("accuracy", ERRORS, called_with=describe_args(model=model, x=x, y=y)):
+            accuracy(model, x, y)
+    except RaisedByTheCheck:
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)

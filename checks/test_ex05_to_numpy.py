@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from checks.instruments import devices_for_numpy, explain_errors, grad_mode_kept, on_device
+from checks.instruments import describe_args, devices_for_numpy, explain_errors, grad_mode_kept, on_device
 
 # id -> (kind, dtype, shape); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 3 - 1 of a leaf x that requires grad (not a
@@ -19,7 +19,11 @@ CPU_CASES = {
     "plain-bool-(6,)": ("plain", torch.bool, (6,)),
     "transposed-f16-(3,4)": ("transposed", torch.float16, (4, 3)),
 }
-DEVICE_WORDS = {"simulated-gpu": "a GPU (simulated here, t.device is cuda:0)", "cuda": "a GPU (cuda)"}
+DEVICE_WORDS = {
+    "simulated-gpu": "a GPU (simulated here, t.device is cuda:0)",
+    "simulated-mps": "an Apple GPU, a device that is not CUDA (simulated here, t.device is mps:0, t.is_cuda is False)",
+    "cuda": "a GPU (cuda)",
+}
 GRAD_CASES = ["leaf-requiring-grad-f32-(5,)", "computed-f64-(3,4)", "computed-f32-scalar"]
 DEVICE_CASES = ["leaf-requiring-grad-f32-(5,)", "computed-f64-(3,4)", "plain-int64-(2,3,4)"]
 
@@ -39,9 +43,11 @@ ERRORS = {
         "the same memory, outside the graph, while `t` itself stays as it is."
     ),
     r"can't convert \S+ device type tensor to numpy": (
-        "`t` lives on a GPU (`t.device` is cuda:0) and a numpy array lives in the CPU's memory: `numpy()` and "
-        "`np.asarray` refuse a tensor on another device. Move it to the CPU first with `.cpu()`, which costs "
-        "nothing for a tensor already on the CPU: `t.detach().cpu().numpy()`."
+        "`t` lives on another device than the CPU (the message names it: a CUDA GPU, Apple's mps, Intel's xpu, "
+        "...), and a numpy array lives in the CPU's memory: `numpy()` and `np.asarray` refuse a tensor anywhere "
+        "else. Move it to the CPU first with `.cpu()`, whatever the device, without testing for one: `t.is_cuda` "
+        "is False for a tensor on mps or xpu, which a branch on it never moves. `.cpu()` costs nothing for a "
+        "tensor already on the CPU: `t.detach().cpu().numpy()`."
     ),
     r"only change requires_grad flags of leaf variables": (
         "`t.requires_grad_(False)` switches the flag of the caller's tensor itself (trailing underscore: in "
@@ -90,7 +96,7 @@ def make_input(case: str, device: str = "cpu") -> Input:
 
 
 def convert(to_numpy, t):
-    with grad_mode_kept("to_numpy"), explain_errors("to_numpy", ERRORS):
+    with grad_mode_kept("to_numpy"), explain_errors("to_numpy", ERRORS, called_with=describe_args(t=t)):
         return to_numpy(t)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from checks.instruments import explain_errors, expect_tensor, grad_mode_kept, shares_storage
+from checks.instruments import describe_args, explain_errors, expect_tensor, grad_mode_kept, shares_storage
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 2 + 1 of a leaf x (has a grad_fn);
@@ -62,7 +62,7 @@ def make_input(case):
 
 
 def call(stop_gradient, t):
-    with grad_mode_kept("stop_gradient"), explain_errors("stop_gradient", ERRORS):
+    with grad_mode_kept("stop_gradient"), explain_errors("stop_gradient", ERRORS, called_with=describe_args(t=t)):
         return stop_gradient(t)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from checks.instruments import explain_errors, grad_mode_kept
+from checks.instruments import describe_args, explain_errors, grad_mode_kept
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "computed" is x * 3 - 1 of a leaf x that requires grad; "chain" is tanh(x @ w), a longer
@@ -63,7 +63,7 @@ def make_input(case):
 
 
 def call(cut_history_, t):
-    with grad_mode_kept("cut_history_"), explain_errors("cut_history_", ERRORS):
+    with grad_mode_kept("cut_history_"), explain_errors("cut_history_", ERRORS, called_with=describe_args(t=t)):
         return cut_history_(t)
 
 

@@ -9,7 +9,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from checks.instruments import changes, explain_errors, expect_tensor, grad_mode_kept, listed, snapshot
+from checks.instruments import (
+    FailsOnPurpose,
+    RaisedByTheCheck,
+    changes,
+    describe_args,
+    explain_errors,
+    expect_tensor,
+    grad_mode_kept,
+    listed,
+    snapshot,
+)
 
 HIDDEN = 8
 
@@ -85,8 +95,12 @@ def make_batch(case="batch8-actions3-gamma0.99", flags="target-trainable"):
     )
 
 
+def arguments(net, next_states, rewards, dones, gamma) -> str:
+    return describe_args(target_net=net, next_states=next_states, rewards=rewards, dones=dones, gamma=gamma)
+
+
 def call(td_targets, b):
-    with explain_errors("td_targets", ERRORS):
+    with explain_errors("td_targets", ERRORS, called_with=arguments(b.net, b.next_states, b.rewards, b.dones, b.gamma)):
         out = td_targets(b.net, b.next_states, b.rewards, b.dones, b.gamma)
     return expect_tensor(out, "td_targets")
 
@@ -307,27 +321,17 @@ def test_inputs_are_not_modified(td_targets, case):
         )
 
 
-class _Exploding(nn.Module):
-    """A target network whose forward fails, as one given a wrong input would."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(4, 3)
-
-    def forward(self, x):
-        self.linear(x)
-        raise ValueError("this network fails on purpose")
-
-
 @pytest.mark.parametrize("flags", FLAGS)
 def test_state_restored_when_target_net_raises(td_targets, flags):
-    net = _Exploding()
+    net = FailsOnPurpose(4, 3, "this network")
     if flags == "target-partly-frozen":
         net.linear.bias.requires_grad_(False)
+    inputs = (net, torch.randn(5, 4), torch.randn(5), torch.rand(5) < 0.5, 0.9)
     before = snapshot(net)
     try:
-        td_targets(net, torch.randn(5, 4), torch.randn(5), torch.rand(5) < 0.5, 0.9)
-    except ValueError:
+        with explain_errors("td_targets", ERRORS, called_with=arguments(*inputs)):
+            td_targets(*inputs)
+    except RaisedByTheCheck:
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import explain_errors, grad_mode_kept
+from checks.instruments import describe_args, explain_errors, grad_mode_kept
 
 # Two models where the dot boundary matters. Parameter names:
 #   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
@@ -33,7 +33,7 @@ MODEL_WORDS = {
 }
 
 ERRORS = {
-    r"is not an nn\.Module|has no attribute": (
+    r"is not an nn\.Module|has no attribute `": (
         "A prefix can be the full name of one parameter (such as '0.weight'), not only the name of a "
         "submodule, so `model.get_submodule(prefix)` cannot find every prefix. Go through "
         "`model.named_parameters()` and compare each name with the prefixes."
@@ -112,7 +112,7 @@ class Before:
 
 
 def call(freeze_by_prefix, model, prefixes):
-    with explain_errors("freeze_by_prefix", ERRORS):
+    with explain_errors("freeze_by_prefix", ERRORS, called_with=describe_args(model=model, prefixes=prefixes)):
         return freeze_by_prefix(model, prefixes)
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import TinyLM, changes, expect_python_number, snapshot
+from checks.instruments import TinyLM, changes, describe_args, explain_errors, expect_python_number, snapshot
 
 # id -> what the model has; layer sizes are random per check
 MODELS = {
@@ -15,6 +15,18 @@ MODELS = {
     "tied-embedding-frozen": "a small language model whose decoder shares the embedding's weight (frozen)",
     "conv-batchnorm-frozen": "a conv net with a frozen batch-norm layer (its running statistics are buffers)",
     "all-frozen+buffer": "a fully frozen model with a registered float buffer",
+}
+
+
+ERRORS = {
+    r"'bool' object is not callable": (
+        "`p.requires_grad` is a flag (a plain bool), not a method: read it without parentheses, "
+        "`if p.requires_grad:`."
+    ),
+    r"object of type 'generator' has no len\(\)": (
+        "`model.parameters()` is a generator: it has no length, and its length would be the number of parameter "
+        "tensors anyway, not of their elements. Sum the elements instead: `sum(p.numel() for p in model.parameters())`."
+    ),
 }
 
 
@@ -76,7 +88,8 @@ def expected(model):
 
 
 def call(count_parameters, model, where):
-    result = count_parameters(model)
+    with explain_errors("count_parameters", ERRORS, called_with=f"{describe_args(model=model)} ({where})"):
+        result = count_parameters(model)
     return expect_pair(result, where)
 
 
@@ -86,11 +99,13 @@ def expect_pair(result, where):
             f"on {where}, count_parameters returned a tensor ({str(result)[:60]}); the tuple `(trainable, total)` "
             "of two Python ints is expected: `return trainable, total`."
         )
-    if not isinstance(result, tuple) or len(result) != 2:
+    if not isinstance(result, tuple) or tuple.__len__(result) != 2:
+        shown = tuple.__repr__(result) if isinstance(result, tuple) else str(result)
         raise AssertionError(
-            f"on {where}, count_parameters returned {type(result).__name__} ({str(result)[:60]}); the tuple "
+            f"on {where}, count_parameters returned {type(result).__name__} ({shown[:60]}); the tuple "
             "`(trainable, total)` is expected: `return trainable, total`."
         )
+    result = (tuple.__getitem__(result, 0), tuple.__getitem__(result, 1))  # the items themselves, whatever the class
     for what, value in zip(("trainable", "total"), result):
         if isinstance(value, np.generic):
             raise AssertionError(

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import TinyLM, explain_errors, expect_python_number
+from checks.instruments import TinyLM, describe_args, explain_errors, expect_python_number
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -15,6 +15,8 @@ MODELS = {
     "that shared weight frozen",
     "all-frozen": "an MLP with a batch-norm layer, every parameter frozen",
     "all-trainable": "an MLP with a batch-norm layer, no parameter frozen",
+    "eval-mode-some-frozen": "an MLP with a batch-norm layer and some parameters frozen, the whole model in eval "
+    "mode",
 }
 
 ERRORS = {
@@ -48,11 +50,11 @@ def make_model(kind):
     model = nn.Sequential(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, n_out))
     for _ in range(2):
         model(torch.randn(5, n_in) * 2 + 1).pow(2).mean().backward()  # grads, and running stats move
-    model[1].eval()
+    (model if kind.startswith("eval-mode") else model[1]).eval()  # the caller's modes, to be kept
     params = list(model.parameters())
     if kind == "all-frozen":
         model.requires_grad_(False)
-    elif kind == "mlp-batchnorm-some-frozen":
+    elif kind.endswith("some-frozen"):
         frozen = torch.rand(len(params)) < 0.5
         frozen[int(torch.randint(0, 2, ()))] = True  # at least one frozen ...
         frozen[int(torch.randint(2, len(params), ()))] = False  # ... and one trainable
@@ -88,7 +90,7 @@ class Before:
 
 
 def call(unfreeze_all, model):
-    with explain_errors("unfreeze_all", ERRORS):
+    with explain_errors("unfreeze_all", ERRORS, called_with=describe_args(model=model)):
         return unfreeze_all(model)
 
 
@@ -209,7 +211,8 @@ def test_parameters_stay_the_same_objects(unfreeze_all, kind):
     assert_all_trainable(model, where)
 
 
-@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen"])
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen",
+                                  "eval-mode-some-frozen"])
 def test_modes_and_grads_untouched(unfreeze_all, kind):
     model = make_model(kind)
     before = Before(model)
@@ -219,8 +222,8 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
     switched = [n for n, was in before.modes.items() if modes.get(n) != was]
     assert not switched, (
         f"on {where}, unfreeze_all switched the train/eval mode of {', '.join(switched[:3])}. Trainable "
-        "(`requires_grad`) and training mode (`.train()` / `.eval()`) are different things: the caller chose "
-        "the mode (here one batch-norm layer stays in eval). Only switch the parameters' flags."
+        "(`requires_grad`) and training mode (`.train()`, `.eval()`, `module.training`) are different things: "
+        "the caller chose the mode, and it stays as it is. Only switch the parameters' flags."
     )
     for name, p in model.named_parameters():
         was = before.grads[name]

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import explain_errors, expect_python_number
+from checks.instruments import describe_args, explain_errors, expect_python_number
 
 ERRORS = {
     r"uninitialized parameter": (
@@ -14,6 +14,12 @@ ERRORS = {
         "parameters are placeholders (`UninitializedParameter`), and `requires_grad_()` refuses them. Set the "
         "attribute instead, on each parameter of the layer: `p.requires_grad = False`. That works on placeholders "
         "and real parameters alike, and the flag survives the first forward pass."
+    ),
+    r"'NoneType' object has no attribute '(requires_grad|requires_grad_)'": (
+        "A batch-norm layer built with `affine=False` has no learnable scale and shift: its `weight` and `bias` "
+        "are None, not parameters. Don't name them: go through the parameters the layer really has, "
+        "`for p in m.parameters(): p.requires_grad = False` (none at all for such a layer), and still put the "
+        "layer in eval mode, since its running statistics move all the same."
     ),
 }
 
@@ -180,7 +186,7 @@ def make_model(case):
 
 
 def call(freeze_batchnorm, model):
-    with explain_errors("freeze_batchnorm", ERRORS):
+    with explain_errors("freeze_batchnorm", ERRORS, called_with=describe_args(model=model)):
         return freeze_batchnorm(model)
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import TinyLM, changes, explain_errors, listed, snapshot
+from checks.instruments import TinyLM, changes, describe_args, explain_errors, listed, snapshot
 
 ERRORS = {
     r"optimizer got an empty parameter list": (
@@ -83,7 +83,7 @@ def make_model(case):
 
 
 def call(make_optimizer, model, lr):
-    with explain_errors("make_optimizer", ERRORS):
+    with explain_errors("make_optimizer", ERRORS, called_with=describe_args(model=model, lr=lr)):
         return make_optimizer(model, lr)
 
 

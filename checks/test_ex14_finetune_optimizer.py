@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, explain_errors, listed, snapshot
+from checks.instruments import changes, describe_args, explain_errors, listed, snapshot
 
 ERRORS = {
     r"some parameters appear in more than one parameter group": (
@@ -28,6 +28,14 @@ ERRORS = {
     r"optimizer can only optimize Tensors.*but one of the params is tuple": (
         "A group's \"params\" must hold parameters, not (name, parameter) pairs from `named_parameters()`: keep "
         "only the parameter of each pair."
+    ),
+    r"object has no attribute '[^']*\.[^']*'|'str' object cannot be interpreted as an integer"
+    r"|'(?!generator'|NoneType'|int'|float'|bool'|method'|builtin_function_or_method')\w+' object "
+    r"is not subscriptable": (
+        "A head name can have dots: 'blocks.1' is child 1 of `model.blocks`. `getattr(model, 'blocks.1')` looks for "
+        "ONE attribute whose name contains a dot, which no module has, and `model[head]` indexes by position "
+        "(where a model can be indexed at all). `model.get_submodule(head)` follows the dots; or go through "
+        "`model.named_parameters()` and put a parameter in the head when its name starts with `head + '.'`."
     ),
 }
 
@@ -107,7 +115,8 @@ def make_model(case):
 
 
 def call(finetune_optimizer, model, head, head_lr, body_lr):
-    with explain_errors("finetune_optimizer", ERRORS):
+    arguments = describe_args(model=model, head=head, head_lr=head_lr, body_lr=body_lr)
+    with explain_errors("finetune_optimizer", ERRORS, called_with=arguments):
         return finetune_optimizer(model, head, head_lr, body_lr)
 
 

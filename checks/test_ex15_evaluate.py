@@ -10,8 +10,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from checks.instruments import (
+    RaisedByTheCheck,
     changes,
     count_saved_tensors,
+    describe_args,
     explain_errors,
     expect_python_number,
     grad_mode_kept,
@@ -44,13 +46,9 @@ ERRORS = {
         "expression): a second pass over it sees nothing. Go through it once, adding up the weighted losses "
         "and counting the samples in the same loop."
     ),
-    r"has no len\(\)|not subscriptable": (
+    r"has no len\(\)|'generator' object is not subscriptable": (
         "`batches` may be a generator: it has no length and no indexing. Loop over it once with "
         "`for x, y in batches:`."
-    ),
-    r"does not support the context manager protocol": (
-        "`with torch.no_grad:` names the class without creating the context manager: write it with "
-        "parentheses, `with torch.no_grad():`."
     ),
 }
 
@@ -62,7 +60,7 @@ TRAIN_MODE = (
 )
 
 
-class LossFnFailure(Exception):
+class LossFnFailure(RaisedByTheCheck):
     """What the failing loss_fn of the checks raises."""
 
 
@@ -134,9 +132,12 @@ class Recorder:
 
 def run(evaluate, model, data, loss_fn):
     """Call evaluate with `data` as a one-shot generator; the result must be a Python float."""
-    with explain_errors("evaluate", ERRORS):
-        result = evaluate(model, ((x, y) for x, y in data), loss_fn)
-    return expect_python_number(result, "evaluate", float, "the mean loss")
+    batches = ((x, y) for x, y in data)
+    with explain_errors("evaluate", ERRORS, called_with=describe_args(model=model, batches=batches, loss_fn=loss_fn)):
+        result = evaluate(model, batches, loss_fn)
+    return expect_python_number(result, "evaluate", float, "the mean loss", int_hint=(
+        "The mean loss is a Python float: `total / count` gives one (`//` and `round(...)` give ints)."
+    ))
 
 
 def evaluated(evaluate, model, data, loss_fn):
@@ -218,10 +219,7 @@ def test_builds_no_graph(evaluate, case):
 def test_returns_a_python_float(evaluate, case):
     data, loss_fn, dtype = make_data(case)
     model = make_model(dtype)
-    got = run(evaluate, model, data, loss_fn)
-    assert isinstance(got, float), (
-        f"evaluate returned the int {got!r}; the mean loss is a Python float (`total / count` gives one)."
-    )
+    run(evaluate, model, data, loss_fn)
 
 
 def mode_changes(before, model):

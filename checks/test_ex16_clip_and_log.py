@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, explain_errors, expect_python_number, grad_mode_kept
+from checks.instruments import count_saved_tensors, describe_args, explain_errors, expect_python_number, grad_mode_kept
 
 # id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
 CASES = {
@@ -28,10 +28,6 @@ ERRORS = {
     r"leaf Variable that requires grad is being used in an in-place operation": (
         "Autograd refuses an in-place change of a parameter while it records. Clipping changes the gradients "
         "(`p.grad.mul_(...)`), never the parameters themselves."
-    ),
-    r"does not support the context manager protocol": (
-        "`with torch.no_grad:` names the class without creating the context manager: write it with "
-        "parentheses, `with torch.no_grad():`."
     ),
 }
 
@@ -90,7 +86,7 @@ class Before:
 
 
 def call(clip_and_log, model, max_norm):
-    with explain_errors("clip_and_log", ERRORS):
+    with explain_errors("clip_and_log", ERRORS, called_with=describe_args(model=model, max_norm=max_norm)):
         result = clip_and_log(model, max_norm)
     if not isinstance(result, dict):
         raise AssertionError(

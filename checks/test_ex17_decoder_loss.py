@@ -8,8 +8,11 @@ import torch
 from torch import nn
 
 from checks.instruments import (
+    FailsOnPurpose,
+    RaisedByTheCheck,
     changes,
     count_saved_tensors,
+    describe_args,
     explain_errors,
     expect_tensor,
     grad_mode_kept,
@@ -89,8 +92,12 @@ class Setup:
         self.want_loss, self.want_grads = self.reference()
 
 
+def arguments(s) -> str:
+    return describe_args(encoder=s.encoder, decoder=s.decoder, x=s.x, target=s.target, loss_fn=s.loss_fn)
+
+
 def call(decoder_loss, s):
-    with explain_errors("decoder_loss", ERRORS):
+    with explain_errors("decoder_loss", ERRORS, called_with=arguments(s)):
         loss = decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
     if isinstance(loss, (float, int)) and not isinstance(loss, bool):
         raise AssertionError(
@@ -313,26 +320,15 @@ def test_modules_modes_unchanged(decoder_loss, modes):
     )
 
 
-class _Exploding(nn.Module):
-    """An encoder whose forward fails halfway, as one given a wrong input would."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(IN_FEATURES, CODE)
-        self.linear.bias.requires_grad_(False)
-
-    def forward(self, x):
-        self.linear(x)
-        raise ValueError("this encoder fails on purpose")
-
-
 def test_state_restored_when_encoder_raises(decoder_loss):
     s = Setup()
-    s.encoder = _Exploding()
+    s.encoder = FailsOnPurpose(IN_FEATURES, CODE, "this encoder")
+    s.encoder.linear.bias.requires_grad_(False)
     before = snapshot(s.encoder)
     try:
-        decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
-    except ValueError:
+        with explain_errors("decoder_loss", ERRORS, called_with=arguments(s)):
+            decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
+    except RaisedByTheCheck:
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)

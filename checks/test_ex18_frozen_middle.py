@@ -7,7 +7,16 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, explain_errors, expect_tensor, grad_mode_kept, listed, reaches, snapshot
+from checks.instruments import (
+    changes,
+    describe_args,
+    explain_errors,
+    expect_tensor,
+    grad_mode_kept,
+    listed,
+    reaches,
+    snapshot,
+)
 
 # id -> (input size, width, output size, kind of middle, batch size, dtype); weights and x are random per check
 CASES = {
@@ -22,6 +31,11 @@ ERRORS = {
         "walk back through and neither `first` nor `last` learns. Nothing may run under `torch.no_grad()` and "
         "nothing may be detached here: freeze middle's parameters (`requires_grad_(False)`) and compute "
         "`last(middle(first(x)))` with tracking on."
+    ),
+    r"object has no attribute '(weight|bias)'": (
+        "`middle` is a container of layers (an nn.Sequential here): the weights belong to its layers, and it has "
+        "no `.weight` of its own. Freeze every parameter it holds, at any depth, whatever the layers are: "
+        "`middle.requires_grad_(False)`, or `p.requires_grad_(False)` for each p in `middle.parameters()`."
     ),
 }
 
@@ -80,7 +94,8 @@ class Setup:
 
 
 def call(fn, s):
-    with explain_errors("forward_frozen_middle", ERRORS):
+    arguments = describe_args(first=s.first, middle=s.middle, last=s.last, x=s.x)
+    with explain_errors("forward_frozen_middle", ERRORS, called_with=arguments):
         out = fn(s.first, s.middle, s.last, s.x)
     return expect_tensor(out, "forward_frozen_middle")
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, explain_errors, grad_mode_kept
+from checks.instruments import count_saved_tensors, describe_args, explain_errors, grad_mode_kept
 
 # id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
 CASES = {
@@ -27,9 +27,10 @@ ERRORS = {
         "only parameters are. Walk `zip(target.parameters(), source.parameters())`, not the `state_dict()`, "
         "which holds the buffers too."
     ),
-    r"does not support the context manager protocol": (
-        "`with torch.no_grad:` names the class without creating the context manager: write it with "
-        "parentheses, `with torch.no_grad():`."
+    r"'str' object has no attribute": (
+        "Going through a state dict (`for a, b in zip(target.state_dict(), source.state_dict())`) gives its keys, "
+        "the names, not the tensors. Walk the parameters themselves: "
+        "`for p_t, p_s in zip(target.parameters(), source.parameters()):`."
     ),
 }
 
@@ -80,7 +81,7 @@ class State:
 
 
 def call(soft_update, target, source, tau):
-    with explain_errors("soft_update", ERRORS):
+    with explain_errors("soft_update", ERRORS, called_with=describe_args(target=target, source=source, tau=tau)):
         soft_update(target, source, tau)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, explain_errors, expect_tensor, listed, snapshot
+from checks.instruments import changes, describe_args, explain_errors, expect_tensor, graph_nodes, listed, snapshot
 
 # id -> (architecture, input shape, dtype); weights and inputs are random per check
 MODELS = {
@@ -90,7 +90,7 @@ def reference(model, x):
 
 
 def call(saliency, model, x):
-    with explain_errors("saliency", ERRORS):
+    with explain_errors("saliency", ERRORS, called_with=describe_args(model=model, x=x)):
         out = saliency(model, x)
     return expect_tensor(out, "saliency")
 
@@ -173,11 +173,23 @@ def test_result_has_no_graph(saliency, kind, caller):
     with torch.set_grad_enabled(caller == "grad-enabled"):
         out = call(saliency, model, x)
     assert_saliency(out, model, x, want)
-    assert not out.requires_grad and out.grad_fn is None, (
-        f"the saliency map carries a graph (requires_grad={out.requires_grad}, grad_fn={out.grad_fn}): it is a "
-        "result to look at, not part of a computation, yet it keeps the model's whole graph alive. "
-        "`torch.autograd.grad(..., create_graph=True)` records the gradient computation itself (for higher "
-        "derivatives): leave create_graph off (the default)."
+    if not out.requires_grad and out.grad_fn is None:
+        return
+    carried = (f"the saliency map carries a graph (requires_grad={out.requires_grad}, grad_fn="
+               f"{type(out.grad_fn).__name__ if out.grad_fn is not None else None}): it is a result to look at, not "
+               "part of a computation, yet it keeps the model's whole graph alive")
+    parameters = {id(p) for p in model.parameters()}
+    leaves = [getattr(node, "variable", None) for node in graph_nodes(out)]
+    if any(leaf is not None and id(leaf) not in parameters for leaf in leaves):  # a tracked stand-in of x
+        raise AssertionError(
+            f"{carried}. `torch.autograd.grad(..., create_graph=True)` records the gradient computation itself "
+            "(for higher derivatives): leave create_graph off (the default)."
+        )
+    raise AssertionError(
+        f"{carried}: it is still connected to the model's parameters, and a backward from it would reach them. A "
+        "gradient computed while autograd records the parameters keeps that link (`torch.func.grad` called with "
+        "recording on does). Return a tensor without history: `torch.autograd.grad(score, inputs)` gives one, or "
+        "`.detach()` the gradient before returning it."
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import explain_errors, expect_python_number, grad_mode_kept
+from checks.instruments import describe_args, explain_errors, expect_python_number, grad_mode_kept
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
 
@@ -46,6 +46,11 @@ ERRORS = {
         "The chunk loss is a Python number here, so it cannot be backpropagated: keep the step losses as tensors "
         "(`loss_fn(...)` returns one), average them, call `.backward()` on that tensor, and only then take "
         "`.item()` of it for the list you return."
+    ),
+    r"Expected input to be 1D or 2D": (
+        "The cell takes ONE time step at a time: `xs[t]`, of shape (batch, features). A slice such as "
+        "`xs[start:end]` holds several steps (steps, batch, features): loop over the chunk's steps, "
+        "`for t in range(start, end): h = cell(xs[t], h)`."
     ),
 }
 
@@ -204,7 +209,9 @@ def diagnose(problem, losses, reference):
 
 def call(train_truncated_bptt, problem):
     p = problem
-    with explain_errors("train_truncated_bptt", ERRORS):
+    arguments = describe_args(cell=p.cell, readout=p.readout, xs=p.xs, ys=p.ys, h0=p.h0, k=p.k, loss_fn=p.loss_fn,
+                              optimizer=p.optimizer)
+    with explain_errors("train_truncated_bptt", ERRORS, called_with=arguments):
         return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
 
 
@@ -213,6 +220,7 @@ def expect_losses(result, problem):
         f"train_truncated_bptt returned {type(result).__name__} ({result!r:.80}); a list of the chunk losses is "
         "expected, one Python float per chunk (`losses.append(loss.item())`)."
     )
+    result = [list.__getitem__(result, i) for i in range(list.__len__(result))]  # the items, whatever the class
     for i, value in enumerate(result):
         expect_python_number(value, "train_truncated_bptt", float, what=f"chunk loss {i}")
     steps = problem.xs.shape[0]

@@ -28,11 +28,12 @@ def corpus_cases(kind: str):
     return cases
 
 
-def expected_fragment(path: Path) -> str | None:
-    """The module-level `EXPECT = "..."` of a corpus file: a fragment of the message it must get."""
+def expected_fragment(path: Path, name: str = "EXPECT") -> str | None:
+    """The module-level `EXPECT = "..."` of a corpus file: a fragment of the message it must get
+    (`NOT_EXPECT`: a fragment that no message of it may contain)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "EXPECT" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
             return ast.literal_eval(node.value)
     return None
 

@@ -1,6 +1,7 @@
 """Every check is proven three ways: it fails on the stub, passes on the reference
 solution, and catches each known-wrong implementation of the corpus with the message
-meant for that mistake, while correct alternatives pass."""
+meant for that mistake (and, where a corpus file names one with `NOT_EXPECT`, with no
+message that blames a mistake it does not make), while correct alternatives pass."""
 
 from __future__ import annotations
 
@@ -63,6 +64,9 @@ def test_wrong_implementation_is_caught_with_its_message(tmp_path_factory, exerc
         f"{path.name} failed, but no message contains {fragment!r}:\n{describe(result)}"
     )
     assert all(c.message for c in result.checks if not c.passed), "a failing check without a message"
+    misleading = expected_fragment(path, "NOT_EXPECT")
+    blamed = [c.name for c in result.checks if not c.passed and misleading and misleading in c.message]
+    assert not blamed, f"{path.name}: {blamed} blame a mistake it does not make ({misleading!r}):\n{describe(result)}"
 
 
 @CORPUS_TIME

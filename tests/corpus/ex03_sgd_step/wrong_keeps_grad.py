@@ -1,5 +1,6 @@
 """Forgetting to clear the gradient."""
 EXPECT = "still has its gradient after sgd_step"
+NOT_EXPECT = "A generator can be iterated only once"
 
 import torch
 

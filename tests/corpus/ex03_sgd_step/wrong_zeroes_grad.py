@@ -1,5 +1,6 @@
 """Zeroing the gradient instead of clearing it."""
 EXPECT = "zeroed (filled with 0) instead of cleared"
+NOT_EXPECT = "A generator can be iterated only once"
 
 import torch
 

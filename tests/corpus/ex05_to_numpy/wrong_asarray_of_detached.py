@@ -1,5 +1,5 @@
 """np.asarray(t.detach()): shares memory on the CPU, but refused for a tensor on a GPU."""
-EXPECT = "`t` lives on a GPU"
+EXPECT = "`t` lives on another device than the CPU"
 
 import numpy as np
 

@@ -1,5 +1,5 @@
 """numpy() inside torch.no_grad(): accepted for a CPU tensor that requires grad, refused on a GPU."""
-EXPECT = "`numpy()` and `np.asarray` refuse a tensor on another device"
+EXPECT = "`numpy()` and `np.asarray` refuse a tensor anywhere else"
 
 import torch
 
