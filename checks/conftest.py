@@ -21,7 +21,7 @@ import torch
 
 from grading import EXERCISES_DIR
 from grading.catalog import load_catalog
-from grading.targets import TargetError, load_function, resolve_target
+from grading.targets import TargetError, load_function, resolve_target, set_graded
 
 _CATALOG = load_catalog()  # read once, when the checks are collected
 
@@ -46,6 +46,7 @@ def pytest_configure(config):
         config.kata_target = resolve_target(config.getoption("--target"), EXERCISES_DIR)
     except TargetError as exc:
         raise pytest.UsageError(str(exc)) from None
+    set_graded(config.kata_target)  # a learner's `import exercises.exNN_name` finds the target's file
 
 
 def exercise_id_of(module) -> str:

@@ -102,8 +102,11 @@ class Catalog:
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
+    from .frozen import catalog_text
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = catalog_text() if path == CATALOG_PATH else None  # a grading process reads the copy in memory
+        data = tomllib.loads(text if text is not None else path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError(f"{path}: the exercise manifest is missing") from None
     except tomllib.TOMLDecodeError as exc:

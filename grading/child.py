@@ -1,15 +1,19 @@
 """The grading child: runs pytest over some check files and streams events back.
 
 Started by `grading.runner` either by `fork()` from a parent that has already
-imported torch (fast), or as a fresh interpreter, `python -m grading.child REQUEST`
-(portable), in which case events go to the original standard output.
+imported torch (fast), or as a fresh interpreter (portable) that reads its request on
+standard input and starts from the grader's copy of its own files (`grading.frozen`), in
+which case events go to the original standard output.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
+from pathlib import Path
+
+from .processes import kill_descendants
 
 
 def _silence_standard_streams() -> None:
@@ -23,8 +27,8 @@ def _silence_standard_streams() -> None:
                                          sys.__stderr__ or sys.stderr)
 
 
-def run(events, request: dict) -> None:
-    """Run the checks of `request` and write one JSON line per event to `events`."""
+def run(fd: int, request: dict) -> None:
+    """Run the checks of `request` and write one JSON line per event to the pipe `fd`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
     from .runner import _collector_paused, warm_optimizers
 
@@ -32,11 +36,22 @@ def run(events, request: dict) -> None:
         import pytest
         import torch
 
+    from . import targets
+    from .events import Channel
     from .plugin import Collector
+    from .processes import become_subreaper, hide_from_siblings
 
-    def emit(event: dict) -> None:
-        events.write((json.dumps(event) + "\n").encode())
-        events.flush()
+    # a learner's Ctrl-C aimed at this process (or its group) must not stop the grading: only the
+    # grader's own Ctrl-C stops it, and the grader then kills this process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    become_subreaper()  # whatever a learner's code leaves running comes here, to be killed
+    hide_from_siblings()  # a learner's process cannot open this one's pipe through /proc
+    if request.get("display_base"):
+        targets.DISPLAY_BASE[:] = [Path(request["display_base"])]
+    channel = Channel(fd)
+    emit = channel.send
 
     if request.get("isolation") in ("fork", "submission") and _cuda_unusable_after_fork(torch):
         emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
@@ -51,7 +66,8 @@ def run(events, request: dict) -> None:
     _limit_memory(request.get("memory_mb"))  # counted from what is held now
 
     collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"),
-                          timeout=float(request["timeout"]) if request.get("timeout") else None)
+                          timeout=float(request["timeout"]) if request.get("timeout") else None,
+                          channel=channel, scratch=request.get("scratch"))
     _watch_for_solutions(request["target"], collector)
 
     args = list(request["files"]) + [
@@ -75,14 +91,11 @@ def run(events, request: dict) -> None:
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if request.get("inifile"):
         args += ["-c", request["inifile"], "--rootdir", os.path.dirname(request["inifile"])]
-    for key, value in request.get("env", {}).items():
-        os.environ[key] = value
     try:
-        code = pytest.main(args, plugins=[collector])
-    except BaseException as exc:  # a learner's SystemExit escaping pytest, for example
-        emit({"event": "abort", "message": f"{type(exc).__name__}: {exc}"})
-        raise
-    emit({"event": "done", "exit_code": int(code)})
+        pytest.main(args, plugins=[collector])
+    finally:
+        kill_descendants()  # nothing a learner's code started outlives this process
+    emit({"event": "done"})
 
 
 def _cuda_unusable_after_fork(torch) -> bool:
@@ -114,39 +127,104 @@ def _limit_memory(memory_mb) -> None:
 
 
 def _watch_for_solutions(target: str, collector) -> None:
-    """Flag the exercise whose code reads a file of the reference solutions."""
-    from . import SOLUTIONS_DIR
+    """Flag the exercise whose code reads a file of the reference solutions (opened by any path
+    to it: a symbolic link, /proc/self/root/..., a hard link), runs a command that names one
+    (`cat .../solutions/ex03_sgd_step.py`), or imports the kata's checks (which hold reference
+    answers, their oracles)."""
+    import builtins
+    import importlib
+    import shlex
 
-    solutions = os.path.normcase(os.path.abspath(SOLUTIONS_DIR))
+    from . import SOLUTIONS_DIR
+    from .targets import is_learner_file
+
+    solutions = os.path.normcase(os.path.realpath(SOLUTIONS_DIR))
+    try:
+        files = {(st.st_dev, st.st_ino): entry.name for entry in os.scandir(solutions)
+                 if entry.is_file() and (st := entry.stat())}
+    except OSError:
+        files = {}
 
     def grading_the_reference() -> bool:
         current = collector.target_path or target
-        return os.path.normcase(os.path.abspath(current)).startswith(solutions)
+        return _inside(os.path.normcase(os.path.realpath(current)), solutions)
+
+    def solution_file(name, cwd=None) -> str | None:
+        """The solution file that `name` (a path) is, if it is one."""
+        try:
+            name = os.fsdecode(name)
+            path = os.path.normcase(os.path.realpath(os.path.join(cwd or os.getcwd(), name)))
+        except (TypeError, ValueError, OSError):
+            return None
+        if _inside(path, solutions):
+            return path
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        found = files.get((st.st_dev, st.st_ino))
+        return os.path.join(solutions, found) if found else None
+
+    def words(value):
+        if isinstance(value, (str, bytes, os.PathLike)):
+            text = os.fsdecode(value)
+            try:
+                yield from shlex.split(text)
+            except ValueError:
+                yield from text.split()
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                yield from words(item)
 
     def hook(event, args):
-        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)) \
+        if event == "open":
+            if args and isinstance(args[0], (str, bytes, os.PathLike)) and not grading_the_reference():
+                found = solution_file(args[0])
+                if found:
+                    collector.flag_solution_read(found)
+        elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn") \
                 and not grading_the_reference():
-            try:
-                path = os.path.normcase(os.path.abspath(os.fsdecode(args[0])))
-            except (TypeError, ValueError):
-                return
-            if path.startswith(solutions + os.sep):
-                collector.flag_solution_read(path)
+            cwd = args[2] if event == "subprocess.Popen" and len(args) > 2 and isinstance(args[2], (str, bytes)) else None
+            for word in words(list(args[:2])):
+                found = solution_file(word, cwd) if ("solutions" in word or os.sep in word) else None
+                if found:
+                    collector.flag_solution_read(found, how="ran a command that reads")
+                    return
 
     sys.addaudithook(hook)
 
+    # an import of the kata's checks from a learner's module: their oracles are reference answers
+    original_import, original_import_module = builtins.__import__, importlib.import_module
 
-def main() -> None:
-    request = json.loads(sys.argv[1])
+    def imports_checks(name, level, filename) -> None:
+        if level == 0 and isinstance(name, str) and name.partition(".")[0] == "checks" \
+                and isinstance(filename, str) and is_learner_file(filename):
+            collector.flag(f"the code of this exercise imports the kata's checks ({name}), which hold the "
+                           "reference answers.")
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        imports_checks(name, level, (globals or {}).get("__file__"))
+        return original_import(name, globals, locals, fromlist, level)
+
+    def guarded_import_module(name, package=None):
+        imports_checks(name, 0, sys._getframe(1).f_code.co_filename)
+        return original_import_module(name, package)
+
+    builtins.__import__ = guarded_import
+    importlib.import_module = guarded_import_module
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def main(request: dict) -> None:
+    """A fresh interpreter (started through `grading.frozen.boot`): the events leave on standard output."""
     request.setdefault("isolation", "restore")
-    events = os.fdopen(os.dup(1), "wb")
+    fd = os.dup(1)
     _silence_standard_streams()
     try:
-        run(events, request)
+        run(fd, request)
     finally:
-        events.close()
         os._exit(0)
 
-
-if __name__ == "__main__":
-    main()

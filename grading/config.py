@@ -6,6 +6,8 @@
     jobs = 2            # grading processes side by side (KATA_JOBS, --jobs)
     isolation = "auto"  # a process per "exercise", or per "submission"; auto: per exercise for one
                         # submission, per submission in batch (KATA_ISOLATION, --isolation)
+    exercise_timeout = 60     # seconds for all the checks of one exercise (KATA_EXERCISE_TIMEOUT)
+    submission_timeout = 600  # seconds for a whole submission (KATA_SUBMISSION_TIMEOUT)
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ else:  # pragma: no cover
 
 from . import ROOT
 
-DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto"}
-ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION"}
-CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str}
+DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto",
+            "exercise_timeout": 60.0, "submission_timeout": 600.0}
+ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION",
+       "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT"}
+CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str,
+        "exercise_timeout": float, "submission_timeout": float}
 CHOICES = {"isolation": ("auto", "exercise", "submission")}
 
 

@@ -12,8 +12,11 @@ import contextlib
 import io
 import itertools
 import os
+import select
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -21,7 +24,11 @@ import warnings
 
 import pytest
 
+from .events import FROM_EXERCISE, Channel, Lines, parse
+from .processes import kill_descendants
 from .targets import LOAD_NOTES, ExerciseLoadError, is_learner_file, learner_location
+
+DRAIN_GRACE = 1.0  # seconds to read what an ended exercise process still had in its pipe
 
 MESSAGE_LIMIT = 4000
 OUTPUT_LIMIT = 2000
@@ -171,19 +178,22 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
-def _in_forked_process(work) -> int:
-    """Run `work()` in a forked process of its own; return that process's exit code."""
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller
-        code = 0
-        try:
-            work()
-        except BaseException:
-            code = 70
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+@contextlib.contextmanager
+def scratch_folder(root: str | None):
+    """A throwaway working folder for the learner's code (inside `root`, which the grader removes
+    at the end): files it writes with relative paths land there, not in the grader's folder."""
+    path = tempfile.mkdtemp(prefix="work-", dir=root)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux, or an older kernel
+        return None
 
 
 class Collector:
@@ -197,8 +207,12 @@ class Collector:
     the process's state back after every exercise.
     """
 
-    def __init__(self, emit, isolation: str | None = None, jobs=None, timeout: float | None = None):
+    def __init__(self, emit, isolation: str | None = None, jobs=None, timeout: float | None = None,
+                 channel: Channel | None = None, scratch: str | None = None):
         self._emit = emit
+        self._channel = channel  # where `emit` writes, where exercises get processes of their own
+        self.scratch = scratch  # the folder that holds each exercise's throwaway working folder
+        self.collected: dict[str, list[str]] = {}
         self.isolation = isolation
         self.timeout = timeout  # seconds per check, where this plugin runs the checks itself
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]: several targets in one run
@@ -212,16 +226,19 @@ class Collector:
     def emit(self, event: dict) -> None:
         self._emit({**event, **self.context})
 
-    def flag_solution_read(self, path: str) -> None:
+    def flag_solution_read(self, path: str, how: str = "read") -> None:
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        if name.endswith(".pyc"):  # __pycache__/ex03_sgd_step.cpython-311.pyc -> ex03_sgd_step.py
+            name = name.split(".", 1)[0] + ".py"
+        self.flag(f"the code of this exercise {how} the reference solution solutions/{name}.")
+
+    def flag(self, message: str) -> None:
+        """An integrity problem of the exercise running now (once per exercise)."""
         exercise = self._running
         if exercise is None or exercise in self._flagged:
             return
         self._flagged.add(exercise)
-        name = path.replace("\\", "/").rsplit("/", 1)[-1]
-        if name.endswith(".pyc"):  # __pycache__/ex03_sgd_step.cpython-311.pyc -> ex03_sgd_step.py
-            name = name.split(".", 1)[0] + ".py"
-        self.emit({"event": "flag", "exercise": exercise,
-                   "message": f"the code of this exercise read the reference solution solutions/{name}."})
+        self.emit({"event": "flag", "exercise": exercise, "message": message})
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -254,7 +271,10 @@ class Collector:
             if target is not None:
                 from pathlib import Path
 
+                from .targets import set_graded
+
                 session.config.kata_target = Path(target)
+                set_graded(session.config.kata_target)
             if self.isolation == "submission":
                 todo = [ex for ex in exercises if by_exercise.get(ex)]
                 while todo:
@@ -269,15 +289,114 @@ class Collector:
                     self._run_forked(exercise, items)
                     continue
                 try:
-                    self._run_items(items)
+                    self._run_exercise(items)
                 finally:
                     self._snapshot.restore()
-                if left and room.spent():  # memory this process cannot give back: the rest in a fresh one
+                # memory this process cannot give back, or threads of the learner's still running: the
+                # rest in a fresh one
+                if left and (room.spent() or self._snapshot.threads_left()):
                     self.emit({"event": "yield", "exercise": exercise})
                     self.context = {}
                     return True
         self.context = {}
         return True
+
+    def _run_exercise(self, items) -> None:
+        """One exercise's checks, with the learner's code in a throwaway working folder."""
+        if self.scratch is None:
+            self._run_items(items)
+            return
+        with scratch_folder(self.scratch) as folder:
+            previous = os.getcwd()
+            os.chdir(folder)
+            try:
+                self._run_items(items)
+            finally:
+                os.chdir(previous)
+
+    def _in_exercise_process(self, work, exercises: list[str]) -> int:
+        """Run `work()` in a forked process of its own, which writes its events to a pipe of its
+        own: this process reads them and passes on only what that process may say (see
+        `grading.events`). Returns the process's exit code, once it and whatever it started
+        have ended."""
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the exercise process: never returns into the caller
+            code = 0
+            try:
+                os.close(read_fd)
+                if self._channel is not None:
+                    self._channel.move_to(write_fd)
+                else:  # events go where `emit` sends them (a plugin used on its own)
+                    os.close(write_fd)
+                work()
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        return self._relay(read_fd, pid, set(exercises))
+
+    def _relay(self, fd: int, pid: int, exercises: set[str]) -> int:
+        lines, seen = Lines(), set()
+        pidfd = _pidfd(pid)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if pidfd is not None:
+            poller.register(pidfd, select.POLLIN)
+        status = drain_until = None
+        try:
+            while True:
+                if status is None:
+                    wait = None if pidfd is not None else 50
+                else:
+                    wait = max(0, int((drain_until - time.monotonic()) * 1000))
+                ended = False
+                for ready, _ in poller.poll(wait):
+                    if ready == fd:
+                        data = os.read(fd, 65536)
+                        if not data:
+                            ended = True
+                            break
+                        for line in lines.feed(data):
+                            self._pass_on(line, exercises, seen)
+                if ended:
+                    break
+                if status is None:
+                    done, code = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        status = code
+                        if pidfd is not None:
+                            poller.unregister(pidfd)
+                        kill_descendants()  # what it left running holds the pipe open
+                        drain_until = time.monotonic() + DRAIN_GRACE
+                elif time.monotonic() >= drain_until:
+                    break
+        finally:
+            os.close(fd)
+            if pidfd is not None:
+                os.close(pidfd)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
+            kill_descendants()
+        return os.waitstatus_to_exitcode(status)
+
+    def _pass_on(self, line: bytes, exercises: set[str], seen: set) -> None:
+        """Pass on one line of an exercise process, if it is an event that process may send:
+        about its own exercises, a collected check, each start and result once."""
+        event = parse(line)
+        if event is None or event["event"] not in FROM_EXERCISE or event["exercise"] not in exercises:
+            return
+        kind, exercise = event["event"], event["exercise"]
+        if kind in ("start", "result"):
+            check = event["check"]
+            if check.removesuffix(" (teardown)") not in self.collected.get(exercise, ()):
+                return
+            if (kind, exercise, check) in seen:
+                return
+            seen.add((kind, exercise, check))
+        event.pop("target", None)
+        self.emit(event)
 
     def _run_items(self, items) -> None:
         for i, item in enumerate(items):
@@ -410,16 +529,17 @@ class Collector:
                 shared[:8] = struct.pack("q", n)
                 last = n + 1 == len(exercises)
                 try:
-                    self._run_items(by_exercise[exercise])
+                    self._run_exercise(by_exercise[exercise])
                 finally:
                     if not last:  # after the last one, the process ends
                         self._snapshot.restore()
-                if not last and room.spent():  # the next exercise deserves its whole allowance
+                # the next exercise deserves its whole allowance, and a process no thread of the learner's can change
+                if not last and (room.spent() or self._snapshot.threads_left()):
                     shared[:16] = struct.pack("qq", n + 1, 1)
                     return
             shared[:8] = struct.pack("q", len(exercises))
 
-        code = _in_forked_process(run_all)
+        code = self._in_exercise_process(run_all, exercises)
         n, stopped = struct.unpack("qq", shared[:16])
         shared.close()
         for exercise in exercises[:n]:  # finished in that process
@@ -431,7 +551,7 @@ class Collector:
         return n
 
     def _run_forked(self, exercise: str, items) -> None:
-        code = _in_forked_process(lambda: self._run_items(items))
+        code = self._in_exercise_process(lambda: self._run_exercise(items), [exercise])
         # always said: a learner's os._exit(0) ends the process as "cleanly" as finishing does
         self.emit({"event": "exercise_exit", "exercise": exercise, "how": describe_exit(code), "code": code})
 
@@ -439,6 +559,7 @@ class Collector:
         collected: dict[str, list[str]] = {}
         for item in session.items:
             collected.setdefault(exercise_of(item.nodeid), []).append(check_name(item.nodeid))
+        self.collected = collected
         self.emit({"event": "collected", "checks": collected})
 
     def pytest_runtest_logstart(self, nodeid, location):

@@ -21,7 +21,11 @@ the next:
 - torch's global modes beyond the ones every check resets (grad mode, default dtype, anomaly
   detection): inference mode, the default device, torch-function and dispatch modes and
   saved-tensor hooks left entered, deterministic algorithms, the number of threads;
-- the working folder, the environment, `sys.path`, the warning filters, the recursion limit;
+- the working folder, the environment, `sys.path`, the warning filters, the recursion limit, the
+  garbage collector's callbacks; garbage is collected before the state is put back and again
+  after (a `__del__` that patches runs before, not after), until nothing changes;
+- threads: one that the learner's code started and left running could change the state again at
+  any moment, so the rest of the submission gets a fresh process (`threads_left()`);
 - memory, which is not put back but watched (`Headroom`): memory an exercise allocated and freed
   often stays with the process, and would count against the next exercise's allowance; once a
   quarter of the room under the data limit is gone, the rest of the submission gets a fresh process.
@@ -36,10 +40,11 @@ import gc
 import operator
 import os
 import sys
+import threading
 import warnings
 from itertools import islice
 
-from .targets import MODULE_PREFIX
+from .targets import MODULE_PREFIX, forget_loaded, is_sibling_module
 
 # the parts of torch and numpy that the checks and the exercises use: every public module of these
 # packages (no private part in its dotted name), and every class those modules hold
@@ -128,17 +133,33 @@ class Snapshot:
         self.path = list(sys.path)
         self.filters = list(warnings.filters)
         self.recursion_limit = sys.getrecursionlimit()
+        self.gc_callbacks = list(gc.callbacks)
+        self.threads = {t.ident for t in threading.enumerate()}
         self.torch = _TorchState.take()
 
     def restore(self) -> None:
+        forget_loaded()  # the next exercise loads its module afresh
+        gc.callbacks[:] = self.gc_callbacks  # a learner's callback would patch again at every collection
         modules = sys.modules
-        for name in [n for n in modules if n.startswith(MODULE_PREFIX) and n not in self.sys_modules]:
+        for name in [n for n in modules if (n.startswith(MODULE_PREFIX) or is_sibling_module(n))
+                     and n not in self.sys_modules]:
             del modules[name]  # the learner's modules go, and with them what they hold
-        for namespace in self.namespaces:
-            namespace.restore()
-        for name, module in self.sys_modules.items():
-            if modules.get(name) is not module:
-                modules[name] = module
+        # What the learner's code left behind goes now, not at some later moment: a context it
+        # entered and still held (an inference-mode guard, say) must not switch its mode back in
+        # the middle of the next exercise, and an object whose __del__ patches something must not
+        # do it after the state is put back. So garbage is collected, the state put back, and
+        # again while putting it back freed something that changed it (at most three times).
+        for _ in range(3):
+            gc.collect()
+            changed = False
+            for namespace in self.namespaces:
+                changed = namespace.restore() or changed
+            for name, module in self.sys_modules.items():
+                if modules.get(name) is not module:
+                    modules[name] = module
+                    changed = True
+            if not changed:
+                break
         if self.cwd is not None and _cwd() != self.cwd:
             try:
                 os.chdir(self.cwd)
@@ -153,12 +174,14 @@ class Snapshot:
             getattr(warnings, "_filters_mutated", lambda: None)()  # the module caches which filter applies where
         if sys.getrecursionlimit() != self.recursion_limit:
             sys.setrecursionlimit(self.recursion_limit)
-        # what the learner's code left behind goes now, not at some later moment: a context it
-        # entered and still held (an inference-mode guard, say) must not switch its mode back in
-        # the middle of the next exercise; then torch's modes are as they should be
-        gc.collect()
         if self.torch is not None:
             self.torch.restore()
+
+    def threads_left(self) -> list[threading.Thread]:
+        """Threads the learner's code started that are still running: nothing can stop them from
+        changing the state again, so the process must not grade another exercise."""
+        me = threading.current_thread()
+        return [t for t in threading.enumerate() if t is not me and t.ident not in self.threads and t.is_alive()]
 
 
 def _cwd() -> str | None:

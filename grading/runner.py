@@ -19,9 +19,11 @@ import itertools
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -30,7 +32,11 @@ from pathlib import Path
 from . import ROOT
 from .catalog import Exercise
 from .config import DEFAULTS
+from .events import Lines, parse
+from .frozen import Sources
 from .plugin import describe_exit
+from .processes import (become_subreaper, close_inherited_channels, kill_descendants, kill_tree,
+                        stop_being_subreaper)
 from .results import CheckResult, ExerciseResult, RunResult
 
 DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
@@ -95,19 +101,18 @@ class _Child:
     popen: subprocess.Popen | None = None
     reader: threading.Thread | None = None
 
+    @property
+    def process_id(self) -> int:
+        return self.popen.pid if self.popen is not None else self.pid
+
     def kill(self) -> None:
-        """Kill the child and whatever it started (its own process group, where there are groups)."""
-        pid = self.popen.pid if self.popen is not None else self.pid
-        try:
-            if hasattr(os, "killpg"):
-                os.killpg(pid, signal.SIGKILL)
-            elif self.popen is not None:
+        """Kill the child and whatever it started (its own process group, where there are groups;
+        what left the group comes to the grader, a subreaper, and is killed there)."""
+        if self.popen is not None and not hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
                 self.popen.kill()
-        except (ProcessLookupError, PermissionError, OSError):
-            try:
-                self.popen.kill() if self.popen is not None else os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, OSError):
-                pass
+            return
+        kill_tree(self.process_id)
 
     def wait(self) -> str:
         """Reap the child; describe how it ended."""
@@ -116,8 +121,6 @@ class _Child:
         else:
             _, status = os.waitpid(self.pid, 0)
             code = os.waitstatus_to_exitcode(status)
-        if self.reader is not None:
-            self.reader.join(timeout=5)
         return describe_exit(code)
 
 
@@ -144,21 +147,32 @@ def _crashed(check: str, how: str) -> CheckResult:
 
 
 def _read_events(stream, events: "queue.Queue", tag) -> None:
-    """Put every event of one child on `events` as (tag, event), then (tag, None) at its end."""
+    """Put every well-formed event of one child on `events` as (tag, event), then (tag, None) at
+    its end. A line that is not an event (see `grading.events`) is dropped."""
+    lines = Lines()
     with stream:
-        for line in stream:
-            try:
-                events.put((tag, json.loads(line)))
-            except ValueError:
-                continue
+        while True:
+            data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not data:
+                break
+            for line in lines.feed(data):
+                event = parse(line)
+                if event is not None:
+                    events.put((tag, event))
     events.put((tag, None))
 
 
+def _bootstrap(sources: Sources) -> str:
+    """What a fresh grading interpreter runs: `grading.frozen` from the grader's copy, then `boot()`."""
+    return sources.texts["grading/frozen.py"] + "\nboot()\n"
+
+
 def _start_child(request: dict, method: str, events: "queue.Queue | None" = None, tag=None,
-                 read: bool = True) -> _Child:
+                 read: bool = True, sources: Sources | None = None) -> _Child:
     """Start a grading child; its events arrive on `events` (a new queue if None) as (tag, event).
     With read=False the thread that reads them is left for the caller to start."""
     events = queue.Queue() if events is None else events
+    sources = sources or _sources()
     if method == "fork":
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -166,12 +180,12 @@ def _start_child(request: dict, method: str, events: "queue.Queue | None" = None
             try:
                 os.setpgid(0, 0)  # its own group: a timeout kills the exercise processes it forks too
                 os.close(read_fd)
-                from . import child
+                close_inherited_channels(keep=write_fd)  # the grader's own pipes and terminal are not the learner's
+                from . import child, frozen
 
-                stream = os.fdopen(write_fd, "wb")
+                frozen.install(sources)  # the checks and catalog from the copy read when grading began
                 child._silence_standard_streams()
-                child.run(stream, request)
-                stream.close()
+                child.run(write_fd, request)
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -179,19 +193,32 @@ def _start_child(request: dict, method: str, events: "queue.Queue | None" = None
         stream = os.fdopen(read_fd, "rb")
     else:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "grading.child", json.dumps(request)],
+            [sys.executable, "-c", _bootstrap(sources)],
             cwd=str(ROOT),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=hasattr(os, "killpg"),
         )
+        try:
+            popen.stdin.write(json.dumps({**request, "sources": {"root": sources.root, "texts": sources.texts}}).encode())
+            popen.stdin.close()
+        except OSError:  # it died at once: its stream ends, and the lane says so
+            pass
         handle = _Child(events, popen=popen)
         stream = popen.stdout
     handle.reader = threading.Thread(target=_read_events, args=(stream, events, tag), daemon=True)
     if read:
         handle.reader.start()
     return handle
+
+
+
+def _sources() -> Sources:
+    """The kata's own files as they are now (read again for each grading run)."""
+    from .integrity import guarded_files
+
+    return Sources.read(ROOT, guarded_files())
 
 
 def grade(
@@ -236,6 +263,8 @@ def grade_many(
     method: str | None = None,
     lanes: int | None = None,
     isolation: str = "auto",
+    exercise_timeout: float | None = None,
+    submission_timeout: float | None = None,
     on_progress=None,
     on_complete=None,
 ) -> list[RunResult]:
@@ -245,12 +274,16 @@ def grade_many(
     (default: the `jobs` setting, at most one per core). With isolation="submission", each target's
     exercises share one process, and what an exercise changes is undone before the next;
     "auto" is "exercise" for one target and "submission" for several.
+    `timeout` limits each check, `exercise_timeout` all the checks of one exercise and
+    `submission_timeout` all of one target (defaults: the settings of the same names).
     on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
     once for each target, as soon as all its exercises have them.
     Returns one RunResult per target, in order."""
     method = method or start_method()
     if isolation == "auto":
         isolation = "submission" if len(targets) > 1 else "exercise"
+    limits = Limits(timeout, exercise_timeout or _setting("exercise_timeout"),
+                    submission_timeout or _setting("submission_timeout"))
     started = time.perf_counter()
     runs = [RunResult(target=str(t), seed=seed, complete=False,
                       exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
@@ -263,7 +296,6 @@ def grade_many(
                 on_progress(runs)
 
     report()  # a report exists from the start: a crash of the grader leaves zeros, not nothing
-    inifile = ROOT / "pyproject.toml"
     for ex in exercises:
         if not ex.check_file.exists():
             for i in range(len(targets)):
@@ -277,92 +309,66 @@ def grade_many(
              and "torch._dynamo" not in sys.modules)
     if method == "fork":  # torch._dynamo only where some exercise needs it and no lane of its own pays for it
         warm_up(optimizer=bool(heavy) and not split)
-    if split:
-        light = [w for w in pending if not w[1].optimizers]
-        shares = [light[k::count - 1] for k in range(count - 1)] + [heavy]
-    elif len(targets) >= count:
-        # whole targets are dealt out in turn: each is graded by one child (one process, where a
-        # submission shares one), and finishes as early as it can
-        shares = [[w for w in pending if w[0] % count == k] for k in range(count)]
-    else:  # one target (a learner's grade): its exercises are dealt out, light and heavy ones to each lane
-        shares = [pending[k::count] for k in range(count)]
-    remaining: dict[int, set[str]] = {i: set() for i in range(len(targets))}
-    for i, ex in pending:
-        remaining[i].add(ex.id)
-
-    def finished(i: int, exercise_id: str) -> None:
-        """The exercise of target i has its final results; a target with nothing left is
-        complete before the others are (batch grading shows it)."""
-        left = remaining[i]
-        if exercise_id in left:
-            left.discard(exercise_id)
-            if not left:
-                runs[i].complete = True
-                if on_complete:
-                    on_complete(i, runs[i])
-
-    def request(work: list[Work], how: str) -> dict:
-        jobs: list[list] = []
-        for i, ex in work:  # consecutive exercises of one target form one job
-            if jobs and jobs[-1][0] == i:
-                jobs[-1][2].append(ex.id)
-            else:
-                jobs.append([i, str(targets[i]), [ex.id]])
-        return {
-            "files": [str(ex.check_file) for ex in exercises if any(w[1] is ex for w in work)],
-            "target": jobs[0][1],
-            "jobs": jobs,
-            "seed": seed,
-            "timeout": timeout,
-            "memory_mb": memory_mb,
-            "isolation": ("submission" if isolation == "submission" else "fork") if how == "fork" else "restore",
-            "optimizers": any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
-            "inifile": str(inifile) if inifile.exists() else None,
-        }
-
-    expected: dict[str, list[str]] = {}
+    shares = plan_lanes(pending, len(targets), count, split)
+    state = _Run(runs, results, limits, report, on_complete, pending)
+    sources = _sources()  # the checks, engine and catalog as they are before any learner's code runs
+    scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
+    base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
+            "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
     events: queue.Queue = queue.Queue()
-    active = [_Lane(n, share, method, results, expected, timeout, report, finished)
-              for n, share in enumerate(shares) if share]
+    active = [_Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
+    subreaper = become_subreaper()  # what a learner's code leaves running comes here when its lane ends
 
     def advance(lane: "_Lane") -> None:
         lane.finish()
+        sweep()
         if lane.pending:
-            lane.start(request, events)
+            lane.start(events)
         else:
             active.remove(lane)
 
+    def sweep() -> None:
+        if subreaper:
+            kill_descendants(keep={x.child.process_id for x in active if x.child is not None})
+
     try:
-        for lane in active:  # all forked before any thread that reads them starts
-            lane.start(request, events, read=False)
-        for lane in active:
-            lane.child.reader.start()
-        while active:
-            now = time.monotonic()
-            wait = max(0.0, min(lane.deadline for lane in active) - now)
-            try:
-                (number, generation), event = events.get(timeout=wait)
-            except queue.Empty:
+        with _ctrl_c_from_outside() as ctrl_c:
+            for lane in active:  # all forked before any thread that reads them starts
+                lane.start(events, read=False)
+            for lane in active:
+                lane.child.reader.start()
+            while active:
+                ctrl_c()
                 for lane in list(active):
-                    if lane.deadline <= time.monotonic() and lane.expire():
-                        advance(lane)
-                continue
-            lane = next((x for x in active if x.number == number), None)
-            if lane is None or generation != lane.generation:
-                continue  # the last words of a child already given up on
-            if event is not None:
-                lane.handle(event)
-            else:
-                advance(lane)
-    except BaseException:  # Ctrl-C in the parent: never leave a child behind
+                    lane.drop_lost_work()
+                now = time.monotonic()
+                wait = min(POLL, max(0.0, min(lane.deadline() for lane in active) - now))
+                try:
+                    (number, generation), event = events.get(timeout=wait)
+                except queue.Empty:
+                    for lane in list(active):
+                        if lane.deadline() <= time.monotonic() and lane.expire():
+                            advance(lane)
+                    continue
+                lane = next((x for x in active if x.number == number), None)
+                if lane is None or generation != lane.generation:
+                    continue  # the last words of a child already given up on
+                if event is not None:
+                    lane.handle(event)
+                else:
+                    advance(lane)
+    finally:  # Ctrl-C in the parent, or the end: never leave a child behind
         for lane in active:
             if lane.child is not None:
                 lane.child.kill()
                 lane.child.wait()
-        raise
+        if subreaper:
+            kill_descendants()
+            stop_being_subreaper()
+        shutil.rmtree(scratch, ignore_errors=True)
 
     for (i, exercise_id), result in results.items():  # fail closed: every collected check owes a result
-        names = expected.get(exercise_id, [])
+        names = state.expected.get(exercise_id, [])
         reported = {c.name for c in result.checks}
         missing = [n for n in names if n not in reported]
         charged = any(c.status in ("crashed", "timeout") for c in result.checks)
@@ -377,129 +383,370 @@ def grade_many(
     return runs
 
 
+POLL = 0.25  # seconds between looks for a Ctrl-C while waiting for events
+
+
+@contextlib.contextmanager
+def _ctrl_c_from_outside():
+    """Ctrl-C stops grading only when it comes from outside: the terminal, or a process that is
+    not one the grader started. A learner's code that sends SIGINT to the grader (its parent's
+    parent) is ignored. Yields a function to call regularly: it raises KeyboardInterrupt for a
+    Ctrl-C from outside. (Where signals cannot be examined this way, Ctrl-C works as usual.)"""
+    usable = (threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+              and hasattr(signal, "sigtimedwait"))
+    if not usable or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []):
+        yield lambda: None
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def check() -> None:
+        while True:
+            info = signal.sigtimedwait([signal.SIGINT], 0)
+            if info is None:
+                return
+            if not _sent_from_below(info.si_pid):
+                raise KeyboardInterrupt
+
+    try:
+        yield check
+        check()  # one that came at the very end still counts
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):  # nothing left pending to arrive once unblocked
+            check()
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _sent_from_below(pid: int) -> bool:
+    """Whether process `pid` (the sender of a signal) is one this process started, or one they
+    started: a learner's code. A sender that has already ended is taken to be one (a terminal's
+    Ctrl-C has no sending process, pid 0)."""
+    if pid <= 0:
+        return False
+    me = os.getpid()
+    for _ in range(64):
+        if pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return os.path.isdir("/proc/self")  # gone (where /proc can tell): a learner's that sent it and ended
+        if pid <= 1:
+            return False
+    return False
+DONE_GRACE = 2.0  # seconds for a child's stream to end once it said it is done
+
+
+@dataclass
+class Limits:
+    check: float  # seconds per check
+    exercise: float  # seconds for all the checks of one exercise
+    submission: float  # seconds for all the exercises of one target
+
+
+def _setting(name: str) -> float:
+    from .config import ConfigError, setting
+
+    try:
+        return float(setting(name))
+    except ConfigError:  # reported where the setting is read for the command line
+        return float(DEFAULTS[name])
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def plan_lanes(pending: list[Work], targets: int, count: int, split: bool) -> list[list[Work]]:
+    """How the work is shared among `count` lanes. With `split`, the exercises that build optimizers
+    get a lane of their own. With at least as many targets as lanes, whole targets are dealt out in
+    turn: each is graded by one child and finishes as early as it can. Else (one target: a learner's
+    grade), its exercises are dealt out, light and heavy ones to each lane."""
+    if split:
+        light = [w for w in pending if not w[1].optimizers]
+        return [light[k::count - 1] for k in range(count - 1)] + [[w for w in pending if w[1].optimizers]]
+    if targets >= count:
+        return [[w for w in pending if w[0] % count == k] for k in range(count)]
+    return [pending[k::count] for k in range(count)]
+
+
+def build_request(base: dict, work: list[Work], method: str) -> dict:
+    """What a lane's child is asked to do: `work`, as jobs of consecutive exercises of one target."""
+    jobs: list[list] = []
+    for i, ex in work:
+        if jobs and jobs[-1][0] == i:
+            jobs[-1][2].append(ex.id)
+        else:
+            jobs.append([i, base["targets"][i], [ex.id]])
+    inifile = ROOT / "pyproject.toml"
+    return {
+        "files": [str(ex.check_file) for ex in base["exercises"] if any(w[1] is ex for w in work)],
+        "target": jobs[0][1],
+        "jobs": jobs,
+        "seed": base["seed"],
+        "timeout": base["timeout"],
+        "memory_mb": base["memory_mb"],
+        "isolation": ("submission" if base["isolation"] == "submission" else "fork") if method == "fork" else "restore",
+        "optimizers": any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
+        "inifile": str(inifile) if inifile.exists() else None,
+        "scratch": base["scratch"],
+        "display_base": base["display_base"],
+    }
+
+
+class _Run:
+    """What the lanes of one grading run share: the results, the checks each exercise owes, the
+    limits, and when each target's grading began."""
+
+    def __init__(self, runs, results, limits: Limits, report, on_complete, pending: list[Work]):
+        self.runs, self.results, self.limits, self.report, self.on_complete = runs, results, limits, report, on_complete
+        self.expected: dict[str, list[str]] = {}  # exercise id -> its collected checks, set once
+        self.began: dict[int, float] = {}  # target -> when its first check started
+        self.out_of_time: set[int] = set()  # targets past the submission limit
+        self.remaining: dict[int, set[str]] = {i: set() for i in range(len(runs))}
+        for i, ex in pending:
+            self.remaining[i].add(ex.id)
+
+    def finished(self, i: int, exercise_id: str) -> None:
+        """The exercise of target i has its final results; a target with nothing left is
+        complete before the others are (batch grading shows it)."""
+        left = self.remaining[i]
+        if exercise_id in left:
+            left.discard(exercise_id)
+            if not left:
+                self.runs[i].complete = True
+                if self.on_complete:
+                    self.on_complete(i, self.runs[i])
+
+    def submission_deadline(self, i: int) -> float:
+        began = self.began.get(i)
+        return began + self.limits.submission if began is not None else float("inf")
+
+
 class _Lane:
-    """One share of the work, graded by one child at a time: a child that dies is charged
-    for the check it was running, and the rest of the share goes to a new child. A forked
-    child takes the whole share; a fresh interpreter (no fork) one target's part of it."""
+    """One share of the work, graded by one child at a time: a child that dies is charged for the
+    check (or exercise) it was running, and the work it had not started goes to a new child. A
+    forked child takes the whole share; a fresh interpreter (no fork) one target's part of it.
 
-    def __init__(self, number: int, pending: list[Work], method: str, results: dict, expected: dict,
-                 timeout: float, progress, finished):
+    Every event is checked against what this lane's child was given: its own targets and
+    exercises, checks that were collected, each result once. Anything else is dropped."""
+
+    def __init__(self, number: int, pending: list[Work], method: str, run: _Run, base: dict, sources: Sources):
         self.number, self.pending, self.method = number, pending, method
-        self.results, self.expected, self.timeout, self.progress = results, expected, timeout, progress
-        self.finished = finished  # finished(target, exercise id): that work has its final results
+        self.run, self.base, self.sources = run, base, sources
         self.generation = 0
+        self.barren = 0  # children in a row that finished nothing
         self.child: _Child | None = None
-
-    def start(self, request, events: queue.Queue, read: bool = True) -> None:
-        self.generation += 1
+        self.assigned: list[Work] = []
+        self.keys: set[tuple[int, str]] = set()  # (target, exercise) of the assigned work
+        self.done: set[tuple[int, str]] = set()  # work with its final results
+        self.exercise_began: dict[tuple[int, str], float] = {}
         self.current: tuple[int, str, str] | None = None  # (target, exercise, check) running now
-        self.last: tuple[int, str, str] | None = None  # the last check that started
-        self.ended_cleanly = self.timed_out = self.fork_unsafe = False
+        self.last: tuple[int, str] | None = None  # the exercise whose check started last
+        self.ended_cleanly = self.fork_unsafe = False
+        self.timed_out: str | None = None  # why the child was stopped
         self.yielded: tuple[int, str] | None = None
-        self.deadline = time.monotonic() + STARTUP_GRACE
+        self.quiet_until = 0.0  # nothing came in time: the child is stopped
+
+    def start(self, events: queue.Queue, read: bool = True) -> None:
+        self.generation += 1
+        self.current = self.last = self.yielded = self.timed_out = None
+        self.ended_cleanly = self.fork_unsafe = False
+        self.progress_at_start = len(self.done)
+        self.quiet_until = time.monotonic() + STARTUP_GRACE
         work = self.pending
         if self.method != "fork":  # a fresh interpreter grades one target: two submissions never share one
             work = list(itertools.takewhile(lambda w: w[0] == self.pending[0][0], work))
         self.assigned = work
-        self.child = _start_child(request(work, self.method), self.method, events,
-                                  (self.number, self.generation), read)
+        self.keys = {(i, ex.id) for i, ex in work}
+        self.child = _start_child(build_request(self.base, work, self.method), self.method, events,
+                                  (self.number, self.generation), read, self.sources)
+
+    # ---------------------------------------------------------------- time
+
+    def deadline(self) -> float:
+        """When this lane's child must have said something (or be stopped)."""
+        when = self.quiet_until
+        if self.current is not None and not self.timed_out:
+            i, exercise, _ = self.current
+            when = min(when, self.exercise_began[i, exercise] + self.run.limits.exercise,
+                       self.run.submission_deadline(i))
+        return when
 
     def expire(self) -> bool:
-        """Nothing came in time: stop the child; its stream ends and finish() charges the check.
-        True when the stream has not ended even then (a process outside the child's group holds
-        it): the lane stops waiting for it."""
+        """Nothing came in time, or the exercise or submission is out of time: stop the child;
+        its stream ends and finish() charges the check. True when the stream has not ended even
+        then: the lane stops waiting for it."""
         if self.timed_out:
             self.generation += 1  # whatever that stream still says is ignored
             return True
-        self.timed_out = True
-        self.deadline = time.monotonic() + KILL_GRACE
+        now = time.monotonic()
+        if self.current is not None:
+            i, exercise, _ = self.current
+            if now >= self.run.submission_deadline(i):
+                self.timed_out = "submission"
+                self.run.out_of_time.add(i)
+            elif now >= self.exercise_began[i, exercise] + self.run.limits.exercise:
+                self.timed_out = "exercise"
+            else:
+                self.timed_out = "check"
+        else:
+            self.timed_out = "quiet"
+        self.quiet_until = now + KILL_GRACE
         self.child.kill()
         return False
 
+    def drop_lost_work(self) -> None:
+        """Work of a target that ran out of time elsewhere is not started."""
+        if not self.run.out_of_time:
+            return
+        keep = []
+        for w in self.pending:
+            key = (w[0], w[1].id)
+            if w[0] in self.run.out_of_time and key not in self.done and (self.current is None or key != self.current[:2]) \
+                    and key not in self.exercise_began:
+                result = self.run.results[key]
+                result.error = result.error or (
+                    f"not graded: the submission ran for more than {self.run.limits.submission:g} s in all, "
+                    "the limit for one submission")
+                self._mark_done(key)
+            else:
+                keep.append(w)
+        self.pending = keep
+
+    # ---------------------------------------------------------------- events
+
     def handle(self, event: dict) -> None:
-        kind = event.get("event")
-        key = (event.get("target", 0), event.get("exercise"))
-        results = self.results
-        result = results.get(key)
+        try:
+            self._handle(event)
+        except Exception:  # a well-formed event that still makes no sense here: dropped
+            pass
+
+    def _handle(self, event: dict) -> None:
+        kind = event["event"]
         if kind == "fork_unsafe":  # CUDA was initialized in this process: fresh interpreters instead
             self.fork_unsafe = True
-        elif kind == "collected":
-            self.expected.update(event["checks"])
-        elif kind == "start":
-            self.current = self.last = (*key, event["check"])
-            self.deadline = time.monotonic() + self.timeout + KILL_GRACE
+            return
+        if kind == "done":
+            self.ended_cleanly = True
+            self.quiet_until = time.monotonic() + DONE_GRACE
+            return
+        if kind == "collected":
+            if self.last is None:  # said once, before any learner's code ran
+                mine = {ex.id for _, ex in self.assigned}
+                for exercise_id, names in event["checks"].items():
+                    if exercise_id in mine:
+                        self.run.expected.setdefault(exercise_id, list(names))
+            return
+        key = (event.get("target", self.assigned[0][0] if self.assigned else 0), event["exercise"])
+        if key not in self.keys:
+            return  # not this child's work
+        if key in self.done and kind not in ("note", "flag", "yield") \
+                and not (kind == "result" and event["check"].endswith(" (teardown)")):
+            return  # already complete
+        result = self.run.results[key]
+        names = self.run.expected.get(key[1], ())
+        if kind == "start":
+            if event["check"] not in names or any(c.name == event["check"] for c in result.checks):
+                return
+            now = time.monotonic()
+            self.current, self.last = (*key, event["check"]), key
+            self.exercise_began.setdefault(key, now)
+            self.run.began.setdefault(key[0], now)
+            self.quiet_until = now + self.run.limits.check + KILL_GRACE
         elif kind == "result":
-            if result is not None:
-                result.checks.append(check_from_event(event))
-                if len(result.checks) >= len(self.expected.get(result.id, ())):
-                    self.finished(*key)
-                    self.progress()  # an exercise is complete: partial reports can be written
+            check = event["check"]
+            if check.removesuffix(" (teardown)") not in names or any(c.name == check for c in result.checks):
+                return
+            result.checks.append(check_from_event(event))
             self.current = None
-            self.deadline = time.monotonic() + STARTUP_GRACE
+            self.last = key
+            self.quiet_until = time.monotonic() + STARTUP_GRACE
+            if len([c for c in result.checks if not c.name.endswith(" (teardown)")]) >= len(names):
+                self._mark_done(key)
+                self.run.report()  # an exercise is complete: partial reports can be written
         elif kind == "exercise_exit":  # an exercise's own process ended
             if self.current is not None and self.current[:2] == key:  # ... under a running check
-                results[key].checks.append(_crashed(self.current[2], event["how"]))
+                result.checks.append(_crashed(self.current[2], event["how"]))
                 self.current = None
-            elif result is not None and event.get("code", 1) != 0:
+            elif event["code"] != 0:
                 result.error = (f"the process grading this exercise {event['how']} between checks; "
                                 "its other checks did not run: no result, no points")
-            if result is not None:
-                self.finished(*key)
-            self.progress()
+            self._mark_done(key)
+            self.run.report()
         elif kind == "note":
-            if result is not None and event["message"] not in result.notes:
+            if event["message"] not in result.notes:
                 result.notes.append(event["message"])
         elif kind == "flag":
-            if result is not None and event["message"] not in result.flags:
+            if event["message"] not in result.flags:
                 result.flags.append(event["message"])
         elif kind == "collect_error":
-            for (i, exercise_id), r in results.items():
-                if exercise_id == event["exercise"]:
-                    r.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
+            result.error = "the checks of this exercise could not be loaded:\n" + event.get("message", "")
         elif kind == "yield":  # the child stopped after this exercise; a new one grades the rest
             self.yielded = key
-        elif kind == "done":
-            self.ended_cleanly = True
+
+    def _mark_done(self, key: tuple[int, str]) -> None:
+        if key not in self.done:
+            self.done.add(key)
+            self.run.finished(*key)
+
+    # ---------------------------------------------------------------- the end of a child
 
     def finish(self) -> None:
-        """The child's stream has ended: reap it, and leave in `pending` the work still to do."""
-        before = self.pending
-        self._finish()
-        left = {(i, ex.id) for i, ex in self.pending}
-        for i, ex in before:
-            if (i, ex.id) not in left:
-                self.finished(i, ex.id)
-
-    def _finish(self) -> None:
+        """The child's stream has ended: reap it, charge what it was doing when it ended, and
+        leave in `pending` the work still to do."""
         how = self.child.wait()
         self.child = None
-        results, pending = self.results, self.pending
         if self.fork_unsafe:
             self.method = "spawn"  # the same work again, in a fresh interpreter
             return
-        order = [(j, ex.id) for j, ex in pending]
-        if self.ended_cleanly and self.yielded in order:
-            self.pending = pending[order.index(self.yielded) + 1:]
-            return
-        if self.ended_cleanly:
-            self.pending = pending[len(self.assigned):]
-            return
-        if self.last is None:  # died before any check started: nothing will go better next time
-            for i, ex in pending:
-                results[i, ex.id].error = results[i, ex.id].error or (
-                    f"the grading process {how} before any check ran: no result, no points")
-            self.pending = []
-            return
-        i, exercise_id, check = self.current or self.last
-        if self.current is None:
-            results[i, exercise_id].error = (
-                f"the grading process {how} after the check {check}; the rest of this exercise's checks did not run")
-        elif self.timed_out:
-            results[i, exercise_id].checks.append(CheckResult(name=check, status="timeout", message=(
-                f"the check was still running after {self.timeout:g} s and was stopped: "
-                "look for a loop that never ends or a computation much larger than it needs to be."
-            )))
+        if self.ended_cleanly and self.yielded is None:
+            for i, ex in self.assigned:  # all it was given is done (what never reported fails closed)
+                self._mark_done((i, ex.id))
+        elif not self.ended_cleanly:
+            self._charge(how)
+        self.pending = [w for w in self.pending if (w[0], w[1].id) not in self.done]
+        if len(self.done) == self.progress_at_start:  # nothing finished: don't try for ever
+            self.barren += 1
+            if self.barren >= 2:
+                for i, ex in self.pending:
+                    result = self.run.results[i, ex.id]
+                    result.error = result.error or (
+                        f"the grading process {how} before any check of this exercise ran, twice: "
+                        "no result, no points")
+                    self._mark_done((i, ex.id))
+                self.pending = []
         else:
-            results[i, exercise_id].checks.append(_crashed(check, how))
-        # work before the one that died is complete; it is charged; the rest runs in a new child
-        self.pending = pending[order.index((i, exercise_id)) + 1:] if (i, exercise_id) in order else []
+            self.barren = 0
+
+    def _charge(self, how: str) -> None:
+        """The child died: the check it was running (or the exercise it was in) is charged."""
+        if self.current is not None:
+            i, exercise_id, check = self.current
+            result = self.run.results[i, exercise_id]
+            if self.timed_out in (None, "quiet"):
+                result.checks.append(_crashed(check, how))
+            else:
+                result.checks.append(CheckResult(name=check, status="timeout", message=self._timeout_message()))
+            self._mark_done((i, exercise_id))
+        elif self.last is not None and self.last not in self.done:
+            result = self.run.results[self.last]
+            result.error = (f"the grading process {how} after the check {result.checks[-1].name if result.checks else '?'}; "
+                            "the rest of this exercise's checks did not run")
+            self._mark_done(self.last)
+
+    def _timeout_message(self) -> str:
+        limits = self.run.limits
+        if self.timed_out == "submission":
+            return (f"the submission ran for more than {limits.submission:g} s in all, the limit for one submission, "
+                    "and was stopped during this check: look for loops that never end, or code that runs far "
+                    "longer than it needs to (code outside functions runs too).")
+        if self.timed_out == "exercise":
+            return (f"this exercise's checks ran for more than {limits.exercise:g} s in all, the limit for one "
+                    "exercise, and were stopped during this one: look for code that is much slower than it needs "
+                    "to be, or code outside functions that takes long (it runs when the file is loaded).")
+        return (f"the check was still running after {limits.check:g} s and was stopped: "
+                "look for a loop that never ends or a computation much larger than it needs to be.")

@@ -1,14 +1,20 @@
 """Loading a learner's exercise module for the checks.
 
 A *target* is what gets graded: a folder of `exNN_*.py` modules (`exercises/`,
-`solutions/`, a learner's submission) or a single `exNN_*.py` file. Every load
-compiles the file afresh from its source, so a check always sees the newest text
-and nothing is cached in `__pycache__` next to the learner's file.
+`solutions/`, a learner's submission) or a single `exNN_*.py` file. A learner's module is
+loaded once per exercise in the process that grades it (its code outside functions runs
+once, not once per check), compiled from its source with nothing cached in `__pycache__`
+next to the learner's file. Every exercise gets a fresh load: a process grading several
+exercises forgets the loaded modules between them (`forget_loaded()`, called by
+`grading.restore`).
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import os
+import re
 import sys
 import traceback
 import types
@@ -32,12 +38,18 @@ class ExerciseLoadError(Exception):
         self.location = location
 
 
+# the folder paths are shown relative to: the grader's working folder, kept here because the
+# learner's code runs in a throwaway working folder of its own (see `grading.plugin`)
+DISPLAY_BASE: list[Path] = []
+
+
 def display_path(path: Path | str) -> str:
     """A path as the learner would type it: relative to the working folder when inside it."""
     path = Path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        base = DISPLAY_BASE[0] if DISPLAY_BASE else Path.cwd()
+        return str(path.resolve().relative_to(base.resolve()))
+    except (ValueError, OSError):
         return str(path)
 
 
@@ -75,18 +87,6 @@ def learner_location(tb: types.TracebackType | None) -> str | None:
     return found
 
 
-_COMPILED: dict[tuple[str, bytes], types.CodeType] = {}
-
-
-def _compile(source: bytes, filename: str) -> types.CodeType:
-    """Compile once per exact source text: the file is still read, and run, afresh every time."""
-    key = (filename, source)
-    code = _COMPILED.get(key)
-    if code is None:
-        code = _COMPILED[key] = compile(source, filename, "exec", dont_inherit=True)
-    return code
-
-
 def load_module(path: Path, module_name: str) -> types.ModuleType:
     """Execute the source of `path` as a fresh module named `module_name`."""
     def shown() -> str:  # only a failure names the file (resolving the path costs a check's worth of time)
@@ -100,7 +100,7 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
         raise ExerciseLoadError(f"{shown()} cannot be read: {exc.strerror}") from None
     register_learner_file(str(path))
     try:
-        code = _compile(source, str(path))
+        code = compile(source, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
         where = f"{shown()}, line {exc.lineno}" if exc.lineno else shown()
         message = f"{where}: {type(exc).__name__}: {exc.msg}"
@@ -124,6 +124,65 @@ def load_module(path: Path, module_name: str) -> types.ModuleType:
             where,
         ) from None
     return module
+
+
+_SIBLING = re.compile(r"(?:exercises\.)?(ex\d\d_\w+)")
+GRADED: list[Path] = []  # the target being graded in this process
+
+
+class _SiblingFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`from exercises.ex02_predict import predict` (or `from ex02_predict import ...`) in a
+    learner's module loads that exercise from the submission being graded, not the grader's own
+    stubs; where the submission has no such file, the import fails saying so."""
+
+    def find_spec(self, name, path=None, target=None):
+        if not GRADED:
+            return None
+        graded = GRADED[0]
+        if name == "exercises":
+            if graded.is_dir():
+                return importlib.util.spec_from_loader(name, self, is_package=True)
+            raise ImportError(f"`import exercises` found nothing: {display_path(graded)} is graded as one file, "
+                              "and each exercise on its own. Copy what you need from another exercise into this file.")
+        match = _SIBLING.fullmatch(name)
+        if match is None:
+            return None
+        filename = match.group(1) + ".py"
+        file = graded if graded.is_file() else graded / filename
+        if file.name != filename or not file.is_file():
+            where = display_path(graded)
+            raise ImportError(f"`import {name}` found no {filename} in {where}, the submission being graded: "
+                              "each exercise is graded with the other files of the same submission. "
+                              "Add that file, or copy what you need from it into this exercise.", name=name)
+        return importlib.util.spec_from_file_location(name, file, loader=self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        if module.__spec__.origin in (None, "built-in") or module.__name__ == "exercises":
+            module.__path__ = [str(GRADED[0])]
+            return
+        path = module.__spec__.origin
+        with open(path, "rb") as fh:
+            source = fh.read()
+        register_learner_file(path)
+        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
+
+
+_FINDER = _SiblingFinder()
+
+
+def set_graded(target: Path) -> None:
+    """The target whose files a learner's `import exercises.exNN_name` finds, from now on."""
+    GRADED[:] = [Path(target)]
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def is_sibling_module(name: str) -> bool:
+    """Whether `name` is a module a learner's import of another exercise made."""
+    return name == "exercises" or _SIBLING.fullmatch(name) is not None
 
 
 def _uses_notebooks(target: Path, exercise_id: str) -> bool:
@@ -158,8 +217,30 @@ def _load_notebooks(target: Path, exercise_id: str, function: str):
     return found
 
 
+_LOADED: dict[tuple[str, str, str], object] = {}  # (target, exercise, function) -> function or ExerciseLoadError
+
+
+def forget_loaded() -> None:
+    """The next exercise graded in this process loads its module afresh."""
+    _LOADED.clear()
+
+
 def load_function(target: Path, exercise_id: str, function: str):
-    """Load `function` from the target's module (or notebooks) for `exercise_id`, afresh."""
+    """`function` from the target's module (or notebooks) for `exercise_id`: loaded on the first
+    request in this process, the same function (or the same load error) after that."""
+    key = (str(target), exercise_id, function)
+    if key not in _LOADED:
+        try:
+            _LOADED[key] = _load_function(target, exercise_id, function)
+        except ExerciseLoadError as exc:
+            _LOADED[key] = exc
+    found = _LOADED[key]
+    if isinstance(found, ExerciseLoadError):
+        raise ExerciseLoadError(str(found), found.location)
+    return found
+
+
+def _load_function(target: Path, exercise_id: str, function: str):
     if _uses_notebooks(target, exercise_id):
         return _load_notebooks(target, exercise_id, function)
     path = exercise_file(target, exercise_id)

@@ -40,8 +40,9 @@ HOSTILE = [
      lambda ex: ("import torch\ntorch.Tensor.backward = lambda self, *a, **k: None\n"
                  f"def {ex.function}(*args, **kwargs):\n    raise NotImplementedError\n"), {"not_started", "error"}, ""),
     ("imports the solution",  # passes its checks, but is flagged and scores 0
-     lambda ex: ("import importlib.util as _u, os\n"
-                 f"_s = _u.spec_from_file_location('_ref', os.path.join(os.getcwd(), 'solutions', {ex.filename!r}))\n"
+     lambda ex: ("import importlib.util as _u, os, sys\n"
+                 "_kata = os.path.dirname(os.path.dirname(sys.modules['grading'].__file__))\n"
+                 f"_s = _u.spec_from_file_location('_ref', os.path.join(_kata, 'solutions', {ex.filename!r}))\n"
                  f"_m = _u.module_from_spec(_s)\n_s.loader.exec_module(_m)\n{ex.function} = _m.{ex.function}\n"),
      {"passed"}, None),
 ]
