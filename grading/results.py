@@ -22,13 +22,16 @@ class CheckResult:
     location: str | None = None  # learner's file and line, where known
     traceback: str = ""  # the learner-relevant part of the traceback
     output: str = ""  # what the learner's code printed (cut to a bounded size)
+    mistake: str | None = None  # the known mistake this failure is, a stable id ("ex03.rebinding")
+    mistake_title: str | None = None  # that mistake in one line
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "message": self.message, "duration": round(self.duration, 4)}
+        return {"name": self.name, "status": self.status, "message": self.message, "duration": round(self.duration, 4),
+                "mistake": self.mistake, "mistake_title": self.mistake_title}
 
 
 @dataclass

@@ -135,6 +135,8 @@ def check_from_event(event: dict) -> CheckResult:
         location=event.get("location"),
         traceback=event.get("traceback", ""),
         output=event.get("output", ""),
+        mistake=event.get("mistake"),
+        mistake_title=event.get("mistake_title"),
     )
 
 
