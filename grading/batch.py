@@ -193,7 +193,8 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
 
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
-              isolation: str = "auto") -> list[Outcome]:
+              isolation: str = "auto", exercise_timeout: float | None = None,
+              submission_timeout: float | None = None) -> list[Outcome]:
     from .integrity import verify
     from .runner import grade_many
 
@@ -236,6 +237,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         try:
             runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
                               memory_mb=memory_mb, lanes=jobs, isolation=isolation,
+                              exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
                               on_complete=record) if gradable else []
         except BaseException:  # Ctrl-C: the gradebook still gets a row for every submission
             for n, _ in gradable:

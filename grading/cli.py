@@ -123,6 +123,11 @@ def _add_limits(p, *, jobs: bool = False):
     p.add_argument("--memory-mb", type=int, metavar="MB",
                    help=f"data memory the learner's code may use, beyond what the grader holds "
                         f"({config.describe('memory_mb')})")
+    p.add_argument("--exercise-timeout", type=float, metavar="S",
+                   help=f"seconds allowed for all the checks of one exercise, loading the file included "
+                        f"({config.describe('exercise_timeout')})")
+    p.add_argument("--submission-timeout", type=float, metavar="S",
+                   help=f"seconds allowed for a whole submission ({config.describe('submission_timeout')})")
     if jobs:
         p.add_argument("--jobs", type=int, metavar="N", help=f"grading processes side by side, at most one per core "
                                                              f"({config.describe('jobs')})")
@@ -372,7 +377,7 @@ def _main(argv: list[str]) -> int:
         from .watch import watch
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
-                     memory_mb=_memory(args), poll=args.poll)
+                     memory_mb=_memory(args), poll=args.poll, **_time_limits(args))
     if command.startswith("export"):
         return _export(args)
     if command == "notebooks":
@@ -392,7 +397,7 @@ def _grade(catalog, args, style: Style) -> int:
     target = _target(args)
     seed = _seed(args, fresh=args.format in CLASSROOM_FORMATS)
     settings = dict(timeout=_timeout(args), memory_mb=_memory(args), lanes=_setting("jobs", args.jobs),
-                    isolation=_setting("isolation", args.isolation))
+                    isolation=_setting("isolation", args.isolation), **_time_limits(args))
 
     from .runner import grade
 
@@ -461,7 +466,7 @@ def _batch(catalog, args) -> int:
 
     outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
                          seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
-                         isolation=_setting("isolation", args.isolation),
+                         isolation=_setting("isolation", args.isolation), **_time_limits(args),
                          feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 
@@ -499,6 +504,10 @@ def _memory(args) -> int:
     return _setting("memory_mb", args.memory_mb)
 
 
+def _time_limits(args) -> dict:
+    return {name: _setting(name, getattr(args, name, None)) for name in ("exercise_timeout", "submission_timeout")}
+
+
 def _setting(name, value):
     try:
         return config.setting(name, value)
@@ -527,10 +536,11 @@ def _with_integrity(catalog, progress):
 
 
 def _write_atomic(text: str, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    """The whole report or nothing: a reader never sees half of it (see `grading.atomic`)."""
+    from .atomic import write_atomic
+
     try:
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, text + "\n")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
@@ -546,7 +556,7 @@ def show_solution(exercise, target: Path, style: Style, args) -> int:
               f"ask your instructor about {exercise.short}.")
         return 1
     result = grade(target, [exercise], seed=_seed(args), timeout=_timeout(args),
-                   memory_mb=_memory(args)).exercise(exercise.id)
+                   memory_mb=_memory(args), **_time_limits(args)).exercise(exercise.id)
     if not result.passed:
         passed, total = result.counts
         print(f"The reference solution of {exercise.short} is shown once your version passes "
@@ -572,10 +582,7 @@ def _resolve(catalog, word):
 
 def _write(text: str, output: str | None) -> None:
     if output:
-        try:
-            Path(output).write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        _write_atomic(text, Path(output))
     else:
         print(text)
 

@@ -233,12 +233,15 @@ def grade(
     method: str | None = None,
     lanes: int | None = None,
     isolation: str = "auto",
+    exercise_timeout: float | None = None,
+    submission_timeout: float | None = None,
     on_progress=None,
 ) -> RunResult:
     """Grade `exercises` of `target`; always returns a result for every exercise."""
     progress = (lambda runs: on_progress(runs[0])) if on_progress else None
     return grade_many([target], exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, method=method,
-                      lanes=lanes, isolation=isolation, on_progress=progress)[0]
+                      lanes=lanes, isolation=isolation, exercise_timeout=exercise_timeout,
+                      submission_timeout=submission_timeout, on_progress=progress)[0]
 
 
 Work = tuple[int, Exercise]  # (index of the target, exercise)

@@ -45,9 +45,10 @@ def progress_line(run: RunResult, style: Style) -> str:
 
 
 def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeout: float = 10.0,
-          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None) -> int:
+          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None, **limits) -> int:
     """Grade every exercise, then look at the exercise files every `poll` seconds (a save is
-    re-graded at the next look; in between, the loop costs a fraction of a percent of a core)."""
+    re-graded at the next look; in between, the loop costs a fraction of a percent of a core).
+    `limits`: exercise_timeout and submission_timeout, as `grading.runner.grade` takes them."""
     from .runner import grade, warm_up
 
     out = out or sys.stdout
@@ -59,7 +60,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
 
     warm_up()
     sigs = _signatures(folder, catalog)  # before grading: a save during the first grade is seen too
-    run = grade(folder, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb)
+    run = grade(folder, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
     results = {e.id: e for e in run.exercises}
     say(style(f"Watching {display_path(folder)} for changes. Save an exercise to re-grade it; Ctrl-C to stop.", "bold"))
     upcoming = next_exercise(run)
@@ -74,7 +75,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
             if not changed:
                 continue
             sigs = now
-            graded = grade(folder, changed, seed=seed, timeout=timeout, memory_mb=memory_mb)
+            graded = grade(folder, changed, seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
             for e in graded.exercises:
                 results[e.id] = e
             run = RunResult(target=str(folder), seed=seed, exercises=[results[ex.id] for ex in catalog])

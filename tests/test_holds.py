@@ -423,3 +423,17 @@ def test_reading_the_solutions_by_any_path_is_flagged(tmp_path):
     results["symlink"] = grade(link, [EX03]).exercise(EX03.id)
     for name, result in results.items():
         assert result.flags, f"{name}: not flagged ({result.status})"
+
+
+def test_the_time_limits_are_options_of_the_command_line(tmp_path):
+    from grading.cli import main
+
+    target = folder(tmp_path / "slow", [EX01], **{EX01.id: "import time\ntime.sleep(3)\n" + solution(EX01)})
+    out = tmp_path / "report.json"
+    (tmp_path / "report.json.tmp").mkdir()  # a folder where a fixed temporary name would go
+    code = main([EX01.short, "--target", str(target), "--format", "json", "--output", str(out),
+                 "--exercise-timeout", "1.5"])
+    assert code == 1
+    report = json.loads(out.read_text())
+    messages = " ".join(c["message"] for c in report["exercises"][0]["checks"])
+    assert "1.5 s in all, the limit for one exercise" in messages
