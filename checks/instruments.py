@@ -14,6 +14,10 @@
   instead. Every call of a learner's function goes through `explain_errors`, with
   `describe_args(...)` saying what it was given: no exception of the learner's code reaches
   the learner without advice.
+- `Mistake`: a known mistake, with a stable id ("ex03.rebinding") and a one-line title, that is
+  also the learner's message: `assert ok, Mistake(id, title, message)`, declared once where the
+  message is written. The grader reports the id and title with the failing check
+  (`python -m grading.mistakes` lists them all in docs/mistakes.md).
 """
 
 from __future__ import annotations
@@ -30,6 +34,61 @@ import torch
 from torch import nn
 
 from grading.targets import learner_location
+
+
+# --------------------------------------------------------------------------- known mistakes
+
+MISTAKE_ID = re.compile(r"(?:ex\d\d|any)\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+class Mistake(str):
+    """A known mistake: the learner's message (this string itself), with a stable id and a title.
+
+    `Mistake("ex03.rebinding", "rebinding instead of an in-place update", "parameter 0 did not
+    change ...")` is used as an assertion's message, `assert ok, Mistake(...)` or `raise
+    AssertionError(Mistake(...))`: the learner reads the message as written, and the grader reports
+    `mistake_id` and `mistake_title` with the failing check, so that a class's mistakes can be
+    counted and a learner's fixed ones listed. The id is `exNN.snake_case` for a mistake of one
+    exercise, `any.snake_case` for one the shared instruments catch in every exercise; it never
+    changes once published, and each id is declared once, where its message is written (the id and
+    the title as plain string literals: `python -m grading.mistakes` reads them from the source).
+
+    A message with parts known only when the check runs is either an f-string in place, or a
+    template declared once and filled in with `says(name=value, ...)`. Being a `str`, a Mistake is
+    also a valid advice of `explain_errors`, and a message under bare pytest's assertion rewriting.
+    """
+
+    mistake_id: str
+    mistake_title: str
+
+    def __new__(cls, mistake_id: str, title: str, message: str) -> "Mistake":
+        if not MISTAKE_ID.fullmatch(mistake_id):
+            raise ValueError(f"a mistake's id is `exNN.snake_case` or `any.snake_case`, not {mistake_id!r}")
+        self = super().__new__(cls, message)
+        self.mistake_id, self.mistake_title = mistake_id, title
+        return self
+
+    def says(self, **detail) -> "Mistake":
+        """This mistake, its message template filled in with `detail` (`str.format` fields)."""
+        return Mistake(self.mistake_id, self.mistake_title, str.format(self, **detail))
+
+    def reworded(self, message: str) -> "Mistake":
+        """This mistake with another message (the same advice in a longer explanation)."""
+        return Mistake(self.mistake_id, self.mistake_title, message)
+
+    def __reduce__(self):
+        return (Mistake, (self.mistake_id, self.mistake_title, str(self)))
+
+    def __repr__(self) -> str:
+        return f"Mistake({self.mistake_id!r}, {self.mistake_title!r}, {str(self)!r})"
+
+
+def mistake_of(exc: BaseException):
+    """The known mistake an exception reports (on the exception or its first argument), if any."""
+    for candidate in (exc, *(getattr(exc, "args", ())[:1])):
+        if isinstance(getattr(candidate, "mistake_id", None), str):
+            return candidate
+    return None
 
 
 # --------------------------------------------------------------------------- graphs
@@ -277,12 +336,19 @@ def grad_mode_kept(fn_name: str):
         after = torch.is_grad_enabled()
         if after != before:
             torch.set_grad_enabled(before)
-            raise AssertionError(
-                f"{fn_name} left gradient tracking switched {'on' if after else 'off'} for the caller "
-                f"(torch.is_grad_enabled() was {before} before the call and {after} after). "
-                "`torch.set_grad_enabled(False)` changes it for everybody until it is switched back: "
-                "use `with torch.no_grad():`, which restores it when the block ends."
-            )
+            raise AssertionError((GRAD_MODE_LEFT_ON if after else GRAD_MODE_LEFT_OFF).says(
+                fn_name=fn_name, before=before, after=after))
+
+
+_GRAD_MODE_LEFT = (
+    "{fn_name} left gradient tracking switched {now} for the caller (torch.is_grad_enabled() was {before} "
+    "before the call and {after} after). `torch.set_grad_enabled(False)` changes it for everybody until it "
+    "is switched back: use `with torch.no_grad():`, which restores it when the block ends."
+)
+GRAD_MODE_LEFT_OFF = Mistake("any.grad_mode_left_off", "gradient tracking left switched off for the caller",
+                             _GRAD_MODE_LEFT.replace("{now}", "off"))
+GRAD_MODE_LEFT_ON = Mistake("any.grad_mode_left_on", "gradient tracking left switched on for the caller",
+                            _GRAD_MODE_LEFT.replace("{now}", "on"))
 
 
 class RaisedByTheCheck(Exception):
@@ -295,34 +361,39 @@ class RaisedByTheCheck(Exception):
 # MemoryError: out of memory). BaseExceptions (time limits, Ctrl-C, exits) are never caught.
 _NOT_EXPLAINED = (AssertionError, NotImplementedError, MemoryError, RaisedByTheCheck)
 
-NONE_ADVICE = (
+NONE_ADVICE = Mistake("any.none_used", "a None used as a value (a missing .grad, weight or bias)", (
     "A value your code used is None. The usual sources: the `.grad` of a parameter that took no part in the "
     "loss (or before any backward), a layer's `weight` or `bias` where it has none (`affine=False`, "
     "`bias=False`), a function or in-place list method (`.append`, `.sort`) whose result is None. Test for "
     "None before using the value."
-)
+))
 
 # mistakes that raise the same way in every exercise: searched in "Type: message" after the exercise's own
 EVERYDAY_MISTAKES = {
-    r"'type' object does not support the context manager protocol": (
+    r"'type' object does not support the context manager protocol": Mistake(
+        "any.no_grad_without_parentheses", "`with torch.no_grad:` without parentheses",
         "`with torch.no_grad:` names the class without creating the context manager: write it with "
         "parentheses, `with torch.no_grad():`."
     ),
-    r"object does not support the context manager protocol": (
+    r"object does not support the context manager protocol": Mistake(
+        "any.mode_switch_as_context_manager", "a mode switch such as model.eval() used after `with`",
         "Only a context manager can follow `with`, such as `torch.no_grad()` or `torch.enable_grad()`. "
         "`model.eval()` and `model.train()` are not: they switch the mode for good (until switched back) and "
         "return the model itself."
     ),
     r"NoneType": NONE_ADVICE,
-    r"'method' object|builtin_function_or_method|method-wrapper|'bound method'": (
+    r"'method' object|builtin_function_or_method|method-wrapper|'bound method'": Mistake(
+        "any.method_not_called", "a method named without calling it (no parentheses)",
         "A method was used without calling it: `p.numel`, `t.item` or `t.detach` without parentheses only name "
         "the method. Add the parentheses: `p.numel()`, `t.item()`, `t.detach()`."
     ),
-    r"'generator' object|object of type 'generator'": (
+    r"'generator' object|object of type 'generator'": Mistake(
+        "any.generator_as_list", "a generator used as a list (len, indexing, a second pass)",
         "A generator (such as `model.parameters()`) has no length and no indexing, and it can be gone through "
         "only once. Loop over it once, or make a list of it first: `list(model.parameters())`."
     ),
-    r"iteration over a 0-d tensor": (
+    r"iteration over a 0-d tensor": Mistake(
+        "any.iterating_a_0d_tensor", "a 0-d tensor gone through like a list (`+=`, extend, sum, unpacking)",
         "A 0-d tensor (a single number, such as a loss) cannot be gone through element by element, and "
         "`list += tensor`, `list.extend(tensor)`, `sum(tensor)` and unpacking all try to. To keep a number in a "
         "list, `values.append(t.item())`; to combine several 0-d tensors, put them in a list and "
@@ -425,10 +496,16 @@ def explanation(fn_name: str, exc: Exception, explanations: dict[str, str], call
     full = f"{kind}: {text}"
     for pattern, advice in explanations.items():
         if re.search(pattern, full):
-            return f"{head.rstrip('.')}.\n{advice}"
+            return _advised(f"{head.rstrip('.')}.\n{advice}", advice)
     if called_with:
         head = f"{head.rstrip('.')}, called with {called_with}"
-    return f"{head.rstrip('.')}.\n{_everyday_advice(fn_name, exc, full)}{_did_you_mean(exc)}"
+    advice = _everyday_advice(fn_name, exc, full)
+    return _advised(f"{head.rstrip('.')}.\n{advice}{_did_you_mean(exc)}", advice)
+
+
+def _advised(message: str, advice: str) -> str:
+    """The message, as the known mistake the advice is (a `Mistake`), or as plain text."""
+    return advice.reworded(message) if isinstance(advice, Mistake) else message
 
 
 def _did_you_mean(exc: Exception) -> str:
@@ -541,37 +618,47 @@ def expect_tensor(value, fn_name: str, what: str = "the result") -> torch.Tensor
 def expect_python_number(value, fn_name: str, kind=float, what: str = "the result", int_hint: str = ""):
     """`value` must be a plain Python `kind` (float or int): exactly that type, not a bool, a numpy
     number, a tensor or a subclass (whose comparisons and arithmetic may be its own). A float
-    expected and an int found gets `int_hint` as its explanation."""
+    expected and an int found gets `int_hint` as its explanation (a `Mistake`: reported as that
+    mistake)."""
     if type(value) is kind:
         return value
     name = kind.__name__
     if isinstance(value, torch.Tensor):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "any.tensor_not_number", "a tensor returned where a Python number is expected (no .item())",
             f"{fn_name} returned a tensor ({_short(value)}) as {what}; a plain Python {name} is expected. "
             f"A tensor kept for logging keeps its device and (if it requires grad) its whole graph alive: "
             f"convert it with `.item()`{' and `float(...)`' if kind is float else ''}."
-        )
+        ))
     if isinstance(value, np.generic):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "any.numpy_number", "a numpy number returned where a Python number is expected",
             f"{fn_name} returned a numpy number ({type(value).__name__}) as {what}; a plain Python {name} is "
             f"expected: convert it with `{name}(...)`, or take `.item()` of a tensor instead of going through numpy."
-        )
+        ))
     if isinstance(value, bool):
-        raise AssertionError(f"{fn_name} returned the bool {value} as {what}; a Python {name} is expected.")
+        raise AssertionError(Mistake(
+            "any.bool_not_number", "a bool returned where a Python number is expected",
+            f"{fn_name} returned the bool {value} as {what}; a Python {name} is expected."))
     if kind is float and type(value) is int:
-        raise AssertionError(
-            f"{fn_name} returned the int {value} as {what}; a Python float is expected."
-            + (f" {int_hint}" if int_hint else " `/` gives a float, `//` and `round(...)` give ints.")
-        )
+        message = (f"{fn_name} returned the int {value} as {what}; a Python float is expected."
+                   + (f" {int_hint}" if int_hint else " `/` gives a float, `//` and `round(...)` give ints."))
+        known = int_hint if isinstance(int_hint, Mistake) else INT_NOT_FLOAT
+        raise AssertionError(known.reworded(message))
     if isinstance(value, (int, float)):
         base = int if isinstance(value, int) else float
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "any.number_subclass", "an instance of a subclass of int or float returned as a number",
             f"{fn_name} returned an instance of {type(value).__name__}, a subclass of {base.__name__}, as {what}; "
             f"a plain Python {name} is expected. A subclass can compare and compute its own way, so its value "
             f"cannot be trusted: return `{name}(...)` of the number."
-        )
+        ))
     raise AssertionError(f"{fn_name} returned {type(value).__name__} ({_short(value)}) as {what}; "
                          f"a Python {name} is expected.")
+
+
+INT_NOT_FLOAT = Mistake("any.int_not_float", "an int returned where a Python float is expected",
+                        "a Python float is expected: `/` gives a float, `//` and `round(...)` give ints.")
 
 
 def _short(value, limit: int = 80) -> str:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from checks.instruments import describe_args, explain_errors, expect_tensor, shares_storage
+from checks.instruments import Mistake, describe_args, explain_errors, expect_tensor, shares_storage
 
 # id -> (shape, dtype, already tracking); the values themselves are random per check
 CASES = {
@@ -14,19 +14,22 @@ CASES = {
 }
 
 ERRORS = {
-    r"'bool' object is not callable": (
+    r"'bool' object is not callable": Mistake(
+        "ex01.calls_the_flag", "calling the flag `t.requires_grad(...)` instead of the method `requires_grad_()`",
         "`t.requires_grad` (no underscore) is the flag itself, a plain bool: it cannot be called. "
         "Either set it, `t.requires_grad = True`, or call the in-place method with the underscore, "
         "`t.requires_grad_()`."
     ),
-    r"only Tensors of floating point": (
+    r"only Tensors of floating point": Mistake(
+        "ex01.non_float_dtype", "converting `t` to a dtype that cannot require gradients",
         "Only floating-point tensors can require gradients. The inputs here are floating point: "
         "don't convert `t` to another dtype, switch tracking on for `t` as it is."
     ),
 }
 
 
-TURNED_OFF = (
+TURNED_OFF = Mistake(
+    "ex01.toggles_the_flag", "toggling the flag, which switches tracking off for a tensor that already tracks",
     "`t` already required grad, and after enable_tracking it no longer does: the function must only ever "
     "switch tracking on, never off (don't toggle with `not t.requires_grad`). `t.requires_grad_()` means "
     "`t.requires_grad_(True)`, which is harmless on a tensor that already tracks."
@@ -57,28 +60,38 @@ def call(enable_tracking, t):
     with explain_errors("enable_tracking", ERRORS, called_with=describe_args(t=t)):
         result = enable_tracking(t)
     if callable(result) and getattr(result, "__name__", "") == "requires_grad_":
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex01.returns_the_method", "returning the method `t.requires_grad_` without calling it",
             "enable_tracking returned the method `t.requires_grad_` itself, not a tensor: without parentheses "
             "the method is only named, never called. Call it, `t.requires_grad_()`, and return `t`."
-        )
+        ))
     if result is None:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex01.no_return", "returning nothing (None) instead of `t`",
             "enable_tracking returned None: switch tracking on for `t` and then `return t` (the same object "
             "the caller passed in)."
-        )
+        ))
     expect_tensor(result, "enable_tracking")
     if result is not t:
         if shares_storage(result, t):
+            known = NEW_TENSOR
             how = ("a new tensor object that shares t's memory (what `t.detach()`, `nn.Parameter(t)` or a view "
                    "give you)")
         else:
+            known = COPY
             how = "a copy of t in new memory (what `torch.tensor(t, ...)`, `t.clone()` or a dtype conversion give you)"
-        raise AssertionError(
-            f"enable_tracking returned {how}, not the caller's tensor itself (`result is t` is False). "
-            "Whoever holds `t` (a model, an optimizer, the caller) keeps the old untracked tensor, and "
-            "backward() never fills its `.grad`. Change `t` in place with `t.requires_grad_()` and return `t`."
-        )
+        raise AssertionError(known.says(how=how))
     return result
+
+
+NOT_T = (
+    "enable_tracking returned {how}, not the caller's tensor itself (`result is t` is False). "
+    "Whoever holds `t` (a model, an optimizer, the caller) keeps the old untracked tensor, and "
+    "backward() never fills its `.grad`. Change `t` in place with `t.requires_grad_()` and return `t`."
+)
+NEW_TENSOR = Mistake("ex01.new_tensor_object",
+                     "returning a new tensor object (detach, nn.Parameter, a view) instead of `t` itself", NOT_T)
+COPY = Mistake("ex01.returns_a_copy", "returning a copy of `t` (clone, torch.tensor, a dtype conversion)", NOT_T)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -93,7 +106,8 @@ def test_requires_grad_is_on(enable_tracking, case):
     was_tracking = t.requires_grad
     call(enable_tracking, t)
     assert t.requires_grad or not was_tracking, TURNED_OFF
-    assert t.requires_grad, (
+    assert t.requires_grad, Mistake(
+        "ex01.tracking_not_switched_on", "tracking never switched on (the method named but not called)",
         "after enable_tracking, `t.requires_grad` is still False: nothing switched tracking on. "
         "Note that `t.requires_grad_` without parentheses only names the method and does nothing: call it, "
         "`t.requires_grad_()` (or set the flag, `t.requires_grad = True`)."
@@ -104,7 +118,8 @@ def test_requires_grad_is_on(enable_tracking, case):
 def test_stays_a_leaf(enable_tracking, case):
     t = make_tensor(case)
     call(enable_tracking, t)
-    assert t.is_leaf and t.grad_fn is None, (
+    assert t.is_leaf and t.grad_fn is None, Mistake(
+        "ex01.not_a_leaf", "an operation on `t` recorded by autograd, so it is no longer a leaf",
         f"after enable_tracking, `t` is no longer a leaf tensor (grad_fn={t.grad_fn}): an operation on it was "
         "recorded by autograd, and backward() will not store a gradient in `t.grad`. Only switch the flag: "
         "`t.requires_grad_()`, no arithmetic."
@@ -116,11 +131,13 @@ def test_values_and_dtype_unchanged(enable_tracking, case):
     t = make_tensor(case)
     before = Before(t)
     call(enable_tracking, t)
-    assert t.dtype == before.dtype, (
+    assert t.dtype == before.dtype, Mistake(
+        "ex01.dtype_changed", "converting the caller's tensor to another dtype",
         f"enable_tracking changed the dtype of `t` from {before.dtype} to {t.dtype}. Tracking works for every "
         "floating-point dtype: switch it on for `t` as it is, without converting (`.float()`, `.to(...)`)."
     )
-    assert t.shape == before.values.shape and torch.equal(t.detach(), before.values), (
+    assert t.shape == before.values.shape and torch.equal(t.detach(), before.values), Mistake(
+        "ex01.values_changed", "changing the values or the shape of `t`",
         "enable_tracking changed the values (or the shape) of `t`. Switching tracking on is only a flag: "
         "`t.requires_grad_()` leaves the values alone."
     )
@@ -131,7 +148,8 @@ def test_storage_unchanged(enable_tracking, case):
     t = make_tensor(case)
     before = Before(t)
     call(enable_tracking, t)
-    assert t.untyped_storage().data_ptr() == before.storage, (
+    assert t.untyped_storage().data_ptr() == before.storage, Mistake(
+        "ex01.data_replaced", "replacing `t.data`, so that `t` lives in new memory",
         "`t` is the same object, but its values now live in different memory: they were replaced (for "
         "example `t.data = t.data.clone()` or `t.data = t.data.float()`). Views of `t` and anybody else "
         "holding its memory no longer see the same tensor. Only switch the flag: `t.requires_grad_()`."
@@ -145,11 +163,13 @@ def test_already_tracking_input_is_unchanged(enable_tracking, dtype):
     grad, version, values = t.grad.clone(), t._version, t.detach().clone()
     call(enable_tracking, t)
     assert t.requires_grad, TURNED_OFF
-    assert t.grad is not None and torch.equal(t.grad, grad), (
+    assert t.grad is not None and torch.equal(t.grad, grad), Mistake(
+        "ex01.grad_touched", "removing or changing the `.grad` of a tensor that already tracked",
         "`t` already tracked gradients and had a `.grad` from an earlier backward(); enable_tracking "
         f"{'removed' if t.grad is None else 'changed'} it. Only switch the flag on: leave `t.grad` alone."
     )
-    assert t._version == version and torch.equal(t.detach(), values), (
+    assert t._version == version and torch.equal(t.detach(), values), Mistake(
+        "ex01.tracking_tensor_modified", "modifying the values of a tensor that already tracked",
         "enable_tracking modified the values of a tensor that already tracked gradients. Switching tracking "
         "on is only a flag: `t.requires_grad_()` leaves the values alone."
     )

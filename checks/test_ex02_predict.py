@@ -8,12 +8,13 @@ from torch import nn
 
 from checks.instruments import (
     FailsOnPurpose,
+    Mistake,
     RaisedByTheCheck,
     changes,
     count_saved_tensors,
     describe_args,
-    explain_errors,
     expect_tensor,
+    explain_errors,
     grad_mode_kept,
     listed,
     snapshot,
@@ -76,18 +77,20 @@ def test_same_values_as_model(predict, kind, mode):
     model, x = make_model(kind, mode)
     want = reference(model, x)
     out = call(predict, model, x)
-    assert out.shape == want.shape, (
+    assert out.shape == want.shape, Mistake(
+        "ex02.output_reshaped", "returning something else than the model's output as it is",
         f"predict returned a tensor of shape {tuple(out.shape)}; model(x) has shape {tuple(want.shape)}. "
         "Return the model's output as it is."
     )
     if not torch.allclose(out.detach().float(), want.float(), rtol=1e-5, atol=1e-6):
         diff = (out.detach().float() - want.float()).abs().max().item()
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex02.output_in_another_mode", "running the model in another mode than the caller left it in",
             f"predict(model, x) differs from model(x) for a model in {mode} mode (largest difference {diff:.3g}). "
             "`torch.no_grad()` changes no value; switching the mode does: in eval mode dropout stops dropping and "
             "batch-norm uses its running statistics. Call the model in the mode the caller left it in "
             "(no `model.eval()` / `model.train()`), inside `with torch.no_grad():`."
-        )
+        ))
 
 
 @pytest.mark.parametrize("x_tracks", [False, True], ids=["x-plain", "x-requires-grad"])
@@ -103,27 +106,31 @@ def test_builds_no_graph(predict, kind, x_tracks):
     recorded = f"autograd saved {saved.count} tensor(s) for a backward pass while predict ran"
     froze = [n for n, was in before.requires_grad.items() if was and not dict(model.named_parameters())[n].requires_grad]
     if froze:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex02.freezes_instead_of_no_grad", "freezing the parameters instead of torch.no_grad()",
             f"predict froze the parameters ({', '.join(froze[:4])}{', ...' if len(froze) > 4 else ''}) to avoid the graph, but {recorded}: here `x` "
             "itself requires grad, so everything computed from it is still recorded. Freezing changes the caller's "
             "model and is not what stops autograd: wrap the call in `with torch.no_grad():`."
-        )
+        ))
     if not out.requires_grad and out.grad_fn is None:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex02.detaches_output", "detaching the output instead of running the model under no_grad",
             f"{recorded}, although the result has no history: detaching the output afterwards "
             "(`model(x).detach()`) comes too late, the graph was already built and its memory spent. "
             "Run the model inside `with torch.no_grad():`, so that nothing is recorded in the first place."
-        )
+        ))
     if before.training["(the model)"] and not model.training:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex02.eval_instead_of_no_grad", "model.eval() used to stop autograd (it does not)",
             f"predict switched the model to eval mode, but eval mode does not stop autograd: {recorded}, and the "
             f"result carries a graph (grad_fn={type(out.grad_fn).__name__}). `model.eval()` only changes how "
             "layers such as dropout compute; the switch for autograd is `with torch.no_grad():`."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex02.graph_built", "running the model without torch.no_grad()",
         f"{recorded}, and the result carries a graph (requires_grad={out.requires_grad}, grad_fn="
         f"{type(out.grad_fn).__name__ if out.grad_fn else None}). Run the model inside `with torch.no_grad():`."
-    )
+    ))
 
 
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
@@ -141,7 +148,8 @@ def test_model_mode_unchanged(predict, mode):
     before = snapshot(model)
     call(predict, model, x)
     changed = [c for c in changes(before, model, grads=False) if " mode" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex02.model_mode_changed", "changing the train/eval mode of the caller's model",
         f"predict changed the mode of the caller's model: {listed(changed)}. Train or eval mode is the "
         "caller's choice, and predict must leave every module as it found it. `torch.no_grad()` is all that "
         "predict needs, and it changes no mode."
@@ -156,7 +164,8 @@ def test_requires_grad_flags_unchanged(predict, flags):
     before = snapshot(model)
     call(predict, model, x)
     changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex02.requires_grad_changed", "changing the requires_grad flags of the caller's parameters",
         f"predict changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
@@ -172,11 +181,13 @@ def test_parameter_grads_unchanged(predict, grads):
     call(predict, model, x)
     changed = [c for c in changes(before, model) if ".grad" in c]
     if grads == "no-grads-yet":
-        assert not changed, (
+        assert not changed, Mistake(
+            "ex02.computes_gradients", "calling backward() in a prediction",
             f"after predict, {listed(changed)}: a prediction computes no gradients. Don't call backward() in "
             "predict; just return the output computed inside `with torch.no_grad():`."
         )
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex02.grads_cleared", "clearing or zeroing the caller's gradients",
         f"predict changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
         "gradients (`model.zero_grad()`) is the training loop's business; a prediction in between must leave "
         "them alone."
@@ -195,13 +206,15 @@ def test_state_restored_when_model_raises(predict, mode):
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)
-    assert now, (
+    assert now, Mistake(
+        "ex02.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the model raises",
         "when the model raised an error, predict left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
     )
     changed = changes(before, model)
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex02.model_changed_on_error", "the model's modes or flags left changed when the model raises",
         f"when the model raised an error, predict left the caller's model changed: {listed(changed)}. "
         "Don't change modes or flags in predict; `with torch.no_grad():` is all it needs."
     )

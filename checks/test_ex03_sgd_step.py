@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, count_saved_tensors, describe_args, explain_errors, grad_mode_kept
 
 # id -> (parameter shapes, learning rate, dtype); the values themselves are random per check
 CASES = {
@@ -14,15 +14,18 @@ CASES = {
 }
 
 ERRORS = {
-    r"leaf Variable that requires grad is being used in an in-place operation": (
+    r"leaf Variable that requires grad is being used in an in-place operation": Mistake(
+        "ex03.update_outside_no_grad", "an in-place update outside torch.no_grad()",
         "Autograd refuses to record an in-place change of a parameter (a leaf tensor that requires grad). "
         "Do the update inside `with torch.no_grad():`, where nothing is recorded."
     ),
-    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType": (
+    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType": Mistake(
+        "ex03.none_grad_not_skipped", "parameters without a gradient (.grad is None) not skipped",
         "Some parameters have no gradient (`p.grad is None`: they took no part in the loss). "
         "Skip them: `if p.grad is None: continue`."
     ),
-    r"has no len\(\)|not subscriptable": (
+    r"has no len\(\)|not subscriptable": Mistake(
+        "ex03.params_as_list", "`params` used as a list (len, indexing) when it may be a generator",
         "`params` may be a generator such as `model.parameters()`: it has no length and no indexing. "
         "Loop over it with `for p in params:` (once), or make a list first: `params = list(params)`."
     ),
@@ -66,15 +69,17 @@ def assert_updated(params, before, lr, how="a list"):
         if torch.allclose(now, want, rtol=1e-5, atol=1e-6):
             continue
         if torch.equal(now, old):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex03.rebinding", "rebinding instead of an in-place update",
                 f"parameter {i} did not change when sgd_step got {how}. If you wrote `p = p - lr * p.grad`, "
                 "that builds a new tensor and only rebinds your loop variable: the caller's tensor (the model's "
                 "parameter) stays as it was. Change it in place: `p -= lr * p.grad`, inside `torch.no_grad()`."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex03.wrong_update", "an update other than `p -= lr * p.grad`",
             f"parameter {i} holds the wrong values after sgd_step (lr={lr}): expected `old - lr * grad` = "
             f"{_head(want)}, found {_head(now)}. Subtract lr times the gradient: `p -= lr * p.grad`."
-        )
+        ))
 
 
 def _head(t, n=4):
@@ -97,7 +102,8 @@ def test_update_keeps_storage(sgd_step, case):
     step(sgd_step, params, lr)
     assert_updated(params, before, lr)
     for i, (p, ptr) in enumerate(zip(params, before.storages)):
-        assert p.untyped_storage().data_ptr() == ptr, (
+        assert p.untyped_storage().data_ptr() == ptr, Mistake(
+            "ex03.data_replaced", "replacing `p.data` instead of updating it in place",
             f"parameter {i} now lives in different memory: its values were replaced (for example "
             "`p.data = p - lr * p.grad`) instead of updated in place. Other references to that memory "
             "(the optimizer's state, views) no longer see it. Update in place: `p -= lr * p.grad` under "
@@ -112,12 +118,14 @@ def test_parameters_stay_trainable_leaves(sgd_step, case):
     step(sgd_step, params, lr)
     assert_updated(params, before, lr)
     for i, p in enumerate(params):
-        assert p.requires_grad, (
+        assert p.requires_grad, Mistake(
+            "ex03.freezes_to_update", "switching requires_grad off to make the update possible",
             f"parameter {i} no longer requires grad after sgd_step: it would stop learning. "
             "Don't switch `requires_grad` off to make the update possible: `torch.no_grad()` does that job "
             "for the duration of the block and leaves the flag alone."
         )
-        assert p.is_leaf and p.grad_fn is None, (
+        assert p.is_leaf and p.grad_fn is None, Mistake(
+            "ex03.update_recorded", "an update recorded by autograd (the parameter is no longer a leaf)",
             f"parameter {i} is no longer a leaf tensor (grad_fn={p.grad_fn}): its update was recorded by "
             "autograd. Do it inside `with torch.no_grad():`."
         )
@@ -130,7 +138,8 @@ def test_version_counter_increases(sgd_step, case):
     step(sgd_step, params, lr)
     assert_updated(params, before, lr)
     for i, (p, version) in enumerate(zip(params, before.versions)):
-        assert p._version > version, (
+        assert p._version > version, Mistake(
+            "ex03.through_data", "updating through `p.data`, hidden from autograd's version counter",
             f"autograd's version counter of parameter {i} did not move (`p._version` is still {version}): the "
             "update went through `p.data`, which hides the change from autograd. If that tensor was saved for "
             "a backward, autograd can no longer tell it was modified and silently computes wrong gradients. "
@@ -142,12 +151,14 @@ def assert_grads_cleared(params, how="a list"):
     """Every parameter's .grad is None after the step, or the message says what became of it."""
     for i, p in enumerate(params):
         if p.grad is not None and not p.grad.any():
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex03.grad_zeroed", "the gradient zeroed instead of cleared (`p.grad = None`)",
                 f"parameter {i}'s gradient was zeroed (filled with 0) instead of cleared, when sgd_step got {how}: "
                 "the task asks for `p.grad = None` after the update. None frees the memory, and the next backward() "
                 "writes a fresh gradient instead of adding onto a tensor of zeros."
-            )
-        assert p.grad is None, (
+            ))
+        assert p.grad is None, Mistake(
+            "ex03.grad_kept", "the gradient not cleared after the update",
             f"parameter {i} still has its gradient after sgd_step (given {how}): set `p.grad = None` after "
             "updating it, or the next backward() adds the new gradient onto the old one."
         )
@@ -171,11 +182,13 @@ def test_parameters_without_grad_are_left_alone(sgd_step, case):
     step(sgd_step, mixed, lr)
     assert_updated(params, before, lr, how="parameters with and without gradients")
     for i, (p, old, version) in enumerate(zip(idle, before_idle.values, before_idle.versions)):
-        assert p.grad is None, (
+        assert p.grad is None, Mistake(
+            "ex03.grad_given_to_idle", "a gradient given to a parameter that had none",
             f"a parameter that had no gradient now has one ({_head(p.grad)}): leave parameters whose "
             "`.grad` is None exactly as they are."
         )
-        assert torch.equal(p.detach(), old) and p._version == version, (
+        assert torch.equal(p.detach(), old) and p._version == version, Mistake(
+            "ex03.idle_parameter_modified", "a parameter without a gradient modified",
             "a parameter whose `.grad` is None was modified: it took no part in the loss, so there is "
             "nothing to step. Skip it with `if p.grad is None: continue`."
         )
@@ -199,12 +212,13 @@ def test_accepts_a_generator(sgd_step, seed_layout):
     step(sgd_step, as_list, 0.1)
     if all(p.grad is None for p in as_list):
         i = next(i for i, p in enumerate(params) if p.grad is not None)
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex03.two_passes", "two passes over `params`, which may be a generator",
             f"with {how} parameter {i} was updated but its gradient not cleared, while with the same parameters in "
             "a list every gradient is cleared. A generator can be iterated only once: a second "
             "`for p in params:` loop sees nothing. Update and clear in the same pass (or start with "
             "`params = list(params)`)."
-        )
+        ))
     assert_grads_cleared(params, how)
 
 
@@ -224,7 +238,8 @@ def test_builds_no_graph(sgd_step):
     with count_saved_tensors() as saved:
         step(sgd_step, params, lr)
     assert_updated(params, before, lr)
-    assert saved.count == 0, (
+    assert saved.count == 0, Mistake(
+        "ex03.graph_built", "part of the update recorded in a graph",
         f"autograd saved {saved.count} tensor(s) for a backward pass while sgd_step ran: part of the update "
         "was recorded in a graph. Do all of the arithmetic inside `with torch.no_grad():`."
     )

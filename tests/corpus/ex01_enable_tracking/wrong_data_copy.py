@@ -1,5 +1,6 @@
 """Replaces t.data with a copy before switching tracking on: same object, new memory."""
 EXPECT = "now live in different memory"
+MISTAKE = "ex01.data_replaced"
 
 
 def enable_tracking(t):

@@ -1,5 +1,6 @@
 """model(x).detach(): the graph is built first, then thrown away."""
 EXPECT = "comes too late"
+MISTAKE = "ex02.detaches_output"
 
 
 def predict(model, x):

@@ -1,5 +1,6 @@
 """Switches to eval mode and leaves the model there."""
 EXPECT = "was in train mode and is now in eval mode"
+MISTAKE = "ex02.model_mode_changed"
 
 import torch
 

@@ -1,5 +1,6 @@
 """eval() and the mode carefully restored: still not what model(x) gives the caller in train mode."""
 EXPECT = "differs from model(x) for a model in train mode"
+MISTAKE = "ex02.output_in_another_mode"
 
 import torch
 

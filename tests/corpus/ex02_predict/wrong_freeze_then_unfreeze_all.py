@@ -1,5 +1,6 @@
 """Freezes, predicts, then unfreezes everything: the caller's frozen parameters become trainable."""
 EXPECT = "had requires_grad=False and now has requires_grad=True"
+MISTAKE = "ex02.requires_grad_changed"
 
 
 def predict(model, x):

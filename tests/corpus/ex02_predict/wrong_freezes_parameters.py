@@ -1,5 +1,6 @@
 """Freezes the parameters to get the effect of no_grad."""
 EXPECT = "Freezing the parameters is not the way"
+MISTAKE = "ex02.requires_grad_changed"
 
 
 def predict(model, x):

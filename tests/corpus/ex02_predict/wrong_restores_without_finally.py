@@ -1,5 +1,6 @@
 """Restores the previous grad mode, but not when the model raises (no try/finally)."""
 EXPECT = "when the model raised an error, predict left gradient tracking switched off"
+MISTAKE = "ex02.grad_mode_not_restored_on_error"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Switches tracking off, then unconditionally on: breaks a caller inside no_grad."""
 EXPECT = "left gradient tracking switched on"
+MISTAKE = "any.grad_mode_left_on"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Calls model.zero_grad() "to be safe": wipes gradients the caller accumulated."""
 EXPECT = "predict changed gradients the caller had accumulated"
+MISTAKE = "ex02.grads_cleared"
 
 import torch
 

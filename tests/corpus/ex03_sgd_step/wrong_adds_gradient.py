@@ -1,5 +1,6 @@
 """Gradient ascent: adds lr * grad instead of subtracting it."""
 EXPECT = "holds the wrong values"
+MISTAKE = "ex03.wrong_update"
 
 import torch
 

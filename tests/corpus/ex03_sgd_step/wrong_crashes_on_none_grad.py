@@ -1,5 +1,6 @@
 """No check for a missing gradient: crashes on parameters whose .grad is None."""
 EXPECT = "Skip them: `if p.grad is None: continue`"
+MISTAKE = "ex03.none_grad_not_skipped"
 
 import torch
 

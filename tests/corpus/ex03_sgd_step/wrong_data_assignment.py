@@ -1,5 +1,6 @@
 """Assigning p.data = ...: swaps the parameter's storage."""
 EXPECT = "now lives in different memory"
+MISTAKE = "ex03.data_replaced"
 
 
 def sgd_step(params, lr):

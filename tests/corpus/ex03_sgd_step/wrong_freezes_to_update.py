@@ -1,5 +1,6 @@
 """Switching requires_grad off to allow the in-place update, and not back on."""
 EXPECT = "no longer requires grad"
+MISTAKE = "ex03.freezes_to_update"
 
 
 def sgd_step(params, lr):

@@ -1,6 +1,7 @@
 """Forgetting to clear the gradient."""
 EXPECT = "still has its gradient after sgd_step"
 NOT_EXPECT = "A generator can be iterated only once"
+MISTAKE = "ex03.grad_kept"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Indexing params: fails for generators such as model.parameters()."""
 EXPECT = "may be a generator"
+MISTAKE = "ex03.params_as_list"
 
 import torch
 

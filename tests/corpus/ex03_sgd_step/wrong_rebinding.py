@@ -1,5 +1,6 @@
 """Rebinding the loop variable: the caller's tensors never change."""
 EXPECT = "only rebinds your loop variable"
+MISTAKE = "ex03.rebinding"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Updating through .data: hides the change from autograd's version counter."""
 EXPECT = "went through `p.data`"
+MISTAKE = "ex03.through_data"
 
 
 def sgd_step(params, lr):

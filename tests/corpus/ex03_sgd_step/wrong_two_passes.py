@@ -1,5 +1,6 @@
 """Iterating the generator twice: the second pass (clearing grads) sees nothing."""
 EXPECT = "A generator can be iterated only once"
+MISTAKE = "ex03.two_passes"
 
 import torch
 

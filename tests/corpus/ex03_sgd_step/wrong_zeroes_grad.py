@@ -1,6 +1,7 @@
 """Zeroing the gradient instead of clearing it."""
 EXPECT = "zeroed (filled with 0) instead of cleared"
 NOT_EXPECT = "A generator can be iterated only once"
+MISTAKE = "ex03.grad_zeroed"
 
 import torch
 
