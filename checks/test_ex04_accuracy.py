@@ -8,12 +8,13 @@ from torch import nn
 
 from checks.instruments import (
     FailsOnPurpose,
+    Mistake,
     RaisedByTheCheck,
     changes,
     count_saved_tensors,
     describe_args,
-    explain_errors,
     expect_python_number,
+    explain_errors,
     grad_mode_kept,
     listed,
     snapshot,
@@ -29,15 +30,18 @@ CASES = {
 }
 
 ERRORS = {
-    r"mean\(\): could not infer output dtype.*Bool": (
+    r"mean\(\): could not infer output dtype.*Bool": Mistake(
+        "ex04.mean_of_bool", "the mean of a boolean tensor (convert with .float() first)",
         "`(pred == y)` is a tensor of booleans, and a mean of booleans is not defined. Convert first, "
         "`(pred == y).float().mean()`, or count with `.sum()` and divide by the number of rows."
     ),
-    r"must match the size of tensor b": (
+    r"must match the size of tensor b": Mistake(
+        "ex04.argmax_dim0", "predictions taken along the wrong dimension (argmax(dim=0))",
         "the predictions and the labels don't line up: one prediction per row is `model(x).argmax(dim=1)` "
         "(dim=1 runs along the classes of each row); `argmax(dim=0)` gives the best row for each class instead."
     ),
-    r"elements cannot be converted to Scalar": (
+    r"elements cannot be converted to Scalar": Mistake(
+        "ex04.item_of_many", "`.item()` of a tensor with more than one element",
         "`.item()` only works on a tensor with one element: reduce first (`.sum()` to count the correct rows, "
         "or `.float().mean()` for the fraction), then call `.item()`."
     ),
@@ -90,7 +94,8 @@ def call(accuracy, model, x, y):
 
 
 def expect_float(value):
-    return expect_python_number(value, "accuracy", float, int_hint=(
+    return expect_python_number(value, "accuracy", float, int_hint=Mistake(
+        "ex04.returns_an_int", "an int returned (integer division, or the count itself)",
         "An int comes from integer division (`correct // rows` is 0 unless every row is right) or from returning "
         "the count itself. Divide the number of correct rows by the number of rows with `/`."
     ))
@@ -102,26 +107,30 @@ def assert_fraction(value, correct, rows):
     if abs(value - want) <= 1e-6:
         return
     if value == correct // rows and correct % rows:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex04.integer_division", "integer division `//` instead of `/`",
             f"accuracy returned {value} while {correct} of {rows} rows are predicted right (expected {want:.4f}): "
             "that is integer division, which drops everything after the point. Divide with `/`, not `//`."
-        )
+        ))
     if abs(value - 100 * want) <= 1e-4 and want != 0:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex04.percentage", "a percentage instead of a fraction",
             f"accuracy returned {value:.4g} while {correct} of {rows} rows are predicted right: that is a percentage, "
             f"but the task asks for a fraction, not a percentage, between 0 and 1 ({want:.4f} here). Don't multiply by "
             "100: return the number of correct rows divided by the number of rows."
-        )
+        ))
     if rows > 1 and abs(value - correct) <= 1e-6:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex04.count_not_fraction", "the count of correct rows instead of the fraction",
             f"accuracy returned {value}: the number of correct rows, not the fraction ({correct} of {rows} rows "
             f"are right, so {want:.4f} is expected). Divide by the number of rows."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex04.wrong_predictions", "predictions other than one argmax per row",
         f"accuracy returned {value:.4f}, but {correct} of {rows} rows are predicted right (expected {want:.4f}). "
         "The prediction of a row is `model(x).argmax(dim=1)`, the index of its largest score: one prediction "
         "per row. Compare it with `y` and take the fraction of rows that match."
-    )
+    ))
 
 
 
@@ -160,7 +169,8 @@ def test_builds_no_graph(accuracy, kind, x_tracks):
     x.requires_grad_(x_tracks)
     with count_saved_tensors() as saved:
         call(accuracy, model, x, y)
-    assert saved.count == 0, (
+    assert saved.count == 0, Mistake(
+        "ex04.graph_built", "running the model without torch.no_grad()",
         f"accuracy built a graph: autograd saved {saved.count} tensor(s) for a backward pass while the model "
         "ran. `argmax`, `.item()` or a detach at the end come too late: the graph was already built and its "
         "memory spent. Run the model inside `with torch.no_grad():`."
@@ -183,7 +193,8 @@ def test_model_mode_unchanged(accuracy, mode):
     before = snapshot(model)
     call(accuracy, model, x, y)
     changed = [c for c in changes(before, model, grads=False) if " mode" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex04.model_mode_changed", "changing the train/eval mode of the caller's model",
         f"accuracy changed the mode of the caller's model: {listed(changed)}. The caller may be in the middle of "
         "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
         "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards: "
@@ -200,7 +211,8 @@ def test_requires_grad_flags_unchanged(accuracy, flags):
     before = snapshot(model)
     call(accuracy, model, x, y)
     changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex04.requires_grad_changed", "freezing or replacing the caller's parameters",
         f"accuracy changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
@@ -217,11 +229,13 @@ def test_parameter_grads_unchanged(accuracy, grads):
     call(accuracy, model, x, y)
     changed = [c for c in changes(before, model) if ".grad" in c]
     if grads == "no-grads-yet":
-        assert not changed, (
+        assert not changed, Mistake(
+            "ex04.computes_gradients", "calling backward() in a metric",
             f"after accuracy, {listed(changed)}: a metric computes no gradients. Don't call backward() in "
             "accuracy; count the correct rows inside `with torch.no_grad():`."
         )
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex04.grads_cleared", "clearing or zeroing the caller's gradients",
         f"accuracy changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
         "gradients (`model.zero_grad()`) is the training loop's business; a metric computed in between must "
         "leave them alone."
@@ -240,13 +254,15 @@ def test_state_restored_when_model_raises(accuracy, mode):
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)
-    assert now, (
+    assert now, Mistake(
+        "ex04.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the model raises",
         "when the model raised an error, accuracy left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
     )
     changed = changes(before, model)
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex04.model_changed_on_error", "the model's modes or flags left changed when the model raises",
         f"when the model raised an error, accuracy left the caller's model changed: {listed(changed)}. "
         "Restore what you change in a `finally:` block, or better change nothing: `with torch.no_grad():` "
         "is all a metric needs."

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from checks.instruments import describe_args, devices_for_numpy, explain_errors, grad_mode_kept, on_device
+from checks.instruments import Mistake, describe_args, devices_for_numpy, explain_errors, grad_mode_kept, on_device
 
 # id -> (kind, dtype, shape); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 3 - 1 of a leaf x that requires grad (not a
@@ -37,24 +37,28 @@ NUMPY_DTYPE = {
 }
 
 ERRORS = {
-    r"Can't call numpy\(\) on Tensor that requires grad": (
+    r"Can't call numpy\(\) on Tensor that requires grad": Mistake(
+        "ex05.numpy_of_tracking_tensor", "numpy() on a tensor that requires grad, without detach() first",
         "`t` requires grad: it is part of a graph that autograd records, and `numpy()` refuses such a "
         "tensor, because an array cannot carry gradients. Take `t.detach()` first: a new tensor with the same values in "
         "the same memory, outside the graph, while `t` itself stays as it is."
     ),
-    r"can't convert \S+ device type tensor to numpy": (
+    r"can't convert \S+ device type tensor to numpy": Mistake(
+        "ex05.not_moved_to_cpu", "a tensor on another device converted without `.cpu()` (or moved only when is_cuda)",
         "`t` lives on another device than the CPU (the message names it: a CUDA GPU, Apple's mps, Intel's xpu, "
         "...), and a numpy array lives in the CPU's memory: `numpy()` and `np.asarray` refuse a tensor anywhere "
         "else. Move it to the CPU first with `.cpu()`, whatever the device, without testing for one: `t.is_cuda` "
         "is False for a tensor on mps or xpu, which a branch on it never moves. `.cpu()` costs nothing for a "
         "tensor already on the CPU: `t.detach().cpu().numpy()`."
     ),
-    r"only change requires_grad flags of leaf variables": (
+    r"only change requires_grad flags of leaf variables": Mistake(
+        "ex05.requires_grad_off", "switching off requires_grad of the caller's tensor instead of detach()",
         "`t.requires_grad_(False)` switches the flag of the caller's tensor itself (trailing underscore: in "
         "place), and it is refused for a tensor computed from others (not a leaf). Don't change `t`: "
         "`t.detach()` gives a new tensor, without the graph and sharing `t`'s memory."
     ),
-    r"Can't detach views in-place": (
+    r"Can't detach views in-place": Mistake(
+        "ex05.detach_in_place_of_view", "detach_() of the caller's tensor (refused for a view) instead of detach()",
         "`t.detach_()` would detach the caller's tensor itself (trailing underscore: in place), and PyTorch "
         "refuses it for a view of another tensor. Use `t.detach()`, which returns a new tensor and leaves `t` "
         "alone."
@@ -104,26 +108,31 @@ def assert_array(result, inp: Input, where: str = ""):
     """The result is an ndarray with t's shape, dtype and values, or the message says what differs."""
     t, expected = inp.t, inp.expected
     if isinstance(result, torch.Tensor):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex05.returns_tensor", "a tensor returned instead of a numpy array",
             f"{where}to_numpy returned a torch.Tensor, not a numpy array. After `detach()` and `.cpu()`, "
             "call `.numpy()` to get the array."
-        )
-    assert isinstance(result, np.ndarray), (
+        ))
+    assert isinstance(result, np.ndarray), Mistake(
+        "ex05.not_an_array", "something else than a numpy array returned (a list, a number)",
         f"{where}to_numpy returned {type(result).__name__}; a numpy.ndarray is expected "
         "(`.tolist()` gives Python lists and `.item()` a Python number: use `.numpy()`)."
     )
-    assert result.shape == expected.shape, (
+    assert result.shape == expected.shape, Mistake(
+        "ex05.shape_changed", "an array of another shape (flattened, squeezed, reshaped)",
         f"{where}to_numpy returned an array of shape {result.shape} for a tensor of shape {tuple(t.shape)}: "
         "the array must keep t's shape. `numpy()` keeps it: don't flatten, squeeze or reshape."
     )
     want = NUMPY_DTYPE[t.dtype]
-    assert result.dtype == want, (
+    assert result.dtype == want, Mistake(
+        "ex05.dtype_changed", "an array of another dtype (a cast, or going through Python numbers)",
         f"{where}to_numpy returned an array of dtype {result.dtype} for a tensor of dtype {t.dtype} "
         f"(its numpy counterpart is {want}). Going through Python numbers (`np.array(t.tolist())`) makes "
         "float64 out of float32 and float16, and a cast (`.float()`, `.astype(...)`) changes the dtype too. "
         "`t.detach().cpu().numpy()` keeps it."
     )
-    assert np.array_equal(result, expected), (
+    assert np.array_equal(result, expected), Mistake(
+        "ex05.values_changed", "an array with other values than t's",
         f"{where}to_numpy returned the wrong values: expected {_head(expected)}, found {_head(result)}. "
         "Convert t's values as they are, without arithmetic."
     )
@@ -152,7 +161,8 @@ def test_cpu_result_shares_memory(to_numpy, case):
     result = convert(to_numpy, inp.t)
     assert_array(result, inp)
     layout = "" if inp.t.is_contiguous() else " (a non-contiguous one here, e.g. transposed: numpy handles its strides)"
-    assert _array_address(result) == inp.t.data_ptr(), (
+    assert _array_address(result) == inp.t.data_ptr(), Mistake(
+        "ex05.copies", "a copy instead of an array sharing the CPU tensor's memory",
         f"to_numpy returned a copy: the array does not share memory with t, a CPU tensor{layout}. For a tensor on "
         "the CPU, `numpy()` makes no copy: the array is a view of the tensor's memory, which makes the "
         "conversion of a large tensor instant. `detach()` and `.cpu()` (for a CPU tensor) copy nothing either, "
@@ -175,7 +185,8 @@ def test_caller_tensor_is_untouched(to_numpy, case):
         changed.append(f"t.grad_fn was {_fn_name(grad_fn)} and is now {_fn_name(t.grad_fn)}")
     if t.is_leaf != is_leaf:
         changed.append(f"t.is_leaf was {is_leaf} and is now {t.is_leaf}")
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex05.caller_tensor_changed", "the caller's tensor detached in place (detach_, requires_grad_(False))",
         f"to_numpy changed the caller's tensor: {'; '.join(changed)}. `t.detach_()` and "
         "`t.requires_grad_(False)` (trailing underscore: in place) modify t itself, so the caller's tensor "
         "silently leaves its graph and its next backward() fails. Use `t.detach()` (no underscore): a new "
@@ -197,12 +208,14 @@ def test_backward_through_t_still_works(to_numpy, case):
     try:
         (t * t).sum().backward()
     except RuntimeError as exc:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex05.caller_graph_cut", "the caller's tensor cut out of its graph",
             f"after to_numpy(t), a backward pass through t fails ({str(exc).splitlines()[0]}): to_numpy cut "
             "the caller's tensor out of its graph. `t.detach_()` and `t.requires_grad_(False)` work in place "
             "on t itself. Use `t.detach()`, which returns a new tensor and leaves t in its graph."
-        ) from None
-    assert source.grad is not None and torch.allclose(source.grad, want.to(source.grad.dtype)), (
+        )) from None
+    assert source.grad is not None and torch.allclose(source.grad, want.to(source.grad.dtype)), Mistake(
+        "ex05.caller_gradient_changed", "the caller's tensor or its graph changed, so its gradient is wrong",
         "after to_numpy(t), a backward pass through t no longer gives the right gradient: to_numpy changed t "
         "or its graph. Leave t as it is: convert `t.detach()`, a new tensor outside the graph."
     )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from checks.instruments import describe_args, explain_errors, expect_tensor, grad_mode_kept, shares_storage
+from checks.instruments import Mistake, describe_args, expect_tensor, explain_errors, grad_mode_kept, shares_storage
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 2 + 1 of a leaf x (has a grad_fn);
@@ -16,7 +16,8 @@ CASES = {
     "view-of-computed-f32-(2,3,4)": ("view", torch.float32, (2, 3, 4)),
 }
 
-DETACHED_IN_PLACE = (
+DETACHED_IN_PLACE = Mistake(
+    "ex06.detaches_in_place", "the caller's tensor detached in place (detach_, requires_grad_(False))",
     "stop_gradient detached the caller's tensor in place: {changes}. `t.detach_()` and `t.requires_grad_(False)` "
     "(trailing underscore) change t itself: the caller's t silently leaves autograd's graph, and no gradient "
     "reaches it (or what it was computed from) any more. Use `t.detach()` (no underscore): it returns a new tensor and "
@@ -24,11 +25,13 @@ DETACHED_IN_PLACE = (
 )
 
 ERRORS = {
-    r"Can't detach views in-place": (
+    r"Can't detach views in-place": Mistake(
+        "ex06.detach_in_place_of_view", "detach_() of the caller's tensor (refused for a view) instead of detach()",
         "`t.detach_()` detaches the caller's tensor itself (trailing underscore: in place), and PyTorch refuses "
         "it for a view of another tensor. Use `t.detach()`: it returns a new tensor and leaves t as it was."
     ),
-    r"only change requires_grad flags of leaf variables": (
+    r"only change requires_grad flags of leaf variables": Mistake(
+        "ex06.requires_grad_off", "switching off requires_grad of the caller's tensor instead of detach()",
         "`t.requires_grad_(False)` changes the flag of the caller's tensor itself, and it is refused for a tensor "
         "computed from others (not a leaf). Leave t alone: `t.detach()` returns a new tensor that does not "
         "require grad, sharing t's memory."
@@ -86,11 +89,13 @@ def _changes(t, before) -> list[str]:
 
 def assert_values(result, t, before):
     expect_tensor(result, "stop_gradient")
-    assert result.shape == t.shape and result.dtype == t.dtype, (
+    assert result.shape == t.shape and result.dtype == t.dtype, Mistake(
+        "ex06.shape_or_dtype_changed", "a result of another shape or dtype than t",
         f"stop_gradient returned a tensor of shape {tuple(result.shape)} and dtype {result.dtype} for t of "
         f"shape {tuple(t.shape)} and dtype {t.dtype}: the result must be t's values exactly as they are."
     )
-    assert torch.equal(result.detach(), before.values), (
+    assert torch.equal(result.detach(), before.values), Mistake(
+        "ex06.values_changed", "a result with other values than t's",
         f"stop_gradient returned the wrong values: expected t's values {_head(before.values)}, found "
         f"{_head(result)}. Don't compute anything: only take t out of the graph."
     )
@@ -100,16 +105,18 @@ def assert_new_object(result, t, before):
     if result is t:
         changes = _changes(t, before)
         if changes:
-            raise AssertionError(DETACHED_IN_PLACE.format(changes="; ".join(changes)))
-        raise AssertionError(
+            raise AssertionError(DETACHED_IN_PLACE.says(changes="; ".join(changes)))
+        raise AssertionError(Mistake(
+            "ex06.returns_t", "returning t itself, still tracked",
             "stop_gradient returned t itself: the caller gets the same tensor, still tracked by autograd "
             f"(requires_grad={t.requires_grad}), so gradients keep flowing through it. Return `t.detach()`: a new "
             "tensor object, sharing t's memory, outside the graph."
-        )
+        ))
 
 
 def assert_shares_memory(result, t):
-    assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), (
+    assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), Mistake(
+        "ex06.copies", "a copy (clone, torch.tensor, arithmetic) instead of a tensor sharing t's memory",
         "stop_gradient returned a copy: the result does not share t's memory. `clone()`, `torch.tensor(...)` "
         "and arithmetic such as `t * 1` allocate new memory: for a large tensor that doubles the memory, and "
         "in-place changes of the result no longer reach t. `t.detach()` shares t's memory, no copy."
@@ -148,18 +155,21 @@ def test_result_is_not_tracked(stop_gradient, case):
     assert_new_object(result, t, before)
     if result.requires_grad and result.grad_fn is None and result._base is not None:
         raise AssertionError(NO_GRAD_VIEW)
-    assert result.grad_fn is None, (
+    assert result.grad_fn is None, Mistake(
+        "ex06.still_tracked", "a result still recorded in t's graph (a view or arithmetic while recording)",
         f"the result of stop_gradient is still tracked by autograd (grad_fn={_fn_name(result.grad_fn)}): "
         "gradients flow through it back into t's graph. An operation on t while autograd records "
         "(`t.view_as(t)`, `t * 1`) is itself part of the graph. Return `t.detach()`."
     )
-    assert not result.requires_grad, (
+    assert not result.requires_grad, Mistake(
+        "ex06.requires_grad_on", "a result that requires grad",
         "the result of stop_gradient has requires_grad=True: autograd tracks whatever is computed from it. "
         "Return `t.detach()`, which does not require grad (don't switch the flag back on)."
     )
 
 
-NO_GRAD_VIEW = (
+NO_GRAD_VIEW = Mistake(
+    "ex06.no_grad_view", "a view of t taken under no_grad instead of detach()",
     "the result of stop_gradient reports requires_grad=True although it has no grad_fn: it is a view of t "
     "taken under `torch.no_grad()` (or `torch.inference_mode()`), such as `t.view_as(t)`. A view made there of a "
     "tensor that requires grad keeps the flag, and PyTorch refuses to modify it in place afterwards. "
@@ -173,7 +183,7 @@ def test_caller_keeps_its_graph(stop_gradient, case):
     result = call(stop_gradient, t)
     assert_values(result, t, before)
     changes = _changes(t, before)
-    assert not changes, DETACHED_IN_PLACE.format(changes="; ".join(changes))
+    assert not changes, DETACHED_IN_PLACE.says(changes="; ".join(changes))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -190,7 +200,8 @@ def test_in_place_change_increases_t_version(stop_gradient, case):
         if "view was created in" in str(exc):
             raise AssertionError(NO_GRAD_VIEW) from None
         raise
-    assert t._version > version, (
+    assert t._version > version, Mistake(
+        "ex06.version_not_shared", "a result that does not share t's version counter (`t.data`, numpy round trip)",
         f"an in-place change through the result of stop_gradient did not increase t._version (still {version}): "
         "the result shares t's memory but not autograd's version counter, which is what `t.data` (or a round "
         "trip through numpy) gives. If t was saved for a backward pass, autograd can no longer tell that it "

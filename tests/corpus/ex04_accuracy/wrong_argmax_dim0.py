@@ -1,5 +1,6 @@
 """argmax over dim 0: the best row per class, not a class per row."""
 EXPECT = "`argmax(dim=0)` gives the best row for each class"
+MISTAKE = "ex04.argmax_dim0"
 
 import torch
 

@@ -1,5 +1,6 @@
 """argmax without a dim: one index into the flattened scores, compared with every label."""
 EXPECT = "one prediction per row"
+MISTAKE = "ex04.wrong_predictions"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Returns the number of correct rows (as a float) instead of the fraction."""
 EXPECT = "the number of correct rows, not the fraction"
+MISTAKE = "ex04.count_not_fraction"
 
 import torch
 

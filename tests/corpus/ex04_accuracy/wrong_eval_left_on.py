@@ -1,5 +1,6 @@
 """Switches the model to eval mode and leaves it there."""
 EXPECT = "was in train mode and is now in eval mode"
+MISTAKE = "ex04.model_mode_changed"
 
 import torch
 

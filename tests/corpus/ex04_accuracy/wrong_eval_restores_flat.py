@@ -1,5 +1,6 @@
 """Restores only the top-level flag with model.train(was): submodules the caller kept in eval go to train."""
 EXPECT = "was in eval mode and is now in train mode"
+MISTAKE = "ex04.model_mode_changed"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Returns an instance of a float subclass whose comparisons and arithmetic always agree."""
 EXPECT = "a subclass of float"
+MISTAKE = "any.number_subclass"
 
 
 class Agreeable(float):

@@ -1,5 +1,6 @@
 """Freezes the parameters instead of using no_grad (and never unfreezes them)."""
 EXPECT = "Freezing the parameters is not the way"
+MISTAKE = "ex04.requires_grad_changed"
 
 
 def accuracy(model, x, y):

@@ -1,5 +1,6 @@
 """Integer division of the count by the number of rows: 0 unless every row is right."""
 EXPECT = "integer division"
+MISTAKE = "ex04.returns_an_int"
 
 import torch
 

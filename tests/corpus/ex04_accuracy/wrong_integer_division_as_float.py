@@ -1,5 +1,6 @@
 """Integer division, converted to float afterwards: still 0.0."""
 EXPECT = "that is integer division"
+MISTAKE = "ex04.integer_division"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Compares the largest score itself (max values), not its index, with the labels."""
 EXPECT = "one prediction per row"
+MISTAKE = "ex04.wrong_predictions"
 
 import torch
 

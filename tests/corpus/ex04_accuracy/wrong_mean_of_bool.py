@@ -1,5 +1,6 @@
 """Mean of a boolean tensor: RuntimeError."""
 EXPECT = "a mean of booleans is not defined"
+MISTAKE = "ex04.mean_of_bool"
 
 import torch
 

@@ -1,6 +1,7 @@
 """Returns a percentage (42.86) instead of a fraction (0.4286)."""
 EXPECT = "a fraction, not a percentage"
 NOT_EXPECT = "argmax"
+MISTAKE = "ex04.percentage"
 
 import torch
 

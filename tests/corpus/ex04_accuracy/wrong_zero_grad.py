@@ -1,5 +1,6 @@
 """Calls model.zero_grad() first: wipes gradients the caller accumulated."""
 EXPECT = "accuracy changed gradients the caller had accumulated"
+MISTAKE = "ex04.grads_cleared"
 
 import torch
 

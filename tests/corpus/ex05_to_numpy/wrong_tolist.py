@@ -1,5 +1,6 @@
 """np.array(t.tolist()): a copy through Python numbers; float32 becomes float64."""
 EXPECT = "Going through Python numbers"
+MISTAKE = "ex05.dtype_changed"
 
 import numpy as np
 

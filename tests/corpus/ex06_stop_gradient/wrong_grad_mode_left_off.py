@@ -1,5 +1,6 @@
 """Switching grad mode off for everybody and never back on (and a no_grad view: still requires grad)."""
 EXPECT = "left gradient tracking switched off"
+MISTAKE = "any.grad_mode_left_off"
 
 import torch
 

@@ -1,5 +1,6 @@
 """A round trip through numpy: shares memory, but has its own version counter."""
 EXPECT = "did not increase t._version"
+MISTAKE = "ex06.version_not_shared"
 
 import torch
 
