@@ -132,7 +132,7 @@ def prepare(path: Path, workdir: Path) -> Path:
 
 def _report(run, catalog: Catalog, integrity) -> dict:
     """One submission's feedback: its RunResult as JSON, with the classroom scores."""
-    from .cli import attach_integrity
+    from .integrity import attach_integrity
     from .formats import classroom_score
 
     attach_integrity(run, catalog, integrity)

@@ -30,15 +30,15 @@ def _silence_standard_streams() -> None:
 def run(fd: int, request: dict) -> None:
     """Run the checks of `request` and write one JSON line per event to the pipe `fd`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
-    from .runner import _collector_paused, warm_optimizers
+    from .processes import collector_paused, warm_optimizers
 
-    with _collector_paused():  # already imported where this child was forked; a fresh interpreter imports them
+    with collector_paused():  # already imported where this child was forked; a fresh interpreter imports them
         import pytest
         import torch
 
     from . import targets
-    from .events import Channel
-    from .plugin import Collector
+    from .events import Channel, Done, ForkUnsafe
+    from .plugin import GradingPlugin
     from .processes import become_subreaper, hide_from_siblings
 
     # a learner's Ctrl-C aimed at this process (or its group) must not stop the grading: only the
@@ -51,12 +51,12 @@ def run(fd: int, request: dict) -> None:
     if request.get("display_base"):
         targets.DISPLAY_BASE[:] = [Path(request["display_base"])]
     channel = Channel(fd)
-    emit = channel.send
+    fork = bool(request.get("fork"))
 
-    if request.get("isolation") in ("fork", "submission") and _cuda_unusable_after_fork(torch):
-        emit({"event": "fork_unsafe"})  # the parent grades again with fresh interpreters
+    if fork and _cuda_unusable_after_fork(torch):
+        channel.send(ForkUnsafe())  # the parent grades again with fresh interpreters
         return
-    if request.get("optimizers") and request.get("isolation") in ("fork", "submission"):
+    if request.get("optimizers") and fork:
         try:  # paid here once, before the exercise processes fork, instead of in each that needs it
             warm_optimizers()
         except Exception:  # then each exercise process that builds one pays for it: slower, same verdicts
@@ -65,10 +65,10 @@ def run(fd: int, request: dict) -> None:
     torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
     _limit_memory(request.get("memory_mb"))  # counted from what is held now
 
-    collector = Collector(emit, isolation=request.get("isolation"), jobs=request.get("jobs"),
-                          timeout=float(request["timeout"]) if request.get("timeout") else None,
-                          channel=channel, scratch=request.get("scratch"))
-    _watch_for_solutions(request["target"], collector)
+    plugin = GradingPlugin(channel.send, fork=fork, isolation=request["isolation"], jobs=request.get("jobs"),
+                           timeout=float(request["timeout"]) if request.get("timeout") else None,
+                           channel=channel, scratch=request.get("scratch"))
+    _watch_for_solutions(request["target"], plugin)
 
     args = list(request["files"]) + [
         "--target", request["target"],
@@ -92,10 +92,10 @@ def run(fd: int, request: dict) -> None:
     if request.get("inifile"):
         args += ["-c", request["inifile"], "--rootdir", os.path.dirname(request["inifile"])]
     try:
-        pytest.main(args, plugins=[collector])
+        pytest.main(args, plugins=[plugin])
     finally:
         kill_descendants()  # nothing a learner's code started outlives this process
-    emit({"event": "done"})
+    channel.send(Done())
 
 
 def _cuda_unusable_after_fork(torch) -> bool:
@@ -126,7 +126,7 @@ def _limit_memory(memory_mb) -> None:
         pass
 
 
-def _watch_for_solutions(target: str, collector) -> None:
+def _watch_for_solutions(target: str, plugin) -> None:
     """Flag the exercise whose code reads a file of the reference solutions (opened by any path
     to it: a symbolic link, /proc/self/root/..., a hard link), runs a command that names one
     (`cat .../solutions/ex03_sgd_step.py`), or imports the kata's checks (which hold reference
@@ -146,7 +146,7 @@ def _watch_for_solutions(target: str, collector) -> None:
         files = {}
 
     def grading_the_reference() -> bool:
-        current = collector.target_path or target
+        current = plugin.target_path or target
         return _inside(os.path.normcase(os.path.realpath(current)), solutions)
 
     def solution_file(name, cwd=None) -> str | None:
@@ -181,14 +181,14 @@ def _watch_for_solutions(target: str, collector) -> None:
             if args and isinstance(args[0], (str, bytes, os.PathLike)) and not grading_the_reference():
                 found = solution_file(args[0])
                 if found:
-                    collector.flag_solution_read(found)
+                    plugin.flag_solution_read(found)
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn") \
                 and not grading_the_reference():
             cwd = args[2] if event == "subprocess.Popen" and len(args) > 2 and isinstance(args[2], (str, bytes)) else None
             for word in words(list(args[:2])):
                 found = solution_file(word, cwd) if ("solutions" in word or os.sep in word) else None
                 if found:
-                    collector.flag_solution_read(found, how="ran a command that reads")
+                    plugin.flag_solution_read(found, how="ran a command that reads")
                     return
 
     sys.addaudithook(hook)
@@ -199,7 +199,7 @@ def _watch_for_solutions(target: str, collector) -> None:
     def imports_checks(name, level, filename) -> None:
         if level == 0 and isinstance(name, str) and name.partition(".")[0] == "checks" \
                 and isinstance(filename, str) and is_learner_file(filename):
-            collector.flag(f"the code of this exercise imports the kata's checks ({name}), which hold the "
+            plugin.flag(f"the code of this exercise imports the kata's checks ({name}), which hold the "
                            "reference answers.")
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
@@ -220,7 +220,6 @@ def _inside(path: str, folder: str) -> bool:
 
 def main(request: dict) -> None:
     """A fresh interpreter (started through `grading.frozen.boot`): the events leave on standard output."""
-    request.setdefault("isolation", "restore")
     fd = os.dup(1)
     _silence_standard_streams()
     try:

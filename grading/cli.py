@@ -410,6 +410,8 @@ def _grade(catalog, args, style: Style) -> int:
     attach_integrity(run, catalog)
 
     if args.format != "text":
+    from .integrity import attach_integrity
+
         text = render(run, args.format)
     else:
         from . import report_text
@@ -515,15 +517,6 @@ def _setting(name, value):
         raise UsageError(str(exc)) from None
 
 
-def attach_integrity(run, catalog, integrity=None) -> None:
-    """The integrity of the kata's checks and engine (verified now, unless given) on `run`."""
-    from .integrity import verify
-
-    integrity = verify() if integrity is None else integrity
-    run.integrity = integrity.to_dict()
-    run.integrity_affected = integrity.affected(catalog) & {e.id for e in run.exercises}
-
-
 def _with_integrity(catalog, progress):
     if progress is None:
         return None
@@ -531,6 +524,8 @@ def _with_integrity(catalog, progress):
     def report(partial):
         attach_integrity(partial, catalog)
         progress(partial)
+
+    from .integrity import attach_integrity
 
     return report
 

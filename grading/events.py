@@ -1,121 +1,195 @@
-"""The messages between the grading processes, and how every one of them is checked.
+"""The messages between the grading processes: one dataclass per kind, and how each is checked.
 
-    grader (grading.runner)  <- one JSON line per event -  lane (grading.child)
-    lane                     <- one JSON line per event -  exercise process (grading.plugin)
+    grader (grading.runner, grading.lane)  <- JSON lines -  lane (grading.child)
+    lane (grading.plugin)                  <- JSON lines -  exercise process (grading.plugin)
 
 A lane collects the checks and forks a process per exercise (or per submission); the learner's
 code runs only in those. Each exercise process writes its events to a pipe of its own, which the
-lane reads: the lane passes on only what that process may say (its own exercises, checks that
-were collected, each result once) and adds which submission it belongs to itself. The grader
-checks every line again against what it gave the lane. A line that is not a well-formed event
-of the right kind is dropped, never trusted and never fatal.
+lane reads: the lane passes on only what that process may say (`FROM_EXERCISE`: its own
+exercises, checks that were collected, each start and result once) and sets which submission it
+belongs to itself. The grader checks every event again against what it gave the lane. A line
+that is not a well-formed event of a known kind is dropped, never trusted and never fatal.
 
 Where there is no fork, the learner's code runs in the lane itself, which grades one submission:
 what it could forge there concerns that submission only.
 
-Events (every one a JSON object with "event" naming its kind):
-
-| kind | fields | sent by |
+| event | fields | sent by |
 |---|---|---|
-| collected | checks: {exercise: [check, ...]} | lane, once, before any learner's code runs |
-| collect_error | exercise, message | lane |
-| start | exercise, check | exercise process: a check begins |
-| result | exercise, check, status (a CHECK_STATUSES), message, duration, not_implemented, load_error, location, traceback, output | exercise process |
-| note | exercise, message | exercise process: how the answer was found |
-| flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
-| exercise_exit | exercise, how, code | lane: the process grading that exercise ended |
-| yield | exercise | the lane stopped after this exercise; a new one grades the rest |
-| done | | lane: all its work is done |
-| fork_unsafe | | lane: CUDA was initialized before the fork; grade again in fresh interpreters |
+| Collected | checks: {exercise: [check, ...]} | lane, once, before any learner's code runs |
+| CollectError | exercise, message | lane: a check file could not be loaded |
+| Start | exercise, check | exercise process: a check begins (the grader times it) |
+| Result | exercise, check, status, message, ... | exercise process: a check's outcome |
+| Note | exercise, message | exercise process: how the answer was found (notebooks) |
+| Flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
+| ExerciseExit | exercise, how, code | lane: the process grading that exercise ended |
+| Yield | exercise | lane: it stopped after this exercise; a new lane grades the rest |
+| Done | | lane: all its work is done |
+| ForkUnsafe | | lane: CUDA was initialized before the fork; grade again in fresh interpreters |
 
-Every event of an exercise also carries "target", the index of the submission, added by the lane.
+Every event about an exercise carries `target`, the index of the submission it belongs to.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from .results import CHECK_STATUSES
+from .results import CheckResult, CheckStatus
 
-_TEXT_LIMIT = 20_000  # longer texts are cut, never trusted to be small
-
-# kind -> {field: type}; "target" is allowed on every kind
-_FIELDS: dict[str, dict[str, type | tuple]] = {
-    "collected": {"checks": dict},
-    "collect_error": {"exercise": str, "message": str},
-    "start": {"exercise": str, "check": str},
-    "result": {"exercise": str, "check": str, "status": str, "message": str, "duration": (int, float),
-               "not_implemented": bool, "load_error": bool, "location": (str, type(None)),
-               "traceback": str, "output": str},
-    "note": {"exercise": str, "message": str},
-    "flag": {"exercise": str, "message": str},
-    "exercise_exit": {"exercise": str, "how": str, "code": int},
-    "yield": {"exercise": str},
-    "done": {},
-    "fork_unsafe": {},
-}
-_REQUIRED = {
-    "collected": ("checks",), "collect_error": ("exercise",), "start": ("exercise", "check"),
-    "result": ("exercise", "check", "status"), "note": ("exercise", "message"), "flag": ("exercise", "message"),
-    "exercise_exit": ("exercise", "how", "code"), "yield": ("exercise",), "done": (), "fork_unsafe": (),
-}
-KINDS = frozenset(_FIELDS)
-# what an exercise process may say: the lane says the rest
-FROM_EXERCISE = frozenset({"start", "result", "note", "flag"})
+TEXT_LIMIT = 20_000  # a longer text is not an event of ours
 
 
-def encode(event: dict) -> bytes:
-    return (json.dumps(event) + "\n").encode()
+@dataclass
+class Event:
+    kind: ClassVar[str] = ""
+
+    def to_json(self) -> bytes:
+        data = {"event": self.kind}
+        data.update((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return (json.dumps(data) + "\n").encode()
+
+    def about(self, target: int) -> "Event":
+        """The same event, about submission `target`."""
+        return dataclasses.replace(self, target=target) if hasattr(self, "target") else self
 
 
-def parse(line: bytes | str) -> dict | None:
+@dataclass
+class Collected(Event):
+    kind: ClassVar[str] = "collected"
+    checks: dict = field(default_factory=dict)
+
+
+@dataclass
+class CollectError(Event):
+    kind: ClassVar[str] = "collect_error"
+    exercise: str
+    message: str = ""
+    target: int = 0
+
+
+@dataclass
+class Start(Event):
+    kind: ClassVar[str] = "start"
+    exercise: str
+    check: str
+    target: int = 0
+
+
+@dataclass
+class Result(Event):
+    kind: ClassVar[str] = "result"
+    exercise: str
+    check: str
+    status: str
+    message: str = ""
+    duration: float = 0.0
+    not_implemented: bool = False
+    load_error: bool = False
+    location: str | None = None
+    traceback: str = ""
+    output: str = ""
+    mistake: str | None = None  # the known mistake it is, where the check recognised one
+    mistake_title: str | None = None
+    target: int = 0
+
+    def to_check(self) -> CheckResult:
+        return CheckResult(name=self.check, status=CheckStatus(self.status), message=self.message,
+                           duration=self.duration, not_implemented=self.not_implemented, load_error=self.load_error,
+                           location=self.location, traceback=self.traceback, output=self.output,
+                           mistake=self.mistake, mistake_title=self.mistake_title)
+
+
+@dataclass
+class Note(Event):
+    kind: ClassVar[str] = "note"
+    exercise: str
+    message: str
+    target: int = 0
+
+
+@dataclass
+class Flag(Event):
+    kind: ClassVar[str] = "flag"
+    exercise: str
+    message: str
+    target: int = 0
+
+
+@dataclass
+class ExerciseExit(Event):
+    kind: ClassVar[str] = "exercise_exit"
+    exercise: str
+    how: str
+    code: int
+    target: int = 0
+
+
+@dataclass
+class Yield(Event):
+    kind: ClassVar[str] = "yield"
+    exercise: str
+    target: int = 0
+
+
+@dataclass
+class Done(Event):
+    kind: ClassVar[str] = "done"
+
+
+@dataclass
+class ForkUnsafe(Event):
+    kind: ClassVar[str] = "fork_unsafe"
+
+
+KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
+                                 (Collected, CollectError, Start, Result, Note, Flag, ExerciseExit, Yield, Done, ForkUnsafe)}
+FROM_EXERCISE = (Start, Result, Note, Flag)  # what an exercise process may say: the lane says the rest
+
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
+
+
+def parse(line: bytes | str) -> Event | None:
     """The event on one line, checked for its shape; None for anything else."""
     try:
-        event = json.loads(line)
+        data = json.loads(line)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    return event if valid(event) else None
+    if not isinstance(data, dict):
+        return None
+    cls = KINDS.get(data.pop("event", None))
+    if cls is None:
+        return None
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if any(name not in fields or not _fits(value, fields[name].type) for name, value in data.items()):
+        return None
+    try:
+        event = cls(**data)  # a required field missing raises
+    except TypeError:
+        return None
+    if isinstance(event, Result) and event.status not in CheckStatus.values():
+        return None
+    if isinstance(event, Collected) and not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
+            for k, v in event.checks.items()):
+        return None
+    if getattr(event, "target", 0) < 0:
+        return None
+    return event
 
 
-def valid(event) -> bool:
-    """Whether `event` is a well-formed event: a known kind, its required fields, every field of
-    the right type, texts of bounded length, a known check status."""
-    if not isinstance(event, dict):
+def _fits(value, annotation: str) -> bool:
+    expected = _TYPES[annotation]
+    if isinstance(value, bool) and expected is not bool:
+        return False  # JSON true is not a number here
+    if not isinstance(value, expected):
         return False
-    kind = event.get("event")
-    if kind not in _FIELDS:
+    if isinstance(value, str) and len(value) > TEXT_LIMIT:
         return False
-    fields = _FIELDS[kind]
-    if any(name not in event for name in _REQUIRED[kind]):
-        return False
-    for name, value in event.items():
-        if name == "event":
-            continue
-        if name == "target":
-            if type(value) is not int or value < 0:
-                return False
-            continue
-        expected = fields.get(name)
-        if expected is None:
-            return False
-        if isinstance(value, bool) and expected in (int, (int, float)):
-            return False
-        if not isinstance(value, expected):
-            return False
-        if isinstance(value, str) and len(value) > _TEXT_LIMIT:
-            return False
-        if isinstance(value, float) and not math.isfinite(value):
-            return False
-    if kind == "result" and event["status"] not in CHECK_STATUSES:
-        return False
-    if kind == "collected":
-        checks = event["checks"]
-        if not all(isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
-                   for k, v in checks.items()):
-            return False
-    return True
+    return not (isinstance(value, float) and not math.isfinite(value))
 
 
 class Channel:
@@ -124,8 +198,8 @@ class Channel:
     def __init__(self, fd: int):
         self.fd = fd
 
-    def send(self, event: dict) -> None:
-        data = memoryview(encode(event))
+    def send(self, event: Event) -> None:
+        data = memoryview(event.to_json())
         while data:
             data = data[os.write(self.fd, data):]
 
@@ -139,7 +213,7 @@ class Channel:
 class Lines:
     """Splits what a pipe delivers into lines; a line longer than `limit` is dropped whole."""
 
-    def __init__(self, limit: int = 4 * _TEXT_LIMIT + 65536):
+    def __init__(self, limit: int = 4 * TEXT_LIMIT + 65536):
         self.limit, self.partial, self.overlong = limit, b"", False
 
     def feed(self, data: bytes) -> list[bytes]:

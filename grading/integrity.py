@@ -78,6 +78,13 @@ def verify() -> Integrity:
     return Integrity(modified=modified + added, missing=missing)
 
 
+def attach_integrity(run, catalog: Catalog, integrity: Integrity | None = None) -> None:
+    """The integrity of the kata's checks and engine (verified now, unless given) on `run`."""
+    integrity = verify() if integrity is None else integrity
+    run.integrity = integrity.to_dict()
+    run.integrity_affected = integrity.affected(catalog) & {e.id for e in run.exercises}
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--check" in argv:

@@ -47,41 +47,43 @@ class NamespaceTarget:
 def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, timeout: float = 30.0) -> ExerciseResult:
     import pytest
 
-    from .plugin import Collector
-    from .runner import check_from_event
+    from .events import CollectError, Result
+    from .plugin import GradingPlugin
 
     catalog = load_catalog()
     exercise = catalog.resolve(exercise_name)
     result = ExerciseResult(exercise.id, exercise.title, exercise.points)
-    events: list[dict] = []
-    args = [str(exercise.check_file), "--seed", str(seed), "--timeout", str(timeout), "--assert=plain", "-q",
-            "--capture=sys", "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:unraisableexception",
+    events: list = []
+    args = [str(exercise.check_file), "--seed", str(seed), "--assert=plain", "-q", "--capture=no",
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-W", "ignore::pytest.PytestConfigWarning",
             "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]
+    # the same per-check loop as a grading worker, in this process: the kernel's namespace is the answer
+    plugin = GradingPlugin(events.append, fork=False, restore=False, timeout=timeout)
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            pytest.main(args, plugins=[Collector(events.append), NamespaceTarget(namespace)])
+            pytest.main(args, plugins=[plugin, NamespaceTarget(namespace)])
     finally:
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
     for event in events:
-        if event.get("event") == "result" and event.get("exercise") == exercise.id:
-            result.checks.append(check_from_event(event))
-        elif event.get("event") == "collect_error":
-            result.error = "the checks could not be loaded:\n" + event.get("message", "")
+        if isinstance(event, Result) and event.exercise == exercise.id:
+            result.checks.append(event.to_check())
+        elif isinstance(event, CollectError):
+            result.error = "the checks could not be loaded:\n" + event.message
     return result
 
 
 def _html(result: ExerciseResult) -> str:
     passed, total = result.counts
     colour = "#1a7f37" if result.passed else "#cf222e"
-    from .report_text import _group
+    from .report_text import group_by_test
 
     rows = []
-    for name, checks in _group(result.checks).items():
+    for name, checks in group_by_test(result.checks).items():
         failing = [c for c in checks if not c.passed]
         mark = "✗" if failing else "✓"
         cases = f" ({len(failing)} of {len(checks)} cases fail)" if failing and len(checks) > 1 else (

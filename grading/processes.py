@@ -1,24 +1,44 @@
-"""Processes: nothing a learner's code starts outlives the work it was started for.
+"""The grading processes: how they start, and how nothing a learner's code starts outlives them.
+
+Workers (a lane's child) are made by `fork()` where that is available and safe: the grader has
+already imported torch, numpy and pytest (`warm_up`), so each costs a fraction of a second.
+Elsewhere (Windows, macOS, or `KATA_START_METHOD=spawn`) each is a fresh interpreter that starts
+from the grader's copy of its own files (`grading.frozen`): slower, same verdicts.
 
 A learner's code may start processes and leave them running: a `multiprocessing.Process` never
 joined, a forked sleeper, one that called `os.setsid()` to leave its process group. Such a
 process could hold the grader's pipes open (the grader would wait for it), write files after
 the grader has finished, or use the machine's cores while other submissions are graded.
-
 Where Linux allows it, a grading process makes itself a *child subreaper*
 (`prctl(PR_SET_CHILD_SUBREAPER)`): every process started below it whose parent ends is handed to
 it instead of to init, also after `setsid()`. `kill_descendants()` then kills its children that
 are not its own workers, and repeats with what their deaths hand over, until none is left.
 Elsewhere (macOS, Windows) a process group is killed where there are groups, and the rest is
 left to the operating system.
+
+A learner's code may also send SIGINT to the grader: `ctrl_c_from_outside()` lets only a Ctrl-C
+from the terminal, or from a process the grader did not start, stop it.
 """
+
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import json
 import os
+import queue
 import signal
 import stat
+import subprocess
+import sys
+import threading
 import time
+from dataclasses import dataclass
+
+from . import ROOT
+from .events import Lines, parse
+from .frozen import Sources
 
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
@@ -134,3 +154,213 @@ def close_inherited_channels(keep: int) -> None:
                 os.close(fd)
         except OSError:
             pass
+
+
+def describe_exit(code: int) -> str:
+    """How a process with exit code `code` (negative: the signal) ended, in words."""
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def start_method() -> str:
+    forced = os.environ.get("KATA_START_METHOD", "").strip().lower()
+    if forced in ("fork", "spawn"):
+        return forced
+    if hasattr(os, "fork") and sys.platform.startswith("linux"):
+        return "fork"
+    return "spawn"
+
+
+def warm_up(optimizer: bool = True) -> None:
+    """Import what every child needs, once, in the parent (fork mode); with `optimizer`, also
+    build one optimizer, whose lazy import of torch._dynamo (half a second) the checks of some
+    exercises need.
+
+    The imports create about a million objects, all of which live as long as the process.
+    The cyclic garbage collector would walk them several times while they are being
+    created (a third of a second spent finding nothing), so it waits until the imports are
+    done; then they are frozen out of its reach, so that a collection in a forked child
+    neither walks them nor writes to (and so copies) the memory pages they share with the
+    parent."""
+    with collector_paused():
+        import numpy  # noqa: F401
+        import pytest  # noqa: F401
+        import torch  # noqa: F401
+
+        if optimizer:
+            warm_optimizers()
+    gc.freeze()
+
+
+def warm_optimizers() -> None:
+    """Build one optimizer: the first one in a process imports torch._dynamo (half a second),
+    which every process forked from this one then inherits."""
+    import torch
+
+    with collector_paused():
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class Worker:
+    """A lane's child process, forked (`pid`) or a fresh interpreter (`popen`); its events arrive
+    on `events`, read by `reader`."""
+
+    events: "queue.Queue[dict | None]"
+    pid: int | None = None
+    popen: subprocess.Popen | None = None
+    reader: threading.Thread | None = None
+
+    @property
+    def process_id(self) -> int:
+        return self.popen.pid if self.popen is not None else self.pid
+
+    def kill(self) -> None:
+        """Kill the child and whatever it started (its own process group, where there are groups;
+        what left the group comes to the grader, a subreaper, and is killed there)."""
+        if self.popen is not None and not hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                self.popen.kill()
+            return
+        kill_tree(self.process_id)
+
+    def wait(self) -> str:
+        """Reap the child; describe how it ended."""
+        if self.popen is not None:
+            code = self.popen.wait()
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        return describe_exit(code)
+
+
+def read_events(stream, events: "queue.Queue", tag) -> None:
+    """Put every well-formed event of one child on `events` as (tag, event), then (tag, None) at
+    its end. A line that is not an event (see `grading.events`) is dropped."""
+    lines = Lines()
+    with stream:
+        while True:
+            data = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not data:
+                break
+            for line in lines.feed(data):
+                event = parse(line)
+                if event is not None:
+                    events.put((tag, event))
+    events.put((tag, None))
+
+
+def bootstrap(sources: Sources) -> str:
+    """What a fresh grading interpreter runs: `grading.frozen` from the grader's copy, then `boot()`."""
+    return sources.texts["grading/frozen.py"] + "\nboot()\n"
+
+
+def start_worker(request: dict, method: str, events: "queue.Queue | None" = None, tag=None,
+                 read: bool = True, *, sources: Sources) -> Worker:
+    """Start a lane's child for `request`, importing the kata's files from `sources`; its events
+    arrive on `events` (a new queue if None) as (tag, event). With read=False the thread that reads
+    them is left for the caller to start."""
+    events = queue.Queue() if events is None else events
+    if method == "fork":
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the parent's code
+            try:
+                os.setpgid(0, 0)  # its own group: a timeout kills the exercise processes it forks too
+                os.close(read_fd)
+                close_inherited_channels(keep=write_fd)  # the grader's own pipes and terminal are not the learner's
+                from . import child, frozen
+
+                frozen.install(sources)  # the checks and catalog from the copy read when grading began
+                child._silence_standard_streams()
+                child.run(write_fd, request)
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        handle = Worker(events, pid=pid)
+        stream = os.fdopen(read_fd, "rb")
+    else:
+        popen = subprocess.Popen(
+            [sys.executable, "-c", bootstrap(sources)],
+            cwd=str(ROOT),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=hasattr(os, "killpg"),
+        )
+        try:
+            popen.stdin.write(json.dumps({**request, "sources": {"root": sources.root, "texts": sources.texts}}).encode())
+            popen.stdin.close()
+        except OSError:  # it died at once: its stream ends, and the lane says so
+            pass
+        handle = Worker(events, popen=popen)
+        stream = popen.stdout
+    handle.reader = threading.Thread(target=read_events, args=(stream, events, tag), daemon=True)
+    if read:
+        handle.reader.start()
+    return handle
+
+
+@contextlib.contextmanager
+def ctrl_c_from_outside():
+    """Ctrl-C stops grading only when it comes from outside: the terminal, or a process that is
+    not one the grader started. A learner's code that sends SIGINT to the grader (its parent's
+    parent) is ignored. Yields a function to call regularly: it raises KeyboardInterrupt for a
+    Ctrl-C from outside. (Where signals cannot be examined this way, Ctrl-C works as usual.)"""
+    usable = (threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask")
+              and hasattr(signal, "sigtimedwait"))
+    if not usable or signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []):
+        yield lambda: None
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def check() -> None:
+        while True:
+            info = signal.sigtimedwait([signal.SIGINT], 0)
+            if info is None:
+                return
+            if not sent_from_below(info.si_pid):
+                raise KeyboardInterrupt
+
+    try:
+        yield check
+        check()  # one that came at the very end still counts
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):  # nothing left pending to arrive once unblocked
+            check()
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def sent_from_below(pid: int) -> bool:
+    """Whether process `pid` (the sender of a signal) is one this process started, or one they
+    started: a learner's code. A sender that has already ended is taken to be one (a terminal's
+    Ctrl-C has no sending process, pid 0)."""
+    if pid <= 0:
+        return False
+    me = os.getpid()
+    for _ in range(64):
+        if pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return os.path.isdir("/proc/self")  # gone (where /proc can tell): a learner's that sent it and ended
+        if pid <= 1:
+            return False
+    return False

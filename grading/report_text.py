@@ -99,7 +99,7 @@ def _all_done(run: RunResult, s: Style) -> list[str]:
     ]
 
 
-def _group(checks):
+def group_by_test(checks):
     """Checks grouped by test function, in order: `test_x[a]`, `test_x[b]` -> `test_x`."""
     groups: dict[str, list] = {}
     for check in checks:
@@ -149,7 +149,7 @@ def _check_lines(checks: list, s: Style, verbose: bool) -> list[str]:
     """The checks, grouped by test function. Test functions failing with the same message share
     one block: the message once, then the checks it covers (one wrong line of code often fails
     every check the same way). With `verbose`, every case in full."""
-    groups = _group(checks)
+    groups = group_by_test(checks)
     if verbose:
         return [line for name, cases in groups.items() for line in _verbose_lines(cases, s)]
     reasons: dict[str, list] = {}  # message -> [(test function, its cases, failing cases, the one shown)]

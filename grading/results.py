@@ -6,15 +6,39 @@ Every output format (terminal, JSON, ...) is a pure function of these dataclasse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
-CHECK_STATUSES = ("passed", "failed", "error", "timeout", "crashed")
-EXERCISE_STATUSES = ("passed", "failed", "not_started", "error")
+
+class _Words(str, Enum):
+    """A status: compares equal to its word, and is written as it (JSON, reports)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def values(cls) -> frozenset[str]:
+        return frozenset(m.value for m in cls)
+
+
+class CheckStatus(_Words):
+    PASSED = "passed"
+    FAILED = "failed"  # an assertion of the check: the learner's result is wrong
+    ERROR = "error"  # the learner's code raised, or could not be loaded
+    TIMEOUT = "timeout"  # stopped at a time limit
+    CRASHED = "crashed"  # the process running it died
+
+
+class ExerciseStatus(_Words):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_STARTED = "not_started"  # every check met NotImplementedError
+    ERROR = "error"  # a load error, a crash, a time-out, or no result at all
 
 
 @dataclass
 class CheckResult:
     name: str
-    status: str  # one of CHECK_STATUSES
+    status: CheckStatus
     message: str = ""
     duration: float = 0.0
     not_implemented: bool = False  # the learner's function still raises NotImplementedError
@@ -27,10 +51,10 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.status == CheckStatus.PASSED
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "message": self.message, "duration": round(self.duration, 4),
+        return {"name": self.name, "status": str(self.status), "message": self.message, "duration": round(self.duration, 4),
                 "mistake": self.mistake, "mistake_title": self.mistake_title}
 
 
@@ -45,20 +69,21 @@ class ExerciseResult:
     notes: list[str] = field(default_factory=list)  # how the answer was found (notebook fallbacks, cell errors)
 
     @property
-    def status(self) -> str:
+    def status(self) -> ExerciseStatus:
         if not self.checks:
-            return "error"
+            return ExerciseStatus.ERROR
         if all(c.passed for c in self.checks) and not self.error:
-            return "passed"
-        if any(c.load_error or c.status in ("timeout", "crashed") for c in self.checks) or self.error:
-            return "error"
+            return ExerciseStatus.PASSED
+        if self.error or any(c.load_error or c.status in (CheckStatus.TIMEOUT, CheckStatus.CRASHED)
+                             for c in self.checks):
+            return ExerciseStatus.ERROR
         if all(c.not_implemented for c in self.checks):
-            return "not_started"
-        return "failed"
+            return ExerciseStatus.NOT_STARTED
+        return ExerciseStatus.FAILED
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.status == ExerciseStatus.PASSED
 
     @property
     def score(self) -> float:
@@ -81,7 +106,7 @@ class ExerciseResult:
         data = {
             "id": self.id,
             "title": self.title,
-            "status": self.status,
+            "status": str(self.status),
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],

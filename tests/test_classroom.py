@@ -104,20 +104,20 @@ def test_classroom_report_is_written_from_the_start_and_completed(tmp_path):
     (target / EX.filename).write_text((SOLUTIONS_DIR / EX.filename).read_text())
     out = tmp_path / "results.json"
     partial = []
-    from grading import runner
+    from grading.lane import Lane
 
-    original = runner._Lane.start
+    original = Lane.start
 
     def spy(*args, **kwargs):  # the report as it is when the first grading child starts
         partial.append(json.loads(out.read_text()))
         return original(*args, **kwargs)
 
-    runner._Lane.start = spy
+    Lane.start = spy
     try:
         assert main(["--target", str(target), "--format", "gradescope", "--output", str(out), EX.short,
                      "--seed", "7"]) == 0
     finally:
-        runner._Lane.start = original
+        Lane.start = original
     assert partial and "Grading did not finish" in partial[0]["output"] and partial[0]["score"] == 0
     final = json.loads(out.read_text())
     assert final["tests"][0]["status"] == "passed" and "seed 7" in final["output"]

@@ -266,7 +266,7 @@ PROBE = """
 import json, os, sys
 import numpy, pytest, torch  # no optimizer built: torch._dynamo is not imported
 from grading.catalog import load_catalog
-from grading.plugin import Collector, exercise_of
+from grading.plugin import GradingPlugin, exercise_of
 
 assert "torch._dynamo" not in sys.modules
 log = open(sys.argv[1], "a", buffering=1)
@@ -278,7 +278,7 @@ class Probe:  # in each exercise's own process, after its last check: was torch.
 
 files = [str(ex.check_file) for ex in load_catalog()]
 pytest.main(files + ["--target", "solutions", "-q", "-p", "no:cacheprovider", "--assert=plain"],
-            plugins=[Collector(lambda event: None, isolation="fork"), Probe()])
+            plugins=[GradingPlugin(lambda event: None, fork=True), Probe()])
 """
 
 
@@ -356,13 +356,13 @@ def test_a_parent_that_initialized_cuda_is_graded_in_fresh_interpreters(tmp_path
     fork"): a program that used the GPU before grading gets fresh interpreters instead."""
     import torch
 
-    import grading.runner as runner
+    import grading.lane as lane
 
     monkeypatch.setattr(torch.cuda, "_is_in_bad_fork", lambda: True)  # inherited by forks only
     methods = []
-    start = runner._start_child
-    monkeypatch.setattr(runner, "_start_child",
-                        lambda request, method, *rest: methods.append(method) or start(request, method, *rest))
+    start = lane.start_worker
+    monkeypatch.setattr(lane, "start_worker",
+                        lambda request, method, *rest, **kw: methods.append(method) or start(request, method, *rest, **kw))
     target = make_target(tmp_path, {EX.filename: solution(EX)})
     run = grade(target, [EX], method="fork")
     assert methods == ["fork", "spawn"]
