@@ -134,13 +134,6 @@ def render_workflow(catalog: Catalog, root: Path = ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_workflow(dest_root: Path, catalog: Catalog, root: Path = ROOT) -> Path:
-    path = dest_root / WORKFLOW_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_workflow(catalog, root), encoding="utf-8")
-    return path
-
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     path = ROOT / WORKFLOW_PATH
