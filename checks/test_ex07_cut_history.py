@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from checks.instruments import describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "computed" is x * 3 - 1 of a leaf x that requires grad; "chain" is tanh(x @ w), a longer
@@ -18,16 +18,19 @@ CASES = {
 }
 
 ERRORS = {
-    r"only change requires_grad flags of leaf variables": (
+    r"only change requires_grad flags of leaf variables": Mistake(
+        "ex07.requires_grad_off_on_non_leaf", "requires_grad switched off on a computed tensor instead of detach_()",
         "`t.requires_grad_(False)` (or `t.requires_grad = False`) is allowed only for a leaf; this t was computed "
         "from other tensors, and its flag follows from that history. Cut the history instead: `t.detach_()` "
         "detaches t in place, after which t is a leaf that does not require grad."
     ),
-    r"attribute 'grad_fn' of .* is not writable": (
+    r"attribute 'grad_fn' of .* is not writable": Mistake(
+        "ex07.assigns_grad_fn", "assigning `t.grad_fn` instead of detach_()",
         "`t.grad_fn` cannot be assigned: autograd sets it. `t.detach_()` removes t's history in place "
         "(grad_fn becomes None)."
     ),
-    r"Can't detach views in-place": (
+    r"Can't detach views in-place": Mistake(
+        "ex07.detaches_a_view", "detach_() on a view made of t instead of on t itself",
         "`detach_()` refuses a view of another tensor; the checks only give you tensors that are not views, "
         "so something in your function made a view of t first (a slice, `view`, `reshape`). Call "
         "`t.detach_()` on t itself."
@@ -75,7 +78,8 @@ def _new_tensor_returned(result, t) -> bool:
     return isinstance(result, torch.Tensor) and result is not t
 
 
-NEW_TENSOR = (
+NEW_TENSOR = Mistake(
+    "ex07.returns_new_tensor", "detach() (a new tensor) instead of detach_() on t itself",
     "cut_history_ returned a new tensor, not t itself{history}. `t.detach()` (no underscore) makes a new tensor "
     "without history and leaves t as it was: the caller keeps using its variable t, with its whole graph and "
     "the memory that graph holds. The trailing underscore of cut_history_ promises in place: `t.detach_()` "
@@ -87,15 +91,17 @@ NEW_TENSOR = (
 def test_returns_the_same_object(cut_history_, case):
     t, before = make_input(case)
     result = call(cut_history_, t)
-    assert result is not None, (
+    assert result is not None, Mistake(
+        "ex07.no_return", "returning nothing (None) instead of t",
         "cut_history_ returned None: return t itself. In-place methods of PyTorch (the ones with a trailing "
         "underscore) return the tensor they changed, so calls can be chained: `cut_history_(h).zero_()`."
     )
-    assert isinstance(result, torch.Tensor), (
+    assert isinstance(result, torch.Tensor), Mistake(
+        "ex07.returns_other_type", "returning something else than a tensor",
         f"cut_history_ returned {type(result).__name__}; the tensor t itself is expected."
     )
     history = f" (t still has grad_fn={_fn_name(t.grad_fn)})" if t.grad_fn is not None else ""
-    assert result is t, NEW_TENSOR.format(history=history)
+    assert result is t, NEW_TENSOR.says(history=history)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -103,8 +109,9 @@ def test_grad_fn_is_none(cut_history_, case):
     t, before = make_input(case)
     result = call(cut_history_, t)
     if t.grad_fn is not None and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.format(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
-    assert t.grad_fn is None, (
+        raise AssertionError(NEW_TENSOR.says(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    assert t.grad_fn is None, Mistake(
+        "ex07.history_kept", "t's history left in place (no_grad around it, or assigning t.data)",
         f"after cut_history_(t), t still carries its history: t.grad_fn is {_fn_name(t.grad_fn)}. Nothing done "
         "*around* t changes the history of a tensor that already exists: `torch.no_grad()` only affects the "
         "operations run inside the block, and assigning `t.data` keeps t's grad_fn. `t.detach_()` cuts t's "
@@ -117,8 +124,9 @@ def test_no_longer_requires_grad(cut_history_, case):
     t, before = make_input(case)
     result = call(cut_history_, t)
     if t.requires_grad and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.format(history=" (t still requires grad)"))
-    assert not t.requires_grad, (
+        raise AssertionError(NEW_TENSOR.says(history=" (t still requires grad)"))
+    assert not t.requires_grad, Mistake(
+        "ex07.still_requires_grad", "t left requiring grad",
         "after cut_history_(t), t still requires grad: autograd would keep recording whatever is computed from "
         "it. `torch.no_grad()` around your code does not change an existing tensor's flag. `t.detach_()` switches "
         "it off in place (for a leaf and for a computed tensor alike)."
@@ -130,8 +138,9 @@ def test_is_a_leaf(cut_history_, case):
     t, before = make_input(case)
     result = call(cut_history_, t)
     if not t.is_leaf and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.format(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
-    assert t.is_leaf, (
+        raise AssertionError(NEW_TENSOR.says(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    assert t.is_leaf, Mistake(
+        "ex07.not_a_leaf", "t left a non-leaf, the result of a recorded computation",
         f"after cut_history_(t), t is still not a leaf (grad_fn={_fn_name(t.grad_fn)}): it remains the result of "
         "a recorded computation. `t.detach_()` turns it into a leaf in place."
     )
@@ -141,10 +150,12 @@ def test_is_a_leaf(cut_history_, case):
 def test_values_and_memory_unchanged(cut_history_, case):
     t, before = make_input(case)
     call(cut_history_, t)
-    assert torch.equal(t.detach(), before.values), (
+    assert torch.equal(t.detach(), before.values), Mistake(
+        "ex07.values_changed", "t's values changed",
         "cut_history_ changed t's values: only its history may go. `t.detach_()` keeps the values."
     )
-    assert t.data_ptr() == before.data_ptr, (
+    assert t.data_ptr() == before.data_ptr, Mistake(
+        "ex07.storage_replaced", "t's storage replaced (assigning t.data, set_)",
         "after cut_history_(t), t lives in different memory: its storage was replaced (for example by assigning "
         "`t.data` or `t.set_(...)`), so views of t and other holders of that memory no longer see it. "
         "`t.detach_()` keeps t's memory."

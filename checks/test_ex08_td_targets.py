@@ -11,11 +11,12 @@ from torch import nn
 
 from checks.instruments import (
     FailsOnPurpose,
+    Mistake,
     RaisedByTheCheck,
     changes,
     describe_args,
-    explain_errors,
     expect_tensor,
+    explain_errors,
     grad_mode_kept,
     listed,
     snapshot,
@@ -34,21 +35,37 @@ CASES = {
 # which parameters of target_net the caller has frozen before the call
 FLAGS = ["target-trainable", "target-partly-frozen"]
 
+MAX_OVER_BATCH = Mistake(
+    "ex08.max_over_batch", "the max taken over the batch (dim=0) instead of the actions",
+    "one value per action: the max was taken over the batch (dim=0). Take it over the actions, dim=1.",
+)
+
+INFERENCE_TENSOR = Mistake(
+    "ex08.inference_tensor", "targets computed under inference_mode",
+    "td_targets returned an inference tensor (`targets.is_inference()` is True): it was computed inside "
+    "`torch.inference_mode()`. Autograd refuses to save inference tensors, so `F.mse_loss(q, targets)` raises "
+    "\"Inference tensors cannot be saved for backward\" as soon as the online network's Q-values require grad: "
+    "these targets can never be trained against. Use `with torch.no_grad():`, whose results are ordinary tensors "
+    "without history."
+)
+
 ERRORS = {
-    r"Subtraction, the `-` operator, with a bool tensor is not supported": (
+    r"Subtraction, the `-` operator, with a bool tensor is not supported": Mistake(
+        "ex08.one_minus_bool", "`1 - dones` on a bool tensor",
         "`dones` is a bool tensor, and PyTorch has no arithmetic `1 - dones` on bools. Invert the mask with `~dones` "
         "(a bool tensor that multiplies like 0/1), or turn it into numbers first: `1 - dones.float()`."
     ),
-    r"size of tensor a \(\d+\) must match the size of tensor b \(\d+\)": (
+    r"size of tensor a \(\d+\) must match the size of tensor b \(\d+\)": MAX_OVER_BATCH.reworded(
         "The shapes don't fit together: `target_net(next_states)` has shape (batch, n_actions), and the best next "
         "value of each transition is the max over the actions, `.max(dim=1).values`, of shape (batch,), like "
         "`rewards` and `dones`. A max over dim=0 (the batch) gives one value per action instead."
     ),
-    r"only integer tensors of a single element can be converted to an index|return_types": (
+    r"only integer tensors of a single element can be converted to an index|return_types": Mistake(
+        "ex08.max_without_values", "`q.max(dim=1)` used as a tensor (it is a pair: values, indices)",
         "`q.max(dim=1)` returns a pair of tensors (values, indices), not a tensor: take the values with "
         "`q.max(dim=1).values` (or `q.amax(dim=1)`)."
     ),
-    r"Inference tensors cannot be saved for backward": (
+    r"Inference tensors cannot be saved for backward": INFERENCE_TENSOR.reworded(
         "The targets are an inference tensor (made under `torch.inference_mode()`). Autograd refuses to save "
         "inference tensors, and `F.mse_loss(q, targets)` must save its inputs to compute the online network's "
         "gradients: the targets can never enter the loss. Use `with torch.no_grad():` instead, which gives ordinary "
@@ -130,23 +147,29 @@ def assert_shape(out, b):
         return
     shape = tuple(out.shape)
     if shape == (batch, b.n_actions):
-        why = "one value per (transition, action): the max over the actions is missing. Take `.max(dim=1).values`."
+        why = Mistake("ex08.no_max", "the max over the actions left out",
+                      "one value per (transition, action): the max over the actions is missing. Take "
+                      "`.max(dim=1).values`.")
     elif shape in ((batch, 1), (batch, batch)):
-        why = (
+        why = Mistake(
+            "ex08.max_keepdim", "the best next values as a (batch, 1) column, which broadcasts into a table",
             "two-dimensional: the best next values came as a (batch, 1) column (`keepdim=True`, or an unsqueeze), "
             "and a column combined with `rewards` of shape (batch,) broadcasts into a table. Use "
             "`.max(dim=1).values`, of shape (batch,)."
         )
     elif shape == (b.n_actions,):
-        why = "one value per action: the max was taken over the batch (dim=0). Take it over the actions, dim=1."
+        why = MAX_OVER_BATCH
     elif shape == ():
-        why = "a single number: the max was taken over the whole tensor. Take it per row, `.max(dim=1).values`."
+        why = Mistake("ex08.max_over_everything", "the max taken over the whole tensor instead of per row",
+                      "a single number: the max was taken over the whole tensor. Take it per row, "
+                      "`.max(dim=1).values`.")
     else:
-        why = "The result must have one target per transition."
-    raise AssertionError(
+        why = Mistake("ex08.wrong_shape", "targets of another shape than one per transition",
+                      "The result must have one target per transition.")
+    raise AssertionError(why.reworded(
         f"td_targets returned a tensor of shape {shape} for a batch of {batch} transitions and {b.n_actions} "
         f"actions; expected shape ({batch},), one target per transition. Yours is {why}"
-    )
+    ))
 
 
 def assert_targets(out, b):
@@ -156,28 +179,32 @@ def assert_targets(out, b):
     if torch.allclose(got, oracle(b), rtol=1e-5, atol=1e-5):
         return
     if torch.allclose(got, oracle(b, use_dones=False), rtol=1e-5, atol=1e-5):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex08.ignores_dones", "the future term added also where the episode ended",
             "td_targets ignores `dones`: transitions whose episode ended (dones True) got `gamma * max Q(next_state)` "
             "added to their reward. After the last step of an episode there is no future: such a target is just the "
             "reward. Multiply the future term by `(1 - dones)`, written `~dones` or `1 - dones.float()` for a bool "
             "tensor."
-        )
+        ))
     if torch.allclose(got, oracle(b, invert=True), rtol=1e-5, atol=1e-5):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex08.inverted_mask", "the done-mask the wrong way round",
             "td_targets has the done-mask the wrong way round: transitions whose episode ended got the future term, "
             "and the others lost it. The future term is multiplied by NOT done: `~dones` (or `1 - dones.float()`), "
             "not `dones`."
-        )
+        ))
     if abs(b.gamma - 1.0) > 1e-9 and torch.allclose(got, oracle(b, gamma=1.0), rtol=1e-5, atol=1e-5):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex08.no_discount", "the future not discounted by gamma",
             f"td_targets does not discount the future: the targets equal those of gamma=1, but gamma is {b.gamma}. "
             "Multiply the best next value by `gamma`."
-        )
+        ))
     want = oracle(b)
-    raise AssertionError(
+    raise AssertionError(Mistake(
+        "ex08.wrong_targets", "targets other than rewards + gamma * (not done) * max Q",
         f"td_targets returned wrong targets (gamma={b.gamma}): expected {_head(want)}, found {_head(got)}. "
         f"{VALUES_HINT} `.max(dim=1)` gives the best value of each row (not `argmax`, its index)."
-    )
+    ))
 
 
 def online_loss(b, targets, online):
@@ -210,7 +237,8 @@ def test_result_does_not_require_grad(td_targets, case):
     b = make_batch(case)
     out = call(td_targets, b)
     assert_targets(out, b)
-    assert not out.requires_grad and out.grad_fn is None, (
+    assert not out.requires_grad and out.grad_fn is None, Mistake(
+        "ex08.targets_tracked", "targets that carry target_net's graph",
         f"the targets td_targets returned still carry target_net's graph (requires_grad={out.requires_grad}, "
         f"grad_fn={type(out.grad_fn).__name__ if out.grad_fn else None}): a loss built on them sends gradients "
         "back into target_net, which must stay fixed while the online network learns. Compute the targets inside "
@@ -223,13 +251,7 @@ def test_result_is_not_an_inference_tensor(td_targets, case):
     b = make_batch(case)
     out = call(td_targets, b)
     assert_targets(out, b)
-    assert not out.is_inference(), (
-        "td_targets returned an inference tensor (`targets.is_inference()` is True): it was computed inside "
-        "`torch.inference_mode()`. Autograd refuses to save inference tensors, so `F.mse_loss(q, targets)` raises "
-        "\"Inference tensors cannot be saved for backward\" as soon as the online network's Q-values require grad: "
-        "these targets can never be trained against. Use `with torch.no_grad():`, whose results are ordinary tensors "
-        "without history."
-    )
+    assert not out.is_inference(), INFERENCE_TENSOR
 
 
 # --------------------------------------------------------------------------- the training step
@@ -244,7 +266,8 @@ def test_online_network_gets_gradients(td_targets, case):
     with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
         online_loss(b, out, online).backward()
     missing = [n for n, p in online.named_parameters() if p.grad is None or not p.grad.any()]
-    assert not missing, (
+    assert not missing, Mistake(
+        "ex08.online_gets_no_gradient", "targets the online network's loss cannot train against",
         f"after `F.mse_loss(q, targets).backward()` the online network's parameters {', '.join(missing)} got no "
         "gradient: the targets must be an ordinary constant tensor that the online network's loss can use."
     )
@@ -259,7 +282,8 @@ def test_no_gradient_reaches_target_net(td_targets, flags):
     with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
         online_loss(b, out, online).backward()
     reached = [n for n, p in b.net.named_parameters() if p.grad is not None]
-    assert not reached, (
+    assert not reached, Mistake(
+        "ex08.no_stop", "gradients reaching target_net (no no_grad, no detach)",
         f"gradients reached target_net: after the online network's loss.backward(), target_net's parameters "
         f"{', '.join(reached)} have a .grad. The targets were computed with autograd recording, so they carry "
         "target_net's graph and the loss pulls the target network towards the prediction (the target chases the "
@@ -273,7 +297,8 @@ def test_target_net_flags_unchanged(td_targets, flags):
     before = snapshot(b.net)
     call(td_targets, b)
     changed = [c for c in changes(before, b.net, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex08.freezes_target_net", "freezing target_net instead of no_grad",
         f"td_targets changed the requires_grad flags of target_net: {listed(changed)}. Freezing the parameters "
         "stops the gradient, but it changes the caller's network for good (whether it is trainable is decided "
         "elsewhere, e.g. by the code that syncs it with the online network). Leave the flags alone and stop the "
@@ -300,7 +325,8 @@ def test_target_net_mode_unchanged(td_targets, mode):
     before = snapshot(b.net)
     call(td_targets, b)
     changed = [c for c in changes(before, b.net, grads=False) if " mode" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex08.mode_changed", "switching target_net's train/eval mode",
         f"td_targets changed target_net's mode: {listed(changed)}. Train or eval mode is the caller's choice, and "
         "it has nothing to do with gradients: `eval()` does not stop autograd. `torch.no_grad()` is all it takes."
     )
@@ -314,7 +340,8 @@ def test_inputs_are_not_modified(td_targets, case):
     call(td_targets, b)
     for name, old in kept.items():
         now = getattr(b, name)
-        assert now._version == versions[name] and torch.equal(now, old), (
+        assert now._version == versions[name] and torch.equal(now, old), Mistake(
+            "ex08.modifies_inputs", "the caller's inputs modified in place",
             f"td_targets modified the caller's `{name}` in place. Those tensors usually come from the replay buffer "
             "and will be used again: build the result as a new tensor (`rewards + ...`), not with `+=` or a "
             "method ending in `_`."
@@ -335,13 +362,15 @@ def test_state_restored_when_target_net_raises(td_targets, flags):
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)
-    assert now, (
+    assert now, Mistake(
+        "ex08.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when target_net raises",
         "when target_net raised an error, td_targets left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block ends, "
         "also when an exception leaves it."
     )
     changed = changes(before, net)
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex08.net_changed_on_error", "target_net's flags or modes left changed when it raises",
         f"when target_net raised an error, td_targets left it changed: {listed(changed)}. Don't change flags or "
         "modes of target_net; `with torch.no_grad():` is all it takes."
     )

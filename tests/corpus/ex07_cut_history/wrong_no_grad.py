@@ -1,5 +1,6 @@
 """Returning t inside torch.no_grad(): no_grad changes nothing about an existing tensor."""
 EXPECT = "`torch.no_grad()` only affects the operations run inside the block"
+MISTAKE = "ex07.history_kept"
 
 import torch
 

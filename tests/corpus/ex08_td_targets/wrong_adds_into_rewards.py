@@ -1,5 +1,6 @@
 """Accumulating into the caller's rewards tensor in place."""
 EXPECT = "modified the caller's `rewards` in place"
+MISTAKE = "ex08.modifies_inputs"
 
 import torch
 

@@ -1,5 +1,6 @@
 """argmax (the index of the best action) instead of max (its value)."""
 EXPECT = "td_targets returned wrong targets"
+MISTAKE = "ex08.wrong_targets"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Switching target_net to eval mode (and leaving it there), as if eval stopped gradients."""
 EXPECT = "changed target_net's mode"
+MISTAKE = "ex08.mode_changed"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Freezing target_net's parameters to stop the gradient: changes the caller's network."""
 EXPECT = "changed the requires_grad flags of target_net"
+MISTAKE = "ex08.freezes_target_net"
 
 
 def td_targets(target_net, next_states, rewards, dones, gamma):

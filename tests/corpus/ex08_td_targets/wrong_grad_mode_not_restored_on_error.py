@@ -1,5 +1,6 @@
 """Switching grad mode off and on by hand: an exception skips the switch back."""
 EXPECT = "when target_net raised an error, td_targets left gradient tracking switched off"
+MISTAKE = "ex08.grad_mode_not_restored_on_error"
 
 import torch
 

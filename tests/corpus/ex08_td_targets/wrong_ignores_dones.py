@@ -1,5 +1,6 @@
 """Ignoring dones: finished episodes still get the discounted future value."""
 EXPECT = "td_targets ignores `dones`"
+MISTAKE = "ex08.ignores_dones"
 
 import torch
 

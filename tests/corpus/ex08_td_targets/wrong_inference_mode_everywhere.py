@@ -1,6 +1,7 @@
 """torch.inference_mode() around the whole computation: the result is an inference tensor,
 which cannot enter the online network's loss."""
 EXPECT = "returned an inference tensor"
+MISTAKE = "ex08.inference_tensor"
 
 import torch
 

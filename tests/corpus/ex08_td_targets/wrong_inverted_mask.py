@@ -1,5 +1,6 @@
 """Multiplying by dones instead of not-dones."""
 EXPECT = "done-mask the wrong way round"
+MISTAKE = "ex08.inverted_mask"
 
 import torch
 

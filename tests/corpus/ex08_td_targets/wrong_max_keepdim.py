@@ -1,5 +1,6 @@
 """keepdim=True: a (batch, 1) column broadcast against (batch,) rewards gives (batch, batch)."""
 EXPECT = "broadcasts into a table"
+MISTAKE = "ex08.max_keepdim"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Max over the batch (dim=0) instead of over the actions."""
 EXPECT = "the max over the actions, `.max(dim=1).values`"
+MISTAKE = "ex08.max_over_batch"
 
 import torch
 

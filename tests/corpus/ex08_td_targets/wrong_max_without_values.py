@@ -1,5 +1,6 @@
 """`.max(dim=1)` used as a tensor: it is a (values, indices) pair."""
 EXPECT = "returns a pair of tensors (values, indices)"
+MISTAKE = "ex08.max_without_values"
 
 import torch
 

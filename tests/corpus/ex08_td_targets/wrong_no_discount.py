@@ -1,5 +1,6 @@
 """Forgetting gamma."""
 EXPECT = "does not discount the future"
+MISTAKE = "ex08.no_discount"
 
 import torch
 

@@ -1,5 +1,6 @@
 """`1 - dones` on a bool tensor: PyTorch refuses the subtraction."""
 EXPECT = "Invert the mask with `~dones`"
+MISTAKE = "ex08.one_minus_bool"
 
 import torch
 
