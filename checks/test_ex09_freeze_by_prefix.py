@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept
 
 # Two models where the dot boundary matters. Parameter names:
 #   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
@@ -33,12 +33,14 @@ MODEL_WORDS = {
 }
 
 ERRORS = {
-    r"is not an nn\.Module|has no attribute `": (
+    r"is not an nn\.Module|has no attribute `": Mistake(
+        "ex09.get_submodule", "looking prefixes up as submodules (get_submodule), which misses full parameter names",
         "A prefix can be the full name of one parameter (such as '0.weight'), not only the name of a "
         "submodule, so `model.get_submodule(prefix)` cannot find every prefix. Go through "
         "`model.named_parameters()` and compare each name with the prefixes."
     ),
-    r"'generator' object is not subscriptable|has no len\(\)|'generator' object has no attribute": (
+    r"'generator' object is not subscriptable|has no len\(\)|'generator' object has no attribute": Mistake(
+        "ex09.prefixes_as_list", "`prefixes` used as a list (len, indexing) when it may be a generator",
         "`prefixes` may be a generator: it has no length, no indexing and no list methods. "
         "Make a list of it first: `prefixes = list(prefixes)`."
     ),
@@ -129,22 +131,25 @@ def _names(items, limit=4):
 def expect_names(result):
     """The result must be a list of strings."""
     if isinstance(result, (set, frozenset)):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex09.returns_set", "a set returned instead of a sorted list",
             f"freeze_by_prefix returned a {type(result).__name__}: a set has no order (and prints in any order). "
             "Return a sorted list of names: `sorted(names)` takes any iterable and returns a list."
-        )
+        ))
     if not isinstance(result, list):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex09.not_a_list", "something else than a list of names returned",
             f"freeze_by_prefix returned {type(result).__name__} ({str(result)[:80]}); a list of parameter names "
             "is expected, such as ['1.bias', '1.weight']. `sorted(names)` returns a list."
-        )
+        ))
     bad = [item for item in result if not isinstance(item, str)]
     if bad:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex09.not_names", "parameters or (name, parameter) pairs returned instead of names",
             f"freeze_by_prefix returned a list holding {type(bad[0]).__name__} items ({str(bad[0])[:60]}); "
             "it must hold the parameters' qualified names only (strings such as '1.weight'), not the parameters "
             "or (name, parameter) pairs."
-        )
+        ))
     return result
 
 
@@ -158,50 +163,57 @@ def assert_matched(result, model, prefixes, before, where):
     if not_params:
         buffers = {n for n, _ in model.named_buffers()}
         if any(n in buffers for n in not_params):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.buffers_included", "buffers (from state_dict) reported as parameters",
                 f"{where}, freeze_by_prefix returned {_names(not_params)}, which is not a parameter but a buffer "
                 "(batch-norm running statistics: model.state_dict() lists those too). Only parameters can be "
                 "frozen: go through `model.named_parameters()`, whose tensors are the model's own parameters."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex09.unknown_names", "names that are not the model's parameter names",
             f"{where}, freeze_by_prefix returned {_names(not_params)}, which is not the name of any parameter of "
             "the model. Return the qualified names given by `model.named_parameters()`."
-        )
+        ))
     extra = sorted(got - want)
     if extra:
         by_text = [(n, p) for n in extra for p in prefixes if n.startswith(p)]
         if by_text:
             name, prefix = by_text[0]
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.startswith_without_dot", "name.startswith(prefix) without the dot boundary ('1' matching '10.weight')",
                 f"{where}, freeze_by_prefix matched {_names(n for n, _ in by_text)}: prefix {prefix!r} is only the "
                 f"start of its text, not of its path ({name!r} lies in a different submodule). The dot is the "
                 f"boundary between names: a name matches a prefix when it equals the prefix or starts with "
                 f"prefix + '.', so '1' matches '1.weight' but not '10.weight'."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex09.extra_names", "names reported that no prefix matches",
             f"{where}, freeze_by_prefix returned {_names(extra)}, which no prefix names. Return only the names "
             "that equal a prefix or start with prefix + '.'."
-        )
+        ))
     missing = sorted(want - got)
     if missing:
         full = [n for n in missing if n in prefixes]
         if full:
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.full_name_not_matched", "a prefix that is a full parameter name not matched (only prefix + '.' tried)",
                 f"{where}, freeze_by_prefix did not match {_names(full)}, although that name equals a prefix. A "
                 "prefix can be the full name of one parameter: a name matches when it equals the prefix, or "
                 "starts with prefix + '.'."
-            )
+            ))
         was_frozen = [n for n in missing if not before.flags[n]]
         if was_frozen and len(was_frozen) == len(missing):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.skips_already_frozen", "matching parameters that were already frozen left out",
                 f"{where}, freeze_by_prefix left out {_names(was_frozen)}, which matches but was already frozen "
                 "before the call. A matching parameter is reported whatever its flag was: it is frozen afterwards "
                 "either way. Don't skip parameters whose requires_grad is already False."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex09.missed_names", "matching parameters missed",
             f"{where}, freeze_by_prefix missed {_names(missing)} (expected {_names(sorted(want), 8)}, got "
             f"{_names(result, 8)}). A name matches a prefix when it equals the prefix or starts with prefix + '.'."
-        )
+        ))
 
 
 def assert_frozen(model, prefixes, before, where):
@@ -209,14 +221,16 @@ def assert_frozen(model, prefixes, before, where):
         if name not in matching(model, prefixes):
             continue
         if before.flags[name]:
-            assert not param.requires_grad, (
+            assert not param.requires_grad, Mistake(
+                "ex09.not_frozen", "a matching parameter not frozen (compared instead of set, or a state_dict copy frozen)",
                 f"{where}, parameter {name!r} matches, but it still requires grad: it was not frozen. Call "
                 "`param.requires_grad_(False)` (with the parentheses) on the model's own parameter, as given by "
                 "`model.named_parameters()`. (`param.requires_grad == False` only compares; a tensor from "
                 "`model.state_dict()` is a detached copy, and switching the copy's flag changes nothing.)"
             )
         else:
-            assert not param.requires_grad, (
+            assert not param.requires_grad, Mistake(
+                "ex09.toggles", "toggling the flag, which unfreezes an already frozen match",
                 f"{where}, parameter {name!r} matches and was already frozen, but freeze_by_prefix switched it "
                 "back on (requires_grad is now True). Freezing a matching parameter means requires_grad_(False), "
                 "whatever it was before: don't toggle the flag."
@@ -258,7 +272,8 @@ def test_names_are_sorted(freeze_by_prefix, case):
     where = _describe(case, prefixes)
     assert_matched(result, model, prefixes, before, where)
     unique = list(dict.fromkeys(result))
-    assert unique == sorted(unique), (
+    assert unique == sorted(unique), Mistake(
+        "ex09.unsorted", "names not sorted",
         f"{where}, freeze_by_prefix returned the right names but not sorted: {_names(result, 6)}. "
         "The order of model.named_parameters() (or of the prefixes) is not alphabetical: return `sorted(names)`."
     )
@@ -274,12 +289,13 @@ def test_each_name_once(freeze_by_prefix, case):
     twice = sorted({n for n in result if result.count(n) > 1})
     if twice:
         hits = [p for p in prefixes if matching(model, [p]).count(twice[0])]
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex09.duplicates", "a name reported once per matching prefix",
             f"{where}, freeze_by_prefix returned {_names(twice)} more than once: several prefixes match "
             f"{'it' if len(twice) == 1 else 'each of them'} ({_names(hits)} {'both' if len(hits) == 2 else 'all'} "
             f"match {twice[0]!r}). Report each parameter once: loop over the parameters and ask "
             "whether any prefix matches, or collect the names in a set and sort it."
-        )
+        ))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -315,15 +331,17 @@ def test_other_parameters_keep_their_flags(freeze_by_prefix, case):
         if name in chosen or param.requires_grad == before.flags[name]:
             continue
         if before.flags[name]:
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.freezes_others", "parameters that match no prefix frozen too",
                 f"{where}, parameter {name!r} does not match any prefix but was frozen (requires_grad was True, "
                 "now False). Freeze only the parameters that match; leave the others exactly as they were."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex09.unfreezes_others", "parameters that match no prefix set trainable",
             f"{where}, parameter {name!r} does not match any prefix and was frozen before the call, but "
             "freeze_by_prefix unfroze it (requires_grad is now True). Don't set requires_grad on the parameters "
             "that don't match: the caller froze that one on purpose, and it must stay frozen."
-        )
+        ))
 
 
 @pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
@@ -334,14 +352,16 @@ def test_parameters_stay_the_same_objects(freeze_by_prefix, case):
     where = _describe(case, prefixes)
     now = dict(model.named_parameters())
     replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
-    assert not replaced, (
+    assert not replaced, Mistake(
+        "ex09.replaces_parameters", "parameters replaced by new objects",
         f"{where}, parameter {_names(replaced)} was replaced by a new object. The optimizer, the caller and "
         "other modules (tied weights) hold the original parameter: a new one is invisible to them. Freeze "
         "the parameter itself, in place: `param.requires_grad_(False)`."
     )
     assert_matched(result, model, prefixes, before, where)
     changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex09.values_changed", "parameters' values changed",
         f"{where}, the values of {_names(changed)} changed. Freezing keeps a parameter's values: it only "
         "switches its requires_grad flag off."
     )
@@ -358,12 +378,13 @@ def test_accepts_a_generator(freeze_by_prefix, case):
     if set(result) != set(matching(model, prefixes)):
         with_list = call(freeze_by_prefix, twin, list(prefixes))
         if isinstance(with_list, list) and set(with_list) == set(matching(twin, prefixes)):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex09.generator_used_up", "a generator of prefixes gone through inside the loop over parameters",
                 f"{where}, freeze_by_prefix matched {_names(sorted(set(result))) or 'nothing'}, while with the "
                 "same prefixes in a list it matches the right parameters. A generator can be gone through only "
                 "once: if you loop over `prefixes` inside your loop over the parameters, the first parameter "
                 "uses it up and no later parameter can match. Make a list first: `prefixes = list(prefixes)`."
-            )
+            ))
     assert_matched(result, model, prefixes, before, where)
     assert_frozen(model, prefixes, before, where)
 
@@ -375,13 +396,15 @@ def test_no_prefixes_match_nothing(freeze_by_prefix, empty):
     result = call(freeze_by_prefix, model, [] if empty == "empty-list" else iter(()))
     how = "an empty list" if empty == "empty-list" else "an empty generator"
     expect_names(result)
-    assert result == [], (
+    assert result == [], Mistake(
+        "ex09.empty_pattern_matches_all", "no prefixes matching everything (an empty regular expression)",
         f"with no prefixes ({how}) nothing matches, but freeze_by_prefix returned {_names(result)}. "
         "(A pattern joined from no prefixes is empty, and an empty pattern such as `re.match('', name)` matches "
         "every name.) Return [] and change nothing."
     )
     flipped = [n for n, p in model.named_parameters() if p.requires_grad != before.flags[n]]
-    assert not flipped, (
+    assert not flipped, Mistake(
+        "ex09.changes_with_no_prefixes", "flags changed although no prefix was given",
         f"with no prefixes ({how}) nothing matches, but the requires_grad flag of {_names(flipped)} changed. "
         "Change no parameter when no prefix matches it."
     )
@@ -399,7 +422,8 @@ def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
     assert_matched(result, model, prefixes, before, where)
     modes = {n or "(the model)": m.training for n, m in model.named_modules()}
     switched = [n for n, was in before.modes.items() if modes.get(n) != was]
-    assert not switched, (
+    assert not switched, Mistake(
+        "ex09.mode_changed", "switching the train/eval mode",
         f"{where}, freeze_by_prefix switched the train/eval mode of {_names(switched)}. Freezing is about "
         "`requires_grad` only: eval mode changes what layers do (dropout, batch norm) and is the caller's choice. "
         "Don't call .eval() or .train()."
@@ -409,7 +433,8 @@ def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
         was = before.grads[name]
         if name in chosen:
             continue
-        assert param.grad is not None and torch.equal(param.grad, was), (
+        assert param.grad is not None and torch.equal(param.grad, was), Mistake(
+            "ex09.grads_changed", "gradients of other parameters changed or cleared",
             f"{where}, the .grad of {name!r}, which does not match any prefix, was changed or cleared. Leave "
             "parameters that don't match exactly as they were, their gradients included."
         )

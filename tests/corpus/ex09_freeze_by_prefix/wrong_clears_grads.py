@@ -1,5 +1,6 @@
 """Calls model.zero_grad(set_to_none=True) while freezing: the other parameters lose their gradients."""
 EXPECT = "was changed or cleared"
+MISTAKE = "ex09.grads_changed"
 
 
 def freeze_by_prefix(model, prefixes):

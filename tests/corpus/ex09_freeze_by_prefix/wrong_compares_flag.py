@@ -1,5 +1,6 @@
 """`p.requires_grad == False`: compares instead of assigning, so nothing is frozen."""
 EXPECT = "only compares"
+MISTAKE = "ex09.not_frozen"
 
 
 def freeze_by_prefix(model, prefixes):

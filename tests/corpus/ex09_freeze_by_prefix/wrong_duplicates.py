@@ -1,5 +1,6 @@
 """Loop over the prefixes outside: a parameter matched by two prefixes is reported twice."""
 EXPECT = "more than once: several prefixes match it"
+MISTAKE = "ex09.duplicates"
 
 
 def freeze_by_prefix(model, prefixes):

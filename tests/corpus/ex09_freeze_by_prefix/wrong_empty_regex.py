@@ -1,5 +1,6 @@
 """One regular expression joined from the prefixes: with no prefixes it is empty and matches every name."""
 EXPECT = "an empty pattern such as"
+MISTAKE = "ex09.empty_pattern_matches_all"
 
 import re
 

@@ -1,5 +1,6 @@
 """Also puts the matched submodules in eval mode: freezing is about requires_grad only."""
 EXPECT = "switched the train/eval mode"
+MISTAKE = "ex09.mode_changed"
 
 
 def freeze_by_prefix(model, prefixes):

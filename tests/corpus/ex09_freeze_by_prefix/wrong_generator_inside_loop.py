@@ -1,5 +1,6 @@
 """Goes through `prefixes` inside the loop over the parameters: a generator is used up by the first parameter."""
 EXPECT = "the first parameter uses it up"
+MISTAKE = "ex09.generator_used_up"
 
 
 def freeze_by_prefix(model, prefixes):

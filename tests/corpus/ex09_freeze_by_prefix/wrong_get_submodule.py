@@ -1,5 +1,6 @@
 """model.get_submodule(prefix): fails for a prefix that names one parameter ("0.weight")."""
 EXPECT = "cannot find every prefix"
+MISTAKE = "ex09.get_submodule"
 
 
 def freeze_by_prefix(model, prefixes):

@@ -1,5 +1,6 @@
 """Only name.startswith(prefix + "."): a prefix that is a full parameter name ("0.weight") matches nothing."""
 EXPECT = "although that name equals a prefix"
+MISTAKE = "ex09.full_name_not_matched"
 
 
 def freeze_by_prefix(model, prefixes):

@@ -1,5 +1,6 @@
 """Replaces each matching parameter with a new frozen nn.Parameter: the optimizer still holds the old one."""
 EXPECT = "was replaced by a new object"
+MISTAKE = "ex09.replaces_parameters"
 
 from torch import nn
 

@@ -1,5 +1,6 @@
 """Returns a set of names: no order."""
 EXPECT = "a set has no order"
+MISTAKE = "ex09.returns_set"
 
 
 def freeze_by_prefix(model, prefixes):

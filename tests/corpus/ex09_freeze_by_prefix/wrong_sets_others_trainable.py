@@ -1,5 +1,6 @@
 """Sets every flag from the match: non-matching parameters get requires_grad=True (frozen ones are unfrozen)."""
 EXPECT = "freeze_by_prefix unfroze it"
+MISTAKE = "ex09.unfreezes_others"
 
 
 def freeze_by_prefix(model, prefixes):

@@ -1,5 +1,6 @@
 """Reports only the parameters it froze itself: matching parameters that were already frozen are left out."""
 EXPECT = "which matches but was already frozen"
+MISTAKE = "ex09.skips_already_frozen"
 
 
 def freeze_by_prefix(model, prefixes):

@@ -1,5 +1,6 @@
 """Text-only prefix test: name.startswith(prefix) lets "1" match "10.weight"."""
 EXPECT = "is only the start of its text"
+MISTAKE = "ex09.startswith_without_dot"
 
 
 def freeze_by_prefix(model, prefixes):

@@ -1,5 +1,6 @@
 """Goes through model.state_dict(): detached copies (flags never reach the parameters) and buffers included."""
 EXPECT = "not a parameter but a buffer"
+MISTAKE = "ex09.buffers_included"
 
 
 def freeze_by_prefix(model, prefixes):

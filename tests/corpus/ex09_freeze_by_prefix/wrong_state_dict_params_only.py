@@ -1,5 +1,6 @@
 """Freezes the detached tensors of model.state_dict(): the model's own parameters keep requires_grad=True."""
 EXPECT = "a tensor from `model.state_dict()` is a detached copy"
+MISTAKE = "ex09.not_frozen"
 
 
 def freeze_by_prefix(model, prefixes):

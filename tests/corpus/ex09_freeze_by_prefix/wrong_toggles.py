@@ -1,5 +1,6 @@
 """Toggles the flag of matching parameters: an already frozen one gets unfrozen."""
 EXPECT = "don't toggle the flag"
+MISTAKE = "ex09.toggles"
 
 
 def freeze_by_prefix(model, prefixes):

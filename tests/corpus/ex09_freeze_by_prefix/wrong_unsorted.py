@@ -1,5 +1,6 @@
 """Names returned in the order of named_parameters(), not sorted."""
 EXPECT = "the right names but not sorted"
+MISTAKE = "ex09.unsorted"
 
 
 def freeze_by_prefix(model, prefixes):
