@@ -83,6 +83,12 @@ class Mistake(str):
         return f"Mistake({self.mistake_id!r}, {self.mistake_title!r}, {str(self)!r})"
 
 
+def as_mistake(part: str, message: str) -> str:
+    """`message` as the known mistake that `part` (a piece of it, a reason or an advice) is: a
+    `Mistake` with `part`'s id and title when `part` is one, else the plain text."""
+    return part.reworded(message) if isinstance(part, Mistake) else message
+
+
 def mistake_of(exc: BaseException):
     """The known mistake an exception reports (on the exception or its first argument), if any."""
     for candidate in (exc, *(getattr(exc, "args", ())[:1])):
@@ -496,16 +502,11 @@ def explanation(fn_name: str, exc: Exception, explanations: dict[str, str], call
     full = f"{kind}: {text}"
     for pattern, advice in explanations.items():
         if re.search(pattern, full):
-            return _advised(f"{head.rstrip('.')}.\n{advice}", advice)
+            return as_mistake(advice, f"{head.rstrip('.')}.\n{advice}")
     if called_with:
         head = f"{head.rstrip('.')}, called with {called_with}"
     advice = _everyday_advice(fn_name, exc, full)
-    return _advised(f"{head.rstrip('.')}.\n{advice}{_did_you_mean(exc)}", advice)
-
-
-def _advised(message: str, advice: str) -> str:
-    """The message, as the known mistake the advice is (a `Mistake`), or as plain text."""
-    return advice.reworded(message) if isinstance(advice, Mistake) else message
+    return as_mistake(advice, f"{head.rstrip('.')}.\n{advice}{_did_you_mean(exc)}")
 
 
 def _did_you_mean(exc: Exception) -> str:

@@ -1,5 +1,6 @@
 """Counts parameter tensors instead of their elements."""
 EXPECT = "you counted parameter tensors"
+MISTAKE = "ex10.counts_tensors"
 
 
 def count_parameters(model):

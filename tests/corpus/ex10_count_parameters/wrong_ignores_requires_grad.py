@@ -1,5 +1,6 @@
 """trainable == total: the requires_grad flags are never looked at."""
 EXPECT = "frozen parameters were counted as trainable"
+MISTAKE = "ex10.ignores_requires_grad"
 
 
 def count_parameters(model):

@@ -1,5 +1,6 @@
 """Returns instances of an int subclass whose comparisons never find a difference."""
 EXPECT = "a subclass of int"
+MISTAKE = "any.number_subclass"
 
 
 class Agreeable(int):

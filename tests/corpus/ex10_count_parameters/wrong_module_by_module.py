@@ -1,5 +1,6 @@
 """Sums each module's own parameters: a weight shared by two modules is counted twice."""
 EXPECT = "counted twice"
+MISTAKE = "ex10.tied_counted_twice"
 
 
 def count_parameters(model):

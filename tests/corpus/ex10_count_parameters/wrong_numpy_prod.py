@@ -1,5 +1,6 @@
 """np.prod(p.shape) per tensor: numpy integers instead of Python ints."""
 EXPECT = "a numpy number"
+MISTAKE = "ex10.numpy_numbers"
 
 import numpy as np
 

@@ -1,5 +1,6 @@
 """Counts buffers with the parameters ("everything the model stores")."""
 EXPECT = "buffers were counted too"
+MISTAKE = "ex10.counts_buffers"
 
 
 def count_parameters(model):

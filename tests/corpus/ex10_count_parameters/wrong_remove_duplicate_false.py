@@ -1,5 +1,6 @@
 """named_parameters(remove_duplicate=False): the tied weight is counted twice."""
 EXPECT = "counted twice"
+MISTAKE = "ex10.tied_counted_twice"
 
 
 def count_parameters(model):

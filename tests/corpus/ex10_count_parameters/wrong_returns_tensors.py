@@ -1,5 +1,6 @@
 """Sums the shapes as tensors: returns tensors instead of Python ints."""
 EXPECT = "returned a tensor"
+MISTAKE = "any.tensor_not_number"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Counts over model.state_dict(): buffers included, and its detached tensors never require grad."""
 EXPECT = "buffers were counted too"
+MISTAKE = "ex10.counts_buffers"
 
 
 def count_parameters(model):

@@ -1,5 +1,6 @@
 """Returns (total, trainable)."""
 EXPECT = "the two numbers are swapped"
+MISTAKE = "ex10.swapped"
 
 
 def count_parameters(model):

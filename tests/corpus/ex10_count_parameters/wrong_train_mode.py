@@ -1,5 +1,6 @@
 """Calls model.train() to "count what trains": trainable is about requires_grad, not the module's mode."""
 EXPECT = "changed the model"
+MISTAKE = "ex10.model_changed"
 
 
 def count_parameters(model):
