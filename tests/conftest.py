@@ -110,3 +110,10 @@ def describe(result) -> str:
     for c in result.checks:
         lines.append(f"  {c.status:8} {c.name}: {c.message[:300]}")
     return "\n".join(lines)
+
+
+@pytest.fixture
+def private_state(tmp_path, monkeypatch):
+    """Hint progress and backups go to a temporary folder, never the real .kata/."""
+    monkeypatch.setenv("KATA_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("NO_COLOR", "1")
