@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import TinyLM, describe_args, explain_errors, expect_python_number
+from checks.instruments import Mistake, TinyLM, as_mistake, describe_args, expect_python_number, explain_errors
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -20,7 +20,8 @@ MODELS = {
 }
 
 ERRORS = {
-    r"only Tensors of floating point(?: and complex)? dtype can require gradients": (
+    r"only Tensors of floating point(?: and complex)? dtype can require gradients": Mistake(
+        "ex11.integer_buffer_unfrozen", "requires_grad switched on for an integer buffer (num_batches_tracked)",
         "You tried to make an integer tensor require grad: batch norm's `num_batches_tracked`, a buffer. "
         "Buffers (running statistics) are not parameters and are never trained: leave them alone. "
         "Go through `model.parameters()`, not `model.state_dict()` or `model.buffers()`."
@@ -96,7 +97,8 @@ def call(unfreeze_all, model):
 
 def assert_all_trainable(model, where):
     still = [n for n, p in model.named_parameters() if not p.requires_grad]
-    assert not still, (
+    assert not still, Mistake(
+        "ex11.not_unfrozen", "parameters left frozen (a state_dict copy's flag switched instead)",
         f"on {where}, parameter {', '.join(still[:3])} still has requires_grad=False after unfreeze_all. Switch "
         "tracking on for every parameter of the model itself: `p.requires_grad_(True)` for each p in "
         "`model.parameters()`. (Tensors from `model.state_dict()` are detached copies: changing their flag "
@@ -107,33 +109,34 @@ def assert_all_trainable(model, where):
 def assert_count(result, before, where):
     """The count of formerly frozen tensors is right, or the message names the likely mistake."""
     if isinstance(result, np.generic):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex11.numpy_number", "a numpy number returned instead of a Python int",
             f"on {where}, unfreeze_all returned a numpy number ({type(result).__name__}); a Python int is "
             "expected: convert with `int(...)`."
-        )
+        ))
     expect_python_number(result, "unfreeze_all", kind=int, what="the number of formerly frozen tensors")
     want = len(before.frozen)
     if result == want:
         return
     frozen_elements = sum(p.numel() for p in before.frozen)
     if result == 0:
-        reason = ("you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
+        reason = Mistake("ex11.counts_after_unfreezing", "the frozen tensors counted after unfreezing them", "you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
                   "`requires_grad` is False first (or while you go through them), then switch them on.")
     elif result == len(before.unique):
-        reason = ("you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
+        reason = Mistake("ex11.counts_all_parameters", "every parameter tensor counted, not only the frozen ones", "you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
                   "before the call.")
     elif result == len(before.unique) - want:
-        reason = "you counted the parameters that were trainable already; count those that were frozen."
+        reason = Mistake("ex11.counts_trainable", "the trainable tensors counted instead of the frozen ones", "you counted the parameters that were trainable already; count those that were frozen.")
     elif result == len(before.frozen_slots):
-        reason = ("the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
+        reason = Mistake("ex11.tied_counted_twice", "a tied (shared) frozen weight counted twice", "the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
                   "was one frozen tensor. `model.parameters()` gives each tensor once.")
     elif result == frozen_elements:
-        reason = ("you counted scalar elements (`numel()`), not tensors. Each frozen parameter tensor counts 1, "
+        reason = Mistake("ex11.counts_elements", "scalar elements counted instead of tensors", "you counted scalar elements (`numel()`), not tensors. Each frozen parameter tensor counts 1, "
                   "whatever its size.")
     else:
         reason = "count the parameter tensors whose `requires_grad` was False before the call, each once."
-    raise AssertionError(f"on {where}, unfreeze_all returned {result}, but {want} parameter tensors were frozen "
-                         f"before the call: {reason}")
+    raise AssertionError(as_mistake(reason, f"on {where}, unfreeze_all returned {result}, but {want} parameter "
+                                            f"tensors were frozen before the call: {reason}"))
 
 
 # --------------------------------------------------------------------------- checks
@@ -161,7 +164,8 @@ def test_shared_parameter_counts_once(unfreeze_all, kind):
     before = Before(model)
     result = call(unfreeze_all, model)
     assert_count(result, before, MODELS[kind])
-    assert model.decoder.weight is model.embedding.weight, (
+    assert model.decoder.weight is model.embedding.weight, Mistake(
+        "ex11.tie_broken", "a tied weight replaced, so the modules no longer share it",
         f"on {MODELS[kind]}, the decoder and the embedding no longer share their weight after unfreeze_all: a "
         "parameter was replaced. Switch the flag of the existing parameters in place."
     )
@@ -175,15 +179,18 @@ def test_buffers_untouched(unfreeze_all, kind):
     where = MODELS[kind]
     now = dict(model.named_buffers())
     for name, buf in before.buffers.items():
-        assert now.get(name) is buf, (
+        assert now.get(name) is buf, Mistake(
+            "ex11.buffer_replaced", "a buffer replaced",
             f"on {where}, buffer {name} was replaced by another tensor. Buffers are not parameters: leave them alone."
         )
-        assert not buf.requires_grad, (
+        assert not buf.requires_grad, Mistake(
+            "ex11.buffers_unfrozen", "buffers switched to requires_grad (state_dict or buffers() gone through)",
             f"on {where}, buffer {name} now requires grad. Buffers such as batch norm's running statistics are "
             "not parameters: the forward pass updates them, gradients never should. Switch tracking on for "
             "`model.parameters()` only, not for `model.buffers()` or every tensor of `model.state_dict()`."
         )
-        assert torch.equal(buf, before.buffer_values[name]), (
+        assert torch.equal(buf, before.buffer_values[name]), Mistake(
+            "ex11.buffer_values_changed", "batch norm's running statistics changed (a forward pass or a reset)",
             f"on {where}, the values of buffer {name} changed during unfreeze_all: a forward pass or a reset "
             "changed batch norm's running statistics. Only switch flags: no forward pass, no reset."
         )
@@ -198,13 +205,15 @@ def test_parameters_stay_the_same_objects(unfreeze_all, kind):
     where = MODELS[kind]
     now = dict(model.named_parameters())
     replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
-    assert not replaced, (
+    assert not replaced, Mistake(
+        "ex11.replaces_parameters", "parameters replaced by new objects",
         f"on {where}, parameter {', '.join(replaced[:3])} was replaced by a new object. The optimizer, the caller "
         "and other modules (tied weights) hold the original parameter. Switch its flag in place: "
         "`p.requires_grad_(True)`."
     )
     changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex11.values_changed", "parameters' values changed",
         f"on {where}, the values of {', '.join(changed[:3])} changed. Unfreezing keeps a parameter's values: it "
         "only switches its requires_grad flag on."
     )
@@ -220,7 +229,8 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
     where = MODELS[kind]
     modes = {n or "(the model)": m.training for n, m in model.named_modules()}
     switched = [n for n, was in before.modes.items() if modes.get(n) != was]
-    assert not switched, (
+    assert not switched, Mistake(
+        "ex11.mode_changed", "switching the train/eval mode (trainable is not training mode)",
         f"on {where}, unfreeze_all switched the train/eval mode of {', '.join(switched[:3])}. Trainable "
         "(`requires_grad`) and training mode (`.train()`, `.eval()`, `module.training`) are different things: "
         "the caller chose the mode, and it stays as it is. Only switch the parameters' flags."
@@ -228,7 +238,8 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
     for name, p in model.named_parameters():
         was = before.grads[name]
         same = (p.grad is None) if was is None else (p.grad is not None and torch.equal(p.grad, was))
-        assert same, (
+        assert same, Mistake(
+            "ex11.grads_changed", "gradients changed or cleared",
             f"on {where}, the .grad of {name} was changed or cleared by unfreeze_all. Unfreezing only switches "
             "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
         )

@@ -1,5 +1,6 @@
 """Puts the model in train mode as well: trainable and training mode are different things."""
 EXPECT = "switched the train/eval mode"
+MISTAKE = "ex11.mode_changed"
 
 
 def unfreeze_all(model):

@@ -1,5 +1,6 @@
 """Unfreezes first, counts afterwards: always 0."""
 EXPECT = "you counted after unfreezing"
+MISTAKE = "ex11.counts_after_unfreezing"
 
 
 def unfreeze_all(model):

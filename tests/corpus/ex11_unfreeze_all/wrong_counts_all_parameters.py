@@ -1,5 +1,6 @@
 """Returns the number of all parameter tensors, not of the formerly frozen ones."""
 EXPECT = "you counted every parameter tensor"
+MISTAKE = "ex11.counts_all_parameters"
 
 
 def unfreeze_all(model):

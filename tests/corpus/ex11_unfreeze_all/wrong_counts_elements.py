@@ -1,5 +1,6 @@
 """Counts the frozen scalar elements (numel) instead of tensors."""
 EXPECT = "you counted scalar elements"
+MISTAKE = "ex11.counts_elements"
 
 
 def unfreeze_all(model):

@@ -1,5 +1,6 @@
 """named_parameters(remove_duplicate=False): a frozen shared weight is counted twice."""
 EXPECT = "counted twice"
+MISTAKE = "ex11.tied_counted_twice"
 
 
 def unfreeze_all(model):

@@ -1,5 +1,6 @@
 """Re-registers each frozen parameter as a new nn.Parameter (requires_grad=True by default)."""
 EXPECT = "was replaced by a new object"
+MISTAKE = "ex11.replaces_parameters"
 
 from torch import nn
 

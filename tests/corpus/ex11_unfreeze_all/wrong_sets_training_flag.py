@@ -1,6 +1,7 @@
 """Sets `model.training = True` to make the model "trainable": that is the train/eval mode,
 not requires_grad, and the caller's model may be in eval mode."""
 EXPECT = "switched the train/eval mode of (the model)"
+MISTAKE = "ex11.mode_changed"
 
 
 def unfreeze_all(model):

@@ -1,5 +1,6 @@
 """Switches the flags of model.state_dict()'s floating tensors: detached copies, the parameters stay frozen."""
 EXPECT = "Tensors from `model.state_dict()` are detached copies"
+MISTAKE = "ex11.not_unfrozen"
 
 
 def unfreeze_all(model):

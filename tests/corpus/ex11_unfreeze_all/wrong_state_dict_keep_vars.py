@@ -1,5 +1,6 @@
 """Goes through model.state_dict(keep_vars=True): hits num_batches_tracked, an integer buffer."""
 EXPECT = "`num_batches_tracked`, a buffer"
+MISTAKE = "ex11.integer_buffer_unfrozen"
 
 
 def unfreeze_all(model):

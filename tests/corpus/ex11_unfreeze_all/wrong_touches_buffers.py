@@ -1,5 +1,6 @@
 """Switches tracking on for every floating-point tensor of the model, buffers included."""
 EXPECT = "now requires grad"
+MISTAKE = "ex11.buffers_unfrozen"
 
 import itertools
 

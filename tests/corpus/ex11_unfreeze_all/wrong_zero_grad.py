@@ -1,5 +1,6 @@
 """Also clears the gradients ("fresh start"): the caller's .grad values are lost."""
 EXPECT = "was changed or cleared by unfreeze_all"
+MISTAKE = "ex11.grads_changed"
 
 
 def unfreeze_all(model):
