@@ -104,19 +104,20 @@ class Result(Event):
 
 
 @dataclass
-class Note(Event):
-    kind: ClassVar[str] = "note"
+class _AboutExercise(Event):
     exercise: str
     message: str
     target: int = 0
 
 
 @dataclass
-class Flag(Event):
-    kind: ClassVar[str] = "flag"
-    exercise: str
-    message: str
-    target: int = 0
+class Note(_AboutExercise):
+    kind: ClassVar[str] = "note"  # how the answer was found
+
+
+@dataclass
+class Flag(_AboutExercise):
+    kind: ClassVar[str] = "flag"  # an integrity problem
 
 
 @dataclass
