@@ -144,12 +144,14 @@ def check(names: list[str]) -> int:
     problems = generated_problems([ex.id for ex in exercises] if names else None)
     problems += missing_files(exercises) + placeholders_left(exercises)
     graded = [ex for ex in exercises if (SOLUTIONS_DIR / ex.filename).is_file()]
-    if graded:
-        problems += prove(exercises, *grade_proof(graded))
+    unproven = prove(exercises, *grade_proof(graded)) if graded else []
+    problems += unproven
     if problems:
         print(f"check: {len(problems)} problem{'s' * (len(problems) != 1)}:")
         for problem in problems:
             print(f"  - {problem}")
+        if graded and not unproven:
+            print("(every stub fails its checks and every solution passes)")
         return 1
     print(f"check: generated files in step; {len(exercises)} exercise{'s' * (len(exercises) != 1)}: "
           "every stub fails its checks, every solution passes")
@@ -311,7 +313,8 @@ def mutate(names: list[str], seed: int, allowlist: Path | None) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m grading.dev", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m grading.dev", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("update", help="run the generators: stubs, README, classroom workflow, integrity (last)")
     c = sub.add_parser("check", help="generated files in step, every stub fails, every solution passes")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT
-from grading import dev, mutate
+from grading import dev, mutants, mutate
 from grading.catalog import load_catalog
 from grading.results import CheckResult, ExerciseResult, RunResult
 
@@ -181,19 +181,19 @@ EXPECTED = {
 
 
 def test_the_mutant_generator_makes_each_kind():
-    mutants = mutate.generate("ex99_sample", SAMPLE, "sample")
-    assert set(EXPECTED) == set(mutate.KINDS)
-    by_kind = {kind: [m for m in mutants if m.kind == kind] for kind in mutate.KINDS}
+    made = mutants.generate("ex99_sample", SAMPLE, "sample")
+    assert set(EXPECTED) == set(mutants.KINDS)
+    by_kind = {kind: [m for m in made if m.kind == kind] for kind in mutants.KINDS}
     for kind, lines in EXPECTED.items():
         for line in lines:  # a line that starts with its indentation is matched whole
             found = [m for m in by_kind[kind] if line in m.function.splitlines()
                      or not line.startswith(" ") and line in m.function]
             assert found, (kind, line, [m.description for m in by_kind[kind]])
-    assert {m.kind for m in mutants} == set(mutate.KINDS)
-    ids = [m.id for m in mutants]
-    assert len(ids) == len(set(ids)) == len({mutate._code_only(m.function) for m in mutants})
+    assert {m.kind for m in made} == set(mutants.KINDS)
+    ids = [m.id for m in made]
+    assert len(ids) == len(set(ids)) == len({mutants._code_only(m.function) for m in made})
     head = SAMPLE[:SAMPLE.index("def sample")]
-    for m in mutants:
+    for m in made:
         assert m.source.startswith(head) and '"""Nor is the docstring: 0, 1, True."""' in m.source
         compile(m.source, m.id, "exec")
         assert any(word in m.description for word in ("->", "deleted", "removed")), m.description
@@ -205,8 +205,8 @@ def test_the_mutant_generator_makes_each_kind():
 def test_mutant_ids_survive_docstring_and_layout_edits():
     edited = SAMPLE.replace("Nor is the docstring: 0, 1, True.", "Reworded.\n\n    Longer.") \
         .replace("LIMIT = 3\n", "LIMIT = 3\n\n\n# a comment\n").replace("    total = 0\n", "    # start\n    total = 0\n")
-    before = {m.id: m.description for m in mutate.generate("ex99_sample", SAMPLE, "sample")}
-    after = {m.id: m.description for m in mutate.generate("ex99_sample", edited, "sample")}
+    before = {m.id: m.description for m in mutants.generate("ex99_sample", SAMPLE, "sample")}
+    after = {m.id: m.description for m in mutants.generate("ex99_sample", edited, "sample")}
     assert before == after
 
 
@@ -260,3 +260,15 @@ def test_a_survivor_not_listed_fails_with_its_diff_and_a_stale_entry_fails():
                                      gone: mutate.Allowed(gone, "d", "r")})
     assert not stale.ok and {a.id for a in stale.stale} == {killed.id, gone}
     assert "allowlist entries to remove" in mutate.summary(stale)
+
+
+def test_mutate_refuses_to_count_kills_against_a_solution_that_fails(tmp_path, monkeypatch):
+    ex = CATALOG["ex07_cut_history"]
+    broken = (ROOT / "solutions" / ex.filename).read_text().replace("return t.detach_()", "return t.detach()")
+    assert broken != (ROOT / "solutions" / ex.filename).read_text()
+    (tmp_path / ex.filename).write_text(broken)
+    monkeypatch.setattr(mutate, "SOLUTIONS_DIR", tmp_path)
+    report = mutate.run([ex])
+    assert not report.ok and "the reference solution fails its checks" in report.errors[ex.id]
+    assert not report.mutants and not report.stale
+    assert "the reference solution fails its checks" in mutate.summary(report)
