@@ -610,9 +610,10 @@ def _with_article(name: str) -> str:
 
 def expect_tensor(value, fn_name: str, what: str = "the result") -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "any.not_a_tensor", "something else than a tensor returned where a tensor is expected",
             f"{fn_name} returned {type(value).__name__} ({_short(value)}) as {what}; a torch.Tensor is expected."
-        )
+        ))
     return value
 
 
@@ -654,8 +655,9 @@ def expect_python_number(value, fn_name: str, kind=float, what: str = "the resul
             f"a plain Python {name} is expected. A subclass can compare and compute its own way, so its value "
             f"cannot be trusted: return `{name}(...)` of the number."
         ))
-    raise AssertionError(f"{fn_name} returned {type(value).__name__} ({_short(value)}) as {what}; "
-                         f"a Python {name} is expected.")
+    raise AssertionError(Mistake(
+        "any.not_a_number", "something else than a number returned where a number is expected",
+        f"{fn_name} returned {type(value).__name__} ({_short(value)}) as {what}; a Python {name} is expected."))
 
 
 INT_NOT_FLOAT = Mistake("any.int_not_float", "an int returned where a Python float is expected",

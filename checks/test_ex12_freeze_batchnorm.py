@@ -6,16 +6,18 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import describe_args, explain_errors, expect_python_number
+from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors
 
 ERRORS = {
-    r"uninitialized parameter": (
+    r"uninitialized parameter": Mistake(
+        "ex12.requires_grad_on_lazy", "requires_grad_() on a lazy layer's placeholder parameters",
         "The model has a lazy batch-norm layer (such as `nn.LazyBatchNorm1d()`) that has not run yet: its "
         "parameters are placeholders (`UninitializedParameter`), and `requires_grad_()` refuses them. Set the "
         "attribute instead, on each parameter of the layer: `p.requires_grad = False`. That works on placeholders "
         "and real parameters alike, and the flag survives the first forward pass."
     ),
-    r"'NoneType' object has no attribute '(requires_grad|requires_grad_)'": (
+    r"'NoneType' object has no attribute '(requires_grad|requires_grad_)'": Mistake(
+        "ex12.weight_and_bias_by_name", "`weight` and `bias` named, which a layer with affine=False lacks",
         "A batch-norm layer built with `affine=False` has no learnable scale and shift: its `weight` and `bias` "
         "are None, not parameters. Don't name them: go through the parameters the layer really has, "
         "`for p in m.parameters(): p.requires_grad = False` (none at all for such a layer), and still put the "
@@ -213,7 +215,8 @@ def assert_every_layer_found(model, bn_names, words):
             f" It sits inside `{name.rpartition('.')[0]}`: `model.children()` gives only the direct children, "
             "`model.modules()` every module at any depth (the model itself included)." if "." in name else ""
         )
-        assert _treated(layer), (
+        assert _treated(layer), Mistake(
+            "ex12.misses_layers", "batch-norm layers not recognized (classes listed, names compared, children only)",
             f"in {words}, layer {_label(model, name)} was not treated as a batch-norm layer: it is still in "
             "train mode with trainable parameters. Every batch-norm class (BatchNorm1d/2d/3d, SyncBatchNorm, the "
             f"lazy ones, subclasses) derives from one base class: find them with {ISINSTANCE} while going "
@@ -222,7 +225,8 @@ def assert_every_layer_found(model, bn_names, words):
 
 
 def _not_batchnorm_message(module, words, name):
-    return (
+    return Mistake(
+        "ex12.not_batchnorm_changed", "another module taken for batch norm (a class name, another normalization)",
         f"in {words}, module {_label_plain(name, module)} is not a batch-norm layer, yet freeze_batchnorm changed "
         "it. Only instances of `torch.nn.modules.batchnorm._BatchNorm` are batch norm: a class name containing "
         "'BatchNorm' can be a container of other layers, and LayerNorm, GroupNorm and InstanceNorm are other "
@@ -252,7 +256,13 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
             treated = not module.training or any(not p.requires_grad for p in module.parameters(recurse=False))
             if name not in bn_names and _looks_like_norm(module) and treated:
                 raise AssertionError(_not_batchnorm_message(module, words, name))
-    assert count == len(bn_names), (
+    if count > len(bn_names):
+        known = Mistake("ex12.counts_shared_twice", "a batch-norm layer used in two places counted twice", "")
+    elif missed:
+        known = Mistake("ex12.count_misses_layers", "batch-norm layers missed in the count (not recognized, nested)", "")
+    else:
+        known = Mistake("ex12.wrong_count", "a count other than the number of batch-norm layers", "")
+    assert count == len(bn_names), known.reworded(
         f"freeze_batchnorm returned {count} for {words}, which has {len(bn_names)} batch-norm layer(s): "
         + ", ".join(_label(model, n) for n in bn_names) + ". "
         + (f"Not recognized as batch norm: {', '.join(missed)}: test {ISINSTANCE}. " if missed else "")
@@ -270,7 +280,8 @@ def test_batchnorm_layers_are_in_eval_mode(freeze_batchnorm, case):
     call(freeze_batchnorm, model)
     assert_every_layer_found(model, bn_names, words)
     for name in bn_names:
-        assert not model.get_submodule(name).training, (
+        assert not model.get_submodule(name).training, Mistake(
+            "ex12.not_in_eval_mode", "batch-norm layers frozen but left in train mode",
             f"in {words}, layer {_label(model, name)} is still in train mode after freeze_batchnorm. Freezing "
             "stops gradients, not the running statistics: in train mode batch norm normalizes with the statistics "
             "of each batch and overwrites its running mean and variance at every forward pass. Call `.eval()` on "
@@ -285,7 +296,8 @@ def test_batchnorm_parameters_are_frozen(freeze_batchnorm, case):
     assert_every_layer_found(model, bn_names, words)
     for name in bn_names:
         for pname, p in model.get_submodule(name).named_parameters():
-            assert not p.requires_grad, (
+            assert not p.requires_grad, Mistake(
+                "ex12.eval_without_freezing", "batch-norm layers put in eval mode, their parameters left trainable",
                 f"in {words}, parameter `{pname}` of layer {_label(model, name)} still requires grad after "
                 "freeze_batchnorm, so the optimizer still trains it. `.eval()` changes the layer's mode (which "
                 "statistics it uses), not its parameters' flags: also set `p.requires_grad = False` for each of the "
@@ -303,7 +315,8 @@ def test_running_statistics_stay_fixed_in_train_mode(freeze_batchnorm, case):
     model(x)  # the caller's training loop: the model as a whole was left in train mode
     for name in tracked:
         now = list(model.get_submodule(name).buffers())
-        assert all(torch.equal(a, b) for a, b in zip(before[name], now)), (
+        assert all(torch.equal(a, b) for a, b in zip(before[name], now)), Mistake(
+            "ex12.statistics_move", "running statistics that still move (a batch-norm layer left in train mode)",
             f"in {words}, the running statistics of layer {_label(model, name)} changed during a forward pass "
             "after freeze_batchnorm: the layer is still in train mode, so it keeps replacing the statistics it "
             "learned with those of the current batch (frozen parameters don't stop that: no gradient is "
@@ -323,19 +336,21 @@ def test_other_modules_keep_their_mode(freeze_batchnorm, case):
                 raise AssertionError(_not_batchnorm_message(module, words, name))
     for name, module in changed:
         if isinstance(module, nn.modules.dropout._DropoutNd) and not module.training:
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex12.model_eval", "model.eval(), which switches dropout and every other module too",
                 f"in {words}, dropout module {_label_plain(name, module)} was switched to eval mode: it no longer "
                 "drops anything, and the network trains without the regularization it was designed with. "
                 "`model.eval()` switches every module; call `.eval()` on each batch-norm layer only."
-            )
+            ))
     for name, module in changed:
         was = "train" if modes[name] else "eval"
         now = "train" if module.training else "eval"
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex12.other_modes_changed", "the mode of modules other than batch norm changed",
             f"in {words}, module {_label_plain(name, module)} was in {was} mode and is now in {now} mode: only the "
             "batch-norm layers may change mode; every other module keeps the mode the caller chose. Don't call "
             "`model.train()` or `model.eval()`: call `.eval()` on each batch-norm layer."
-        )
+        ))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -346,7 +361,8 @@ def test_other_parameters_keep_their_flags(freeze_batchnorm, case):
     call(freeze_batchnorm, model)
     now = dict(model.named_parameters())
     for name, (p, was) in flags.items():
-        assert now.get(name) is p, (
+        assert now.get(name) is p, Mistake(
+            "ex12.replaces_parameters", "parameters replaced by new objects",
             f"in {words}, parameter `{name}` was replaced by a different object: change flags and modes in place, "
             "don't rebuild layers (the optimizer and the caller hold the original parameters)."
         )
@@ -358,11 +374,12 @@ def test_other_parameters_keep_their_flags(freeze_batchnorm, case):
             module = model.get_submodule(prefix)
             if _looks_like_norm(module) and prefix not in bn_names:
                 raise AssertionError(_not_batchnorm_message(module, words, prefix))
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex12.other_flags_changed", "flags of parameters outside batch norm changed",
             f"in {words}, parameter `{name}` (not in a batch-norm layer) had requires_grad={was} and now has "
             f"requires_grad={p.requires_grad}: freeze only the batch-norm layers' parameters and leave every other "
             "flag as the caller set it (frozen stays frozen, trainable stays trainable)."
-        )
+        ))
 
 
 class LazyMLP(nn.Module):
@@ -384,20 +401,24 @@ def test_lazy_layers_stay_frozen_after_first_forward(freeze_batchnorm, width):
     count = expect_python_number(call(freeze_batchnorm, model), "freeze_batchnorm", int,
                                  "the number of batch-norm layers")
     assert_every_layer_found(model, ["bn"], words)
-    assert count == 1, (
+    assert count == 1, Mistake(
+        "ex12.lazy_not_counted", "a lazy batch-norm layer not counted",
         f"freeze_batchnorm returned {count} for {words} (one batch-norm layer). A lazy layer is an instance of "
         f"`_BatchNorm` too: test {ISINSTANCE}."
     )
-    assert not model.bn.training, (
+    assert not model.bn.training, Mistake(
+        "ex12.lazy_not_in_eval_mode", "a lazy batch-norm layer left in train mode",
         f"in {words}, the lazy layer was not put in eval mode: call `.eval()` on it like on any batch-norm layer."
     )
     model(torch.randn(6, 4))  # first forward: the placeholders become real parameters of size `width`
     for pname, p in model.bn.named_parameters():
-        assert not p.requires_grad, (
+        assert not p.requires_grad, Mistake(
+            "ex12.lazy_not_frozen", "a lazy layer's parameters not frozen (the flag lost at the first forward)",
             f"in {words}, after the first forward pass the layer's `{pname}` requires grad: the lazy layer's "
             "parameters were not frozen. Set `p.requires_grad = False` on each of its parameters; the flag "
             "survives the first forward pass."
         )
-    assert int(model.bn.num_batches_tracked) == 0, (
+    assert int(model.bn.num_batches_tracked) == 0, Mistake(
+        "ex12.lazy_statistics_move", "a lazy layer's running statistics moving at its first forward",
         f"in {words}, the first forward pass updated the running statistics: put the lazy layer in eval mode."
     )

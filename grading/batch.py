@@ -1,11 +1,13 @@
-"""`python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR]`
+"""`python grader.py batch SUBMISSIONS --out grades.csv [--jobs N] [--feedback DIR] [--report FILE.html]`
 
 Grades every entry of SUBMISSIONS (a folder per student, a .zip, or a notebook) with
 the instructor's checks: one CSV row per submission (its name and entry, a column per
-exercise, total, status, integrity), and optionally one feedback JSON per submission, named
-for the submission. Names are unique (see `submission_names`), and cells that a spreadsheet
-would read as a formula are quoted. One broken or hostile submission never stops the batch:
-it gets its row, with the reason. The gradebook and each feedback file are written whole
+exercise, total, status, integrity), the class's known mistakes beside it (`mistakes.csv`: how
+many submissions made each, see `class_mistakes`), optionally one feedback JSON per submission,
+named for the submission, and optionally the class on one HTML page (`grading.class_report`).
+Names are unique (see `submission_names`), and cells that a spreadsheet would read as a formula
+are quoted. One broken or hostile submission never stops the batch: it gets its row, with the
+reason. The gradebook, the mistakes, the page and each feedback file are written whole
 (`grading.atomic`).
 
 The grading processes are forked from a parent that has already imported torch, and each
@@ -191,10 +193,92 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
                             + [f"{total:g}", f"{catalog.max_score:g}", csv_cell(o.status), csv_cell(integrity_cell(o))])
 
 
+@dataclass
+class ClassMistake:
+    """A known mistake as the class made it: in which exercise, by whom, and what they were told."""
+
+    exercise: str  # the id of the exercise whose checks named it
+    id: str  # the mistake's stable id ("ex03.rebinding")
+    title: str  # the mistake in one line
+    submissions: list[str]  # the names of the submissions that made it, each once, in batch order
+    message: str  # the message of a failing check with this mistake, as the first of them read it
+
+    @property
+    def count(self) -> int:
+        return len(self.submissions)
+
+
+def graded_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    """The submissions that were graded: the class that shares are taken of."""
+    return [o for o in outcomes if o.result is not None]
+
+
+def class_mistakes(outcomes: list[Outcome], catalog: Catalog) -> list[ClassMistake]:
+    """Every known mistake the graded submissions made (a check that did not pass and names its
+    `mistake`), a submission counted once per mistake however many of its checks name it. In the
+    catalog's order of exercises, then most frequent first."""
+    found: dict[tuple[str, str], ClassMistake] = {}
+    for o in graded_outcomes(outcomes):
+        for e in o.result["exercises"]:
+            for c in e["checks"]:
+                mistake = c.get("mistake")
+                if not mistake or c.get("status") == "passed":
+                    continue
+                key = (e["id"], mistake)
+                if key not in found:
+                    found[key] = ClassMistake(e["id"], mistake, c.get("mistake_title") or "", [], c.get("message", ""))
+                if o.name not in found[key].submissions:
+                    found[key].submissions.append(o.name)
+    order = {ex.id: n for n, ex in enumerate(catalog)}
+    return sorted(found.values(), key=lambda m: (order.get(m.exercise, len(order)), m.exercise, -m.count, m.id))
+
+
+def mistakes_path(out: Path) -> Path:
+    """Where the mistakes of a gradebook go: `mistakes.csv` beside `grades.csv`, and beside a
+    gradebook of another name, that name with `-mistakes` (`ml101.csv`: `ml101-mistakes.csv`), so
+    that two gradebooks in one folder keep their own."""
+    if out.stem.casefold() == "grades":
+        return out.with_name("mistakes.csv")
+    return out.with_name(f"{out.stem}-mistakes.csv")
+
+
+def write_mistakes_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> list[ClassMistake]:
+    """One row per known mistake of the class (see `class_mistakes`): the exercise, the mistake's id
+    and title, how many graded submissions made it, their share of the graded submissions, and
+    one of them by name. Cells are formula-safe, as in the gradebook."""
+    mistakes = class_mistakes(outcomes, catalog)
+    size = len(graded_outcomes(outcomes))
+    with replacing(out, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["exercise", "mistake", "title", "submissions", "share", "example"])
+        for m in mistakes:
+            writer.writerow([csv_cell(m.exercise), csv_cell(m.id), csv_cell(m.title), m.count,
+                             f"{m.count / size:.4f}" if size else "0", csv_cell(m.submissions[0])])
+    return mistakes
+
+
+def write_class_files(outcomes: list[Outcome], catalog: Catalog, out: Path, *, report: Path | None = None,
+                      seed: int | None = None, source: Path | None = None) -> list[Path]:
+    """The gradebook `out`, the class's mistakes beside it and, given `report`, the HTML class
+    report (`grading.class_report`); returns the paths written."""
+    write_csv(outcomes, catalog, out)
+    mistakes = write_mistakes_csv(outcomes, catalog, mistakes_path(out))
+    written = [out, mistakes_path(out)]
+    if report is not None:
+        from .class_report import write_class_report
+
+        report.parent.mkdir(parents=True, exist_ok=True)
+        write_class_report(outcomes, catalog, report, seed=seed, source=source, mistakes=mistakes)
+        written.append(report)
+    return written
+
+
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
               isolation: str = "auto", exercise_timeout: float | None = None,
-              submission_timeout: float | None = None) -> list[Outcome]:
+              submission_timeout: float | None = None, report: Path | None = None) -> list[Outcome]:
+    """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
+    (`mistakes_path`), the feedback files and, given `report`, the HTML class report."""
     from .integrity import verify
     from .runner import grade_many
 
@@ -243,14 +327,14 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             for n, _ in gradable:
                 if n not in recorded:
                     outcomes[n].status, outcomes[n].result = "error: not graded (the batch was stopped)", None
-            write_csv(outcomes, catalog, out)
+            write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
             raise
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = str(entries[n])
     if show:
         progress_stream.write("\n")
-    write_csv(outcomes, catalog, out)
+    written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
     if feedback is not None:
         for o in outcomes:
             _write_feedback(feedback, o)
@@ -259,4 +343,5 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         per = elapsed / max(1, len(entries))
         progress_stream.write(f"graded {len(entries)} submissions in {elapsed:.1f} s ({per:.2f} s each) "
                               f"with seed {seed}; reproduce with --seed {seed}\n")
+        progress_stream.write(f"wrote {', '.join(str(p) for p in written)}\n")
     return outcomes

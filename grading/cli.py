@@ -262,6 +262,9 @@ def build_parsers() -> dict[str, _Parser]:
     p.add_argument("submissions", metavar="DIR", help="the folder of submissions")
     _add_output(p, "the CSV of grades to write", required=True)
     p.add_argument("--feedback", metavar="DIR", help="a folder for one feedback JSON per submission")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="a one-page HTML class report to write: score distribution, pass rate per exercise, "
+                        "common mistakes, submissions that need attention, a sortable table of students")
     _add_seed(p, f"${config.SEED_ENV} if set, else fresh per run (printed, so that --seed reproduces a run)")
     _add_limits(p, jobs=True)
     _add_color(p)
@@ -469,7 +472,8 @@ def _batch(catalog, args) -> int:
     outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
                          seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
                          isolation=_setting("isolation", args.isolation), **_time_limits(args),
-                         feedback=Path(args.feedback) if args.feedback else None, progress_stream=sys.stderr)
+                         feedback=Path(args.feedback) if args.feedback else None,
+                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr)
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 
 

@@ -1,5 +1,6 @@
 """isinstance on _NormBase: InstanceNorm layers are frozen and switched to eval too."""
 EXPECT = "is not a batch-norm layer, yet freeze_batchnorm changed"
+MISTAKE = "ex12.not_batchnorm_changed"
 
 from torch import nn
 

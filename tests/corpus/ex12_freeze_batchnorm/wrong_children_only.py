@@ -1,5 +1,6 @@
 """model.children(): only direct children, so nested layers and the model itself are missed."""
 EXPECT = "was not treated as a batch-norm layer"
+MISTAKE = "ex12.misses_layers"
 
 from torch import nn
 

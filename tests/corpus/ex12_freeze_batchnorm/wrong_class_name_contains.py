@@ -1,6 +1,7 @@
 """'BatchNorm' in the class name: also hits a container such as ConvBatchNormBlock (its conv frozen,
 its dropout switched to eval)."""
 EXPECT = "is not a batch-norm layer, yet freeze_batchnorm changed"
+MISTAKE = "ex12.not_batchnorm_changed"
 
 
 def freeze_batchnorm(model):

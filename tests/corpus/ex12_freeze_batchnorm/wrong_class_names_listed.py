@@ -1,5 +1,6 @@
 """Class names compared as text against a list: SyncBatchNorm, lazy layers and subclasses are missed."""
 EXPECT = "was not treated as a batch-norm layer"
+MISTAKE = "ex12.misses_layers"
 
 
 def freeze_batchnorm(model):

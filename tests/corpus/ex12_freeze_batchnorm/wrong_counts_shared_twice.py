@@ -1,5 +1,6 @@
 """named_modules(remove_duplicate=False): a layer used in two places is counted twice."""
 EXPECT = "A layer used in two places is one layer"
+MISTAKE = "ex12.counts_shared_twice"
 
 from torch import nn
 

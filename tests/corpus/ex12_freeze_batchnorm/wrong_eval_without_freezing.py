@@ -1,5 +1,6 @@
 """Eval mode only: the affine parameters still require grad and keep training."""
 EXPECT = "`.eval()` changes the layer's mode"
+MISTAKE = "ex12.eval_without_freezing"
 
 from torch import nn
 

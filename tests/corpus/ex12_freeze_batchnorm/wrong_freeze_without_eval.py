@@ -1,5 +1,6 @@
 """Parameters frozen, layers left in train mode: the running statistics keep moving."""
 EXPECT = "running statistics of layer"
+MISTAKE = "ex12.statistics_move"
 
 from torch import nn
 

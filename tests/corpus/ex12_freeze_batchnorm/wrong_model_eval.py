@@ -1,5 +1,6 @@
 """model.eval() instead of eval on the batch-norm layers: dropout is switched off too."""
 EXPECT = "dropout module"
+MISTAKE = "ex12.model_eval"
 
 from torch import nn
 

@@ -1,5 +1,6 @@
 """Only BatchNorm1d and BatchNorm2d handled: BatchNorm3d, SyncBatchNorm, lazy layers are missed."""
 EXPECT = "was not treated as a batch-norm layer"
+MISTAKE = "ex12.misses_layers"
 
 from torch import nn
 

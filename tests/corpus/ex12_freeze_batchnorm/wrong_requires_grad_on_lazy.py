@@ -1,5 +1,6 @@
 """module.requires_grad_(False): refused by a lazy layer that has not run yet (UninitializedParameter)."""
 EXPECT = "Set the attribute instead"
+MISTAKE = "ex12.requires_grad_on_lazy"
 
 from torch import nn
 

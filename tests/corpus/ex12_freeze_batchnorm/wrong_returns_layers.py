@@ -1,5 +1,6 @@
 """Returns the list of layers instead of their number."""
 EXPECT = "a Python int is expected"
+MISTAKE = "any.not_a_number"
 
 from torch import nn
 

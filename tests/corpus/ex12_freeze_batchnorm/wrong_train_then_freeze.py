@@ -1,5 +1,6 @@
 """model.train() first, to "reset" modes: a module the caller had put in eval mode is switched back."""
 EXPECT = "every other module keeps the mode the caller chose"
+MISTAKE = "ex12.other_modes_changed"
 
 from torch import nn
 

@@ -1,6 +1,7 @@
 """Freezing `m.weight` and `m.bias` by name: a batch-norm layer built with affine=False has
 neither (both are None)."""
 EXPECT = "built with `affine=False` has no learnable scale and shift"
+MISTAKE = "ex12.weight_and_bias_by_name"
 
 from torch import nn
 
