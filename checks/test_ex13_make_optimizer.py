@@ -7,20 +7,23 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import TinyLM, changes, describe_args, explain_errors, listed, snapshot
+from checks.instruments import Mistake, TinyLM, changes, describe_args, explain_errors, listed, snapshot
 
 ERRORS = {
-    r"optimizer got an empty parameter list": (
+    r"optimizer got an empty parameter list": Mistake(
+        "ex13.exhausted_generator", "a generator of parameters used up before Adam got it",
         "Adam received no parameter at all, although the model has trainable ones. If you built a generator "
         "(`(p for p in ...)`, `filter(...)`) and went through it once before (to count, print or check it), it "
         "was used up: the optimizer got what was left, nothing. Make a list instead: "
         "`[p for p in model.parameters() if p.requires_grad]`."
     ),
-    r"can't optimize a non-leaf Tensor": (
+    r"can't optimize a non-leaf Tensor": Mistake(
+        "ex13.non_leaf_copies", "tensors computed from the parameters given instead of the parameters",
         "The optimizer was given tensors computed from the parameters (copies with a history), not the model's "
         "parameters themselves. Hand over the parameter objects from `model.parameters()`."
     ),
-    r"optimizer can only optimize Tensors.*but one of the params is tuple|params argument given to the optimizer": (
+    r"optimizer can only optimize Tensors.*but one of the params is tuple|params argument given to the optimizer": Mistake(
+        "ex13.named_pairs", "(name, parameter) pairs given to the optimizer",
         "The optimizer takes parameters (or groups of them), not (name, parameter) pairs: from "
         "`model.named_parameters()`, keep only the parameter of each pair."
     ),
@@ -100,21 +103,25 @@ def held(opt):
 
 
 def assert_adam(opt):
-    assert isinstance(opt, torch.optim.Optimizer), (
+    assert isinstance(opt, torch.optim.Optimizer), Mistake(
+        "ex13.not_an_optimizer", "something else than an optimizer returned",
         f"make_optimizer returned {type(opt).__name__}, not an optimizer: build one and return it, "
         "`return torch.optim.Adam(...)`."
     )
     if isinstance(opt, torch.optim.AdamW) or any(g.get("decoupled_weight_decay") for g in opt.param_groups):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex13.adamw", "AdamW instead of Adam",
             "make_optimizer returned an AdamW: that is Adam with decoupled weight decay (0.01 by default), which "
             "shrinks every weight at each step. The task asks for plain `torch.optim.Adam`."
-        )
-    assert isinstance(opt, torch.optim.Adam), (
+        ))
+    assert isinstance(opt, torch.optim.Adam), Mistake(
+        "ex13.other_optimizer", "another optimizer than Adam",
         f"make_optimizer returned a {type(opt).__name__}, but the task asks for `torch.optim.Adam`: a different "
         "optimizer follows a different update rule."
     )
     for group in opt.param_groups:
-        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], (
+        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], Mistake(
+            "ex13.settings_changed", "Adam's other settings changed from their defaults",
             "the Adam returned by make_optimizer has settings changed from their defaults "
             f"(weight_decay={group['weight_decay']}, betas={group['betas']}, amsgrad={group['amsgrad']}): "
             "pass only the parameters and `lr=lr`."
@@ -127,16 +134,22 @@ def assert_lr(opt, lr):
         if math.isclose(float(got), lr, rel_tol=1e-9):
             continue
         if group["params"] and not any(p.requires_grad for p in group["params"]):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex13.frozen_at_lr_zero", "frozen parameters kept in a group of their own",
                 f"parameter group {i} of the optimizer holds only frozen parameters, at learning rate {got:.4g}. "
                 "Don't keep frozen parameters in a group of their own: leave them out of the optimizer altogether "
                 "(Adam would still keep state for them, and any change of that group's settings moves them)."
-            )
-        default = " That is Adam's default: pass `lr=lr`." if math.isclose(float(got), 1e-3) else ""
-        raise AssertionError(
+            ))
+        if math.isclose(float(got), 1e-3):
+            default = " That is Adam's default: pass `lr=lr`."
+            known = Mistake("ex13.default_lr", "Adam's default learning rate instead of lr", "")
+        else:
+            default = ""
+            known = Mistake("ex13.wrong_lr", "a learning rate other than lr", "")
+        raise AssertionError(known.reworded(
             f"parameter group {i} of the optimizer has learning rate {got:.4g}, but make_optimizer was asked for "
             f"lr={lr:.4g}.{default} Every parameter must train at the learning rate given."
-        )
+        ))
 
 
 def assert_trainable_only(opt, model, words):
@@ -144,20 +157,23 @@ def assert_trainable_only(opt, model, words):
     tensors = held(opt)
     for t in tensors:
         if id(t) not in names:
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex13.copies", "copies of the parameters given to the optimizer",
                 f"for {words}, the optimizer holds a tensor of shape {tuple(t.shape)} that is not one of the "
                 "model's parameters (a copy such as `p.detach()` or `p.clone()`?): stepping it changes nothing in "
                 "the model. Hand over the parameter objects themselves."
-            )
+            ))
     frozen_held = sorted({names[id(t)] for t in tensors if not t.requires_grad})
-    assert not frozen_held, (
+    assert not frozen_held, Mistake(
+        "ex13.frozen_included", "frozen parameters given to the optimizer",
         f"for {words}, the optimizer holds frozen parameters: {', '.join(frozen_held)}. The optimizer ignores "
         "`requires_grad`: a parameter frozen after a backward keeps its stale `.grad`, and every `step()` keeps "
         "moving it. Give Adam only the parameters with `p.requires_grad` True."
     )
     ids = {id(t) for t in tensors}
     missing = [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in ids]
-    assert not missing, (
+    assert not missing, Mistake(
+        "ex13.trainable_missing", "trainable parameters left out of the optimizer",
         f"for {words}, trainable parameters are missing from the optimizer: {', '.join(missing)}. They would "
         "never be updated. Go through all of `model.parameters()` and keep every one with `requires_grad` True."
     )
@@ -169,7 +185,8 @@ def assert_each_once(opt, model, words):
     for t in held(opt):
         counts[id(t)] = counts.get(id(t), 0) + 1
     repeated = sorted(f"{names.get(i, '?')} ({n} times)" for i, n in counts.items() if n > 1)
-    assert not repeated, (
+    assert not repeated, Mistake(
+        "ex13.duplicates", "a (tied) parameter given to the optimizer twice",
         f"for {words}, the optimizer holds a parameter more than once: {', '.join(repeated)}. A weight shared by "
         "two modules is one tensor; held twice, Adam updates it twice per step. `model.parameters()` gives each "
         "tensor once (`named_parameters(remove_duplicate=False)` does not)."
@@ -185,13 +202,15 @@ class Before:
 
     def assert_unchanged(self, model, words):
         found = changes(self.state, model)
-        assert not found, (
+        assert not found, Mistake(
+            "ex13.model_changed", "the model changed (zero_grad, modes, flags)",
             f"for {words}, make_optimizer changed the model: {listed(found)}. Building an optimizer reads the "
             "parameters' flags; it must not change them, the modes, or the gradients (don't call `zero_grad()` or "
             "`model.train()` here: the caller decides when)."
         )
         for name, t in model.state_dict(keep_vars=True).items():
-            assert torch.equal(t.detach(), self.values[name]), (
+            assert torch.equal(t.detach(), self.values[name]), Mistake(
+                "ex13.values_changed", "parameters' values changed (a step taken)",
                 f"for {words}, make_optimizer changed the values of {name}: build the optimizer and return it, "
                 "without calling `step()`."
             )
@@ -240,7 +259,8 @@ def test_frozen_parameters_do_not_move(make_optimizer, case):
     opt = build(make_optimizer, model, lr, words)
     opt.step()
     moved = [name for name, p, old in frozen if not torch.equal(p.detach(), old)]
-    assert not moved, (
+    assert not moved, Mistake(
+        "ex13.frozen_move", "frozen parameters that still move on step()",
         f"for {words}, opt.step() moved frozen parameters: {', '.join(moved)}. They still hold the `.grad` of the "
         "backward before they were frozen, and an optimizer that holds them uses it at every step, whatever "
         "`requires_grad` says. Give Adam only the parameters with `p.requires_grad` True."
@@ -261,7 +281,8 @@ def test_step_is_one_adam_step_at_lr(make_optimizer, case):
     opt.step()
     for name, p, old, grad in trainable:
         want = old - lr * grad / (grad.abs() + 1e-8)  # Adam's first step: m/sqrt(v) after bias correction
-        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), (
+        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), Mistake(
+            "ex13.wrong_step", "a step other than one Adam step at lr",
             f"for {words}, after one opt.step() parameter {name} is not where one Adam step at lr={lr:.4g} puts it "
             "(`p - lr * g / (|g| + eps)` for a first step): the optimizer was not created as "
             "`torch.optim.Adam(trainable_parameters, lr=lr)` with its other settings at their defaults."
@@ -274,7 +295,8 @@ def test_model_is_left_unchanged(make_optimizer, case):
     before = Before(model)
     opt = build(make_optimizer, model, lr, words)
     before.assert_unchanged(model, words)
-    assert not opt.state, (
+    assert not opt.state, Mistake(
+        "ex13.steps_already", "the optimizer returned after a step",
         f"for {words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`; the training loop does that."
     )

@@ -1,5 +1,6 @@
 """AdamW: decoupled weight decay (0.01 by default) shrinks every weight at each step."""
 EXPECT = "returned an AdamW"
+MISTAKE = "ex13.adamw"
 
 import torch
 

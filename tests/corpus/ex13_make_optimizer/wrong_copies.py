@@ -1,5 +1,6 @@
 """Hands Adam detached copies of the parameters: stepping them never changes the model."""
 EXPECT = "that is not one of the model's parameters"
+MISTAKE = "ex13.copies"
 
 import torch
 

@@ -1,5 +1,6 @@
 """lr forgotten: Adam trains at its default learning rate, 0.001."""
 EXPECT = "That is Adam's default: pass `lr=lr`"
+MISTAKE = "ex13.default_lr"
 
 import torch
 

@@ -1,5 +1,6 @@
 """named_parameters(remove_duplicate=False): a tied weight is handed over twice."""
 EXPECT = "holds a parameter more than once"
+MISTAKE = "ex13.duplicates"
 
 import torch
 

@@ -1,5 +1,6 @@
 """A generator counted first, then handed to Adam: it is used up, Adam gets nothing."""
 EXPECT = "it was used up"
+MISTAKE = "ex13.exhausted_generator"
 
 import torch
 

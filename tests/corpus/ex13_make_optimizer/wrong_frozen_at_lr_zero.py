@@ -1,5 +1,6 @@
 """Frozen parameters kept in a second group at lr=0 instead of left out."""
 EXPECT = "the optimizer holds frozen parameters"
+MISTAKE = "ex13.frozen_at_lr_zero"
 
 import torch
 

@@ -1,5 +1,6 @@
 """SGD instead of Adam."""
 EXPECT = "but the task asks for `torch.optim.Adam`"
+MISTAKE = "ex13.other_optimizer"
 
 import torch
 

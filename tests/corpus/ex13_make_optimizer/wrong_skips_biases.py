@@ -1,5 +1,6 @@
 """Only the weights ("weight" in the name): trainable biases are left out."""
 EXPECT = "trainable parameters are missing from the optimizer"
+MISTAKE = "ex13.trainable_missing"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Calls zero_grad() while building: the caller's gradients are wiped."""
 EXPECT = "make_optimizer changed the model"
+MISTAKE = "ex13.model_changed"
 
 import torch
 
