@@ -9,29 +9,34 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, describe_args, explain_errors, listed, snapshot
+from checks.instruments import Mistake, as_mistake, changes, describe_args, explain_errors, listed, snapshot
 
 ERRORS = {
-    r"some parameters appear in more than one parameter group": (
+    r"some parameters appear in more than one parameter group": Mistake(
+        "ex14.in_both_groups", "the body made of every trainable parameter, so some are in both groups",
         "Adam refused because a parameter is in both groups. The body is every trainable parameter that is NOT "
         "inside the head, not every trainable parameter: decide for each parameter which one group it goes to."
     ),
-    r"optimizer got an empty parameter list": (
+    r"optimizer got an empty parameter list": Mistake(
+        "ex14.exhausted_generator", "a generator of parameters used up before Adam got it",
         "Adam received no parameter at all, although the model has trainable ones. A generator (`(p for ...)`, "
         "`filter(...)`, `model.parameters()`) can be gone through only once: if you used it before (to split, "
         "count or check it), it was empty by then. Make lists."
     ),
-    r"can't optimize a non-leaf Tensor": (
+    r"can't optimize a non-leaf Tensor": Mistake(
+        "ex14.non_leaf_copies", "tensors computed from the parameters given instead of the parameters",
         "The optimizer was given tensors computed from the parameters, not the model's parameters themselves: "
         "put the parameter objects from `model.named_parameters()` in the groups."
     ),
-    r"optimizer can only optimize Tensors.*but one of the params is tuple": (
+    r"optimizer can only optimize Tensors.*but one of the params is tuple": Mistake(
+        "ex14.named_pairs", "(name, parameter) pairs put in a group",
         "A group's \"params\" must hold parameters, not (name, parameter) pairs from `named_parameters()`: keep "
         "only the parameter of each pair."
     ),
     r"object has no attribute '[^']*\.[^']*'|'str' object cannot be interpreted as an integer"
     r"|'(?!generator'|NoneType'|int'|float'|bool'|method'|builtin_function_or_method')\w+' object "
-    r"is not subscriptable": (
+    r"is not subscriptable": Mistake(
+        "ex14.getattr_dotted_head", "the head looked up with getattr or indexing, which do not follow dots",
         "A head name can have dots: 'blocks.1' is child 1 of `model.blocks`. `getattr(model, 'blocks.1')` looks for "
         "ONE attribute whose name contains a dot, which no module has, and `model[head]` indexes by position "
         "(where a model can be indexed at all). `model.get_submodule(head)` follows the dots; or go through "
@@ -154,15 +159,18 @@ class Setup:
 
 def assert_adam(s):
     opt = s.opt
-    assert isinstance(opt, torch.optim.Optimizer), (
+    assert isinstance(opt, torch.optim.Optimizer), Mistake(
+        "ex14.not_an_optimizer", "something else than an optimizer returned",
         f"finetune_optimizer returned {type(opt).__name__}, not an optimizer: build one from the two parameter "
         "groups and return it."
     )
-    assert isinstance(opt, torch.optim.Adam) and not isinstance(opt, torch.optim.AdamW), (
+    assert isinstance(opt, torch.optim.Adam) and not isinstance(opt, torch.optim.AdamW), Mistake(
+        "ex14.other_optimizer", "another optimizer than plain Adam",
         f"finetune_optimizer returned a {type(opt).__name__}, but the task asks for plain `torch.optim.Adam`."
     )
     for group in opt.param_groups:
-        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], (
+        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], Mistake(
+            "ex14.settings_changed", "Adam's other settings changed from their defaults",
             "a group of the returned Adam has settings changed from their defaults "
             f"(weight_decay={group['weight_decay']}, betas={group['betas']}, amsgrad={group['amsgrad']}): "
             "give each group only its \"params\" and its \"lr\"."
@@ -172,7 +180,8 @@ def assert_adam(s):
 def assert_model_parameters_only(s):
     for group in s.opt.param_groups:
         for t in group["params"]:
-            assert id(t) in s.names, (
+            assert id(t) in s.names, Mistake(
+                "ex14.copies", "copies of the parameters put in the groups",
                 f"{s.words}, the optimizer holds a tensor of shape {tuple(t.shape)} that is not one of the model's "
                 "parameters (a copy?): stepping it changes nothing in the model. Put the parameter objects "
                 "themselves in the groups."
@@ -181,7 +190,8 @@ def assert_model_parameters_only(s):
 
 def assert_no_frozen(s):
     frozen = sorted({name for name in s.where() if name not in s.trainable})
-    assert not frozen, (
+    assert not frozen, Mistake(
+        "ex14.frozen_included", "frozen parameters put in the groups",
         f"{s.words}, frozen parameters are in the optimizer's groups: {', '.join(frozen)}. The optimizer ignores "
         "`requires_grad`: a parameter frozen after a backward keeps its stale `.grad`, and every `step()` keeps "
         "moving it. Skip parameters whose `requires_grad` is False."
@@ -190,7 +200,8 @@ def assert_no_frozen(s):
 
 def assert_each_once(s):
     repeated = sorted(f"{name} ({len(lrs)} times)" for name, lrs in s.where().items() if len(lrs) > 1)
-    assert not repeated, (
+    assert not repeated, Mistake(
+        "ex14.duplicates", "a parameter put in the groups more than once",
         f"{s.words}, the optimizer holds a parameter more than once: {', '.join(repeated)}. Each parameter goes in "
         "exactly one group, once; a weight shared by two modules is one tensor (`named_parameters()` gives it "
         "once)."
@@ -200,15 +211,18 @@ def assert_each_once(s):
 def assert_all_trainable_held(s):
     where = s.where()
     missing = [name for name in s.trainable if name not in where]
-    assert not missing, (
+    assert not missing, Mistake(
+        "ex14.trainable_missing", "trainable parameters left out of every group",
         f"{s.words}, trainable parameters are in no group: {', '.join(missing)}. They would never be updated: "
         "every trainable parameter goes either in the head's group or in the body's."
     )
 
 
 def _lr_advice(s, got):
+    """Why a group trains at `got`, where known: a `Mistake` (reported as that mistake), or ""."""
     if math.isclose(got, 1e-3, rel_tol=1e-9):
-        return " (0.001 is Adam's default: that group was given no \"lr\")"
+        return Mistake("ex14.default_lr", "a group given no \"lr\", so it trains at Adam's default",
+                       " (0.001 is Adam's default: that group was given no \"lr\")")
     return ""
 
 
@@ -220,7 +234,8 @@ def assert_swapped(s):
         return
     swapped = all(math.isclose(where[n][0], s.body_lr) for n in head_names) and \
         all(math.isclose(where[n][0], s.head_lr) for n in body_names)
-    assert not swapped, (
+    assert not swapped, Mistake(
+        "ex14.swapped_lrs", "head_lr and body_lr swapped",
         f"{s.words}, the learning rates are swapped: the head's parameters train at body_lr and the others at "
         "head_lr. The group of the head's parameters gets `\"lr\": head_lr`."
     )
@@ -236,16 +251,19 @@ def assert_head_lr(s):
         if math.isclose(got, s.head_lr, rel_tol=1e-9):
             continue
         if math.isclose(got, s.body_lr, rel_tol=1e-9):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex14.head_at_body_lr", "head parameters at body_lr (the head name compared only by its first part)",
                 f"{s.words}, parameter {name} is inside submodule '{s.head}' (the head) but trains at body_lr. "
                 f"Either your test of \"inside the head\" missed it: a name is inside the head when it starts "
                 f"with '{s.head}.' (the whole head name, dots included, then a dot), which comparing only the first "
                 "part of the name misses; or the head's group was given body_lr."
-            )
-        raise AssertionError(
+            ))
+        advice = _lr_advice(s, got)
+        raise AssertionError(as_mistake(advice, Mistake(
+            "ex14.head_lr_wrong", "the head's group at a learning rate other than head_lr",
             f"{s.words}, parameter {name} is inside submodule '{s.head}' (the head) but trains at lr={got:.3g}"
-            f"{_lr_advice(s, got)} instead of head_lr: give the head's group `\"lr\": head_lr`."
-        )
+            f"{advice} instead of head_lr: give the head's group `\"lr\": head_lr`."
+        )))
 
 
 def assert_body_lr(s):
@@ -258,28 +276,33 @@ def assert_body_lr(s):
         if math.isclose(got, s.body_lr, rel_tol=1e-9):
             continue
         if name.startswith(s.head):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex14.startswith_without_dot", "name.startswith(head) without the dot boundary",
                 f"{s.words}, parameter {name} was put with the head (lr={got:.3g}), but it is not inside submodule "
                 f"'{s.head}': its name starts with the text '{s.head}' without the dot. `name.startswith(head)` "
                 f"also matches '{s.head}0...' and '{s.head}_...'. A name is inside the head when it starts with "
                 "`head + \".\"`."
-            )
-        raise AssertionError(
-            f"{s.words}, parameter {name} is outside the head but trains at lr={got:.3g}{_lr_advice(s, got)} "
+            ))
+        advice = _lr_advice(s, got)
+        raise AssertionError(as_mistake(advice, Mistake(
+            "ex14.body_lr_wrong", "the body's group at a learning rate other than body_lr",
+            f"{s.words}, parameter {name} is outside the head but trains at lr={got:.3g}{advice} "
             "instead of body_lr: every trainable parameter outside the head goes in the body's group."
-        )
+        )))
 
 
 def assert_groups_not_empty_or_split(s):
     expected = sum(1 for flag in (True, False) if any(in_head(n, s.head) == flag for n in s.trainable))
     groups = s.opt.param_groups
     empty = [i for i, g in enumerate(groups) if not g["params"]]
-    assert not empty, (
+    assert not empty, Mistake(
+        "ex14.empty_group_kept", "an empty group kept",
         f"{s.words}, the optimizer has {len(groups)} groups, and group {empty[0]} (lr={groups[empty[0]]['lr']:.3g}) "
         "is empty: it trains nothing. A group that would be empty (the whole head frozen, or nothing trainable "
         "outside the head) is left out: add a group only when its list of parameters is not empty."
     )
-    assert len(groups) == expected, (
+    assert len(groups) == expected, Mistake(
+        "ex14.groups_split", "parameters split over more groups than one per learning rate",
         f"{s.words}, the optimizer has {len(groups)} groups, but {expected} are expected: one for the head's "
         "trainable parameters and one for all the other trainable ones (only those that are not empty). Put "
         "all the head's parameters in one group and all the others in one more."
@@ -288,13 +311,15 @@ def assert_groups_not_empty_or_split(s):
 
 def assert_model_unchanged(s):
     found = changes(s.before, s.model)
-    assert not found, (
+    assert not found, Mistake(
+        "ex14.model_changed", "the model changed (flags, zero_grad, modes)",
         f"{s.words}, finetune_optimizer changed the model: {listed(found)}. Building the optimizer reads the "
         "parameters' flags: don't change them, the modes or the gradients (no `requires_grad_`, `zero_grad()` or "
         "`model.train()` here)."
     )
     for name, p in s.model.named_parameters():
-        assert torch.equal(p.detach(), s.values[name]), (
+        assert torch.equal(p.detach(), s.values[name]), Mistake(
+            "ex14.values_changed", "parameters' values changed (a step taken)",
             f"{s.words}, finetune_optimizer changed the values of {name}: build the optimizer and return it, "
             "without calling `step()`."
         )
@@ -356,13 +381,15 @@ def test_step_moves_each_parameter_at_its_lr(finetune_optimizer, case):
     for name, p in s.model.named_parameters():
         old, grad = s.values[name], s.grads[name]
         if name not in s.trainable:
-            assert torch.equal(p.detach(), old), (
+            assert torch.equal(p.detach(), old), Mistake(
+                "ex14.frozen_move", "frozen parameters that move on step()",
                 f"{s.words}, opt.step() moved the frozen parameter {name}: leave frozen parameters out of the groups."
             )
             continue
         lr = s.expected_lr(name)
         want = old - lr * grad / (grad.abs() + 1e-8)  # Adam's first step: m/sqrt(v) after bias correction
-        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), (
+        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), Mistake(
+            "ex14.wrong_step", "a step other than one Adam step per group",
             f"{s.words}, after one opt.step() parameter {name} is not where one Adam step at lr={lr:.3g} puts it: "
             "build `torch.optim.Adam` from the groups, each with only \"params\" and \"lr\"."
         )
@@ -372,7 +399,8 @@ def test_step_moves_each_parameter_at_its_lr(finetune_optimizer, case):
 def test_model_is_left_unchanged(finetune_optimizer, case):
     s = Setup(finetune_optimizer, case)
     assert_model_unchanged(s)
-    assert not s.opt.state, (
+    assert not s.opt.state, Mistake(
+        "ex14.steps_already", "the optimizer returned after a step",
         f"{s.words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`."
     )

@@ -1,5 +1,6 @@
 """The body group is given no lr: it trains at Adam's default 0.001."""
 EXPECT = "0.001 is Adam's default"
+MISTAKE = "ex14.default_lr"
 
 import torch
 

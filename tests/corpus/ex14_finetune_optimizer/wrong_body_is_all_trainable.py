@@ -1,5 +1,6 @@
 """The body group takes every trainable parameter, so the head's are in both groups."""
 EXPECT = "a parameter is in both groups"
+MISTAKE = "ex14.in_both_groups"
 
 import torch
 

@@ -1,5 +1,6 @@
 """named_parameters(remove_duplicate=False): a layer used twice in the body is held twice."""
 EXPECT = "holds a parameter more than once"
+MISTAKE = "ex14.duplicates"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Always two groups, even when one of them is empty (Adam accepts it silently)."""
 EXPECT = "is empty: it trains nothing"
+MISTAKE = "ex14.empty_group_kept"
 
 import torch
 

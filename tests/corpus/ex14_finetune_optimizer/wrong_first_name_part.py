@@ -1,5 +1,6 @@
 """Compares only the first part of the name: a dotted head such as "blocks.1" never matches."""
 EXPECT = "is inside submodule 'blocks.1' (the head) but trains at body_lr"
+MISTAKE = "ex14.head_at_body_lr"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Frozen parameters are put in the groups too: their stale .grad keeps moving them."""
 EXPECT = "frozen parameters are in the optimizer's groups"
+MISTAKE = "ex14.frozen_included"
 
 import torch
 

@@ -1,6 +1,7 @@
 """Finding the head with `getattr(model, head)`: a dotted head name ('blocks.1') is not an
 attribute of the model."""
 EXPECT = "looks for ONE attribute whose name contains a dot"
+MISTAKE = "ex14.getattr_dotted_head"
 
 import torch
 

@@ -1,5 +1,6 @@
 """One group per parameter: the right learning rates, but not one group per part."""
 EXPECT = "groups, but"
+MISTAKE = "ex14.groups_split"
 
 import torch
 

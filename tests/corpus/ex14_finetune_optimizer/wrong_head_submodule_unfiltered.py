@@ -1,5 +1,6 @@
 """get_submodule(head).parameters() taken as is: the head's frozen parameters are included."""
 EXPECT = "frozen parameters are in the optimizer's groups"
+MISTAKE = "ex14.frozen_included"
 
 import torch
 

@@ -1,5 +1,6 @@
 """name.startswith(head): with head "1", layers 10 and 11 go with the head too."""
 EXPECT = "its name starts with the text"
+MISTAKE = "ex14.startswith_without_dot"
 
 import torch
 

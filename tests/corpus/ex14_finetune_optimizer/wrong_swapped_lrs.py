@@ -1,5 +1,6 @@
 """head_lr and body_lr swapped."""
 EXPECT = "the learning rates are swapped"
+MISTAKE = "ex14.swapped_lrs"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Clears the gradients while building the optimizer: the caller's backward is lost."""
 EXPECT = "finetune_optimizer changed the model"
+MISTAKE = "ex14.model_changed"
 
 import torch
 
