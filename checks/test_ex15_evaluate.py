@@ -10,12 +10,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from checks.instruments import (
+    Mistake,
     RaisedByTheCheck,
     changes,
     count_saved_tensors,
     describe_args,
-    explain_errors,
     expect_python_number,
+    explain_errors,
     grad_mode_kept,
     listed,
     snapshot,
@@ -36,23 +37,27 @@ DATA = {
 MODES = ["train", "eval", "frozen-batchnorm"]
 
 ERRORS = {
-    r"Expected more than 1 value per channel when training": (
+    r"Expected more than 1 value per channel when training": Mistake(
+        "ex15.batch_of_one_in_train_mode", "the model left in train mode, where batch norm refuses a batch of one",
         "The batch-norm layer refused a batch of one sample: in train mode it normalizes with the statistics "
         "of the batch itself, which one sample does not have. A validation loss is computed in eval mode: "
         "call `model.eval()` before the loop (and give every module its mode back afterwards)."
     ),
-    r"division by zero": (
+    r"division by zero": Mistake(
+        "ex15.nothing_counted", "no sample counted (a second pass over a one-shot generator)",
         "No sample was counted. `batches` may be a one-shot generator (a DataLoader's iterator, a generator "
         "expression): a second pass over it sees nothing. Go through it once, adding up the weighted losses "
         "and counting the samples in the same loop."
     ),
-    r"has no len\(\)|'generator' object is not subscriptable": (
+    r"has no len\(\)|'generator' object is not subscriptable": Mistake(
+        "ex15.batches_as_list", "`batches` used as a list (len, indexing) when it may be a generator",
         "`batches` may be a generator: it has no length and no indexing. Loop over it once with "
         "`for x, y in batches:`."
     ),
 }
 
-TRAIN_MODE = (
+TRAIN_MODE = Mistake(
+    "ex15.no_eval", "the model run in train mode (no model.eval())",
     "evaluate ran the model with modules in train mode ({modules}): dropout then zeroes random activations "
     "and batch-norm uses the batch's own statistics (and moves its running statistics), so the validation "
     "loss is noisy and wrong. Call `model.eval()` before the loop; `torch.no_grad()` alone does not change "
@@ -135,7 +140,8 @@ def run(evaluate, model, data, loss_fn):
     batches = ((x, y) for x, y in data)
     with explain_errors("evaluate", ERRORS, called_with=describe_args(model=model, batches=batches, loss_fn=loss_fn)):
         result = evaluate(model, batches, loss_fn)
-    return expect_python_number(result, "evaluate", float, "the mean loss", int_hint=(
+    return expect_python_number(result, "evaluate", float, "the mean loss", int_hint=Mistake(
+        "ex15.int_mean", "an int returned as the mean loss",
         "The mean loss is a Python float: `total / count` gives one (`//` and `round(...)` give ints)."
     ))
 
@@ -157,32 +163,36 @@ def assert_value(got, want, model, data, loss_fn, recorder):
         return
     in_train = recorder.modules_in_train_mode()
     if in_train:
-        raise AssertionError(TRAIN_MODE.format(modules=", ".join(in_train)))
+        raise AssertionError(TRAIN_MODE.says(modules=", ".join(in_train)))
     sizes = [len(x) for x, _ in data]
     if got == 0.0:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex15.counts_first", "a second pass over the batches, which sees nothing",
             f"evaluate returned 0.0; the mean loss per sample is {want:.6g}: no batch was added up. `batches` "
             "may be a one-shot generator (a DataLoader's iterator, a generator expression): a second pass over it "
             "sees nothing. Go through it once, adding up the weighted losses and counting the samples in the "
             "same loop."
-        )
+        ))
     if math.isclose(got, oracle(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex15.unweighted_mean", "the unweighted mean of the batch means",
             f"evaluate returned {got:.6g}, the unweighted mean of the batch means; the mean loss per sample is "
             f"{want:.6g}. The batches have different sizes ({sizes}) and `loss_fn` returns a batch MEAN, so a "
             "small batch would count as much as a big one. Weight each batch mean by its size: add up "
             "`loss * len(x)` and divide by the total number of samples."
-        )
+        ))
     if math.isclose(got, want * sum(sizes), rel_tol=1e-5, abs_tol=1e-7):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex15.sum_not_mean", "the sum of the losses instead of their mean",
             f"evaluate returned {got:.6g}, the SUM of the per-sample losses; the mean is {want:.6g}. Divide the "
             f"weighted sum by the total number of samples ({sum(sizes)})."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex15.wrong_value", "a value other than the mean loss per sample",
         f"evaluate returned {got:.6g} for batches of sizes {sizes}; the mean loss per sample, in eval mode, is "
         f"{want:.6g}. Add up `loss_fn(model(x), y).item() * len(x)` over the batches and divide by the number "
         "of samples."
-    )
+    ))
 
 
 @pytest.mark.parametrize("case", DATA)
@@ -197,9 +207,9 @@ def test_runs_in_eval_mode(evaluate, mode):
     data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
     model = make_model(dtype, mode)
     recorder = evaluated(evaluate, model, data, loss_fn)
-    assert recorder.in_train_mode, "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch."
+    assert recorder.in_train_mode, Mistake("ex15.model_not_called", "the model never called", "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch.")
     in_train = recorder.modules_in_train_mode()
-    assert not in_train, TRAIN_MODE.format(modules=", ".join(in_train))
+    assert not in_train, TRAIN_MODE.says(modules=", ".join(in_train))
 
 
 @pytest.mark.parametrize("case", ["cross-entropy-batches-5-3-7", "mse-f64-batches-2-9-4"])
@@ -208,7 +218,8 @@ def test_builds_no_graph(evaluate, case):
     model = make_model(dtype)
     with count_saved_tensors() as saved:
         evaluated(evaluate, model, data, loss_fn)
-    assert saved.count == 0, (
+    assert saved.count == 0, Mistake(
+        "ex15.no_no_grad", "the loop run without torch.no_grad()",
         f"autograd saved {saved.count} tensor(s) for a backward pass while evaluate ran: every batch built a "
         "graph that nobody will ever backpropagate through. Eval mode does not stop autograd, and `.item()` "
         "afterwards comes too late (the graph was already built). Run the loop inside `with torch.no_grad():`."
@@ -230,14 +241,16 @@ def explain_mode_change(mode, changed, model, when=""):
     """A message for the modes evaluate got wrong, for a caller who left its model in `mode`."""
     where = f"{when}: " if when else ""
     if mode == "eval" and model.training:
-        return (
+        return Mistake(
+            "ex15.always_train", "model.train() called unconditionally at the end",
             f"{where}the caller's model was in eval mode and evaluate handed it back in train mode "
             f"({listed(changed)}). Calling `model.train()` unconditionally at the end breaks every caller that "
             "was not training (a final test run, an inference server). Remember each module's mode before "
             "switching, `modes = {m: m.training for m in model.modules()}`, and restore exactly that."
         )
     if mode == "frozen-batchnorm" and model.training and model.get_submodule(BATCHNORM).training:
-        return (
+        return Mistake(
+            "ex15.train_was_training", "model.train(was_training), which resets every submodule's own mode",
             f"{where}the caller had its batch-norm layer (module {BATCHNORM}) in eval mode inside a model in train "
             f"mode (as after freezing batch-norm), and evaluate switched it to train mode ({listed(changed)}). "
             "`model.train(was_training)` sets the flag of EVERY submodule, not just of the model. Save each "
@@ -245,12 +258,14 @@ def explain_mode_change(mode, changed, model, when=""):
             "`m.training = was_training` for every module."
         )
     if not model.training and not any(m.training for m in model.modules()):
-        return (
+        return Mistake(
+            "ex15.mode_not_restored", "the model left in eval mode",
             f"{where}evaluate left the caller's model in eval mode ({listed(changed)}): the training loop that "
             "calls it goes on training with dropout switched off and batch-norm frozen. Give every module its "
             "mode back at the end, in a `finally:` block: `for m, was in modes.items(): m.training = was`."
         )
-    return (
+    return Mistake(
+        "ex15.modes_changed", "the modes of the caller's model changed",
         f"{where}evaluate changed the modes of the caller's model: {listed(changed)}. Save every module's "
         "flag before `model.eval()` (`modes = {m: m.training for m in model.modules()}`) and set each one back "
         "afterwards, in a `finally:` block."
@@ -286,21 +301,24 @@ def test_modes_are_restored_when_loss_fn_raises(evaluate, mode):
     except LossFnFailure:
         pass
     else:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex15.swallows_exception", "an exception of loss_fn caught and swallowed",
             "loss_fn raised an exception on the second batch, and evaluate did not let it through: the caller "
             "must learn that the validation failed. Don't catch exceptions; restore the modes in a "
             "`try: ... finally: ...` block, which runs its `finally:` part and lets the exception go on."
-        )
+        ))
     changed = mode_changes(before, model)
     if changed and (model.training or any(m.training for m in model.modules())):
         raise AssertionError(explain_mode_change(mode, changed, model, when="when loss_fn raised"))
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex15.restores_without_finally", "modes given back after the loop, not in a finally block",
         f"when loss_fn raised (on the second batch), evaluate left the caller's model in eval mode: "
         f"{listed(changed)}. The exception skipped the code that gives the modes back. Restore them in the "
         "`finally:` part of a `try: ... finally: ...` block around the loop: it runs also when the loop "
         "raises, and the exception still reaches the caller."
     )
-    assert torch.is_grad_enabled() == grad_enabled, (
+    assert torch.is_grad_enabled() == grad_enabled, Mistake(
+        "ex15.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when loss_fn raises",
         "when loss_fn raised, evaluate left gradient tracking switched off for the caller: use "
         "`with torch.no_grad():`, which switches it back also when the block raises."
     )
@@ -324,14 +342,16 @@ def test_parameters_and_buffers_untouched(evaluate, mode):
     values = {n: t.detach().clone() for n, t in [*model.named_parameters(), *model.named_buffers()]}
     evaluated(evaluate, model, data, loss_fn)
     changed = [c for c in changes(before, model) if " mode" not in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex15.parameters_changed", "the caller's parameters changed (frozen, gradients cleared)",
         f"evaluate changed the caller's parameters: {listed(changed)}. A validation loop only reads the model: "
         "no `requires_grad_()` (freezing is not how to avoid the graph: `torch.no_grad()` is), no "
         "`zero_grad()`, no backward. The gradients of the last training step belong to the caller."
     )
     now = dict([*model.named_parameters(), *model.named_buffers()])
     moved = [n for n, old in values.items() if not torch.equal(now[n].detach(), old)]
-    assert not moved, (
+    assert not moved, Mistake(
+        "ex15.values_changed", "parameters or running statistics changed",
         f"evaluate changed the values of {', '.join(moved)}. Running the model in eval mode, under "
         "`torch.no_grad()`, changes neither the parameters nor the batch-norm running statistics."
     )

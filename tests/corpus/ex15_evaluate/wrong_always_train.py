@@ -1,5 +1,6 @@
 """Calls model.train() at the end whatever mode the caller was in."""
 EXPECT = "Calling `model.train()` unconditionally"
+MISTAKE = "ex15.always_train"
 
 import torch
 

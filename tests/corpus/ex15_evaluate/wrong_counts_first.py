@@ -1,5 +1,6 @@
 """Counts the samples in a first pass over `batches`: a generator is then empty for the second."""
 EXPECT = "a second pass over it sees nothing"
+MISTAKE = "ex15.counts_first"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Freezes the parameters to avoid the graph (and unfreezes all, including the caller's frozen one)."""
 EXPECT = "freezing is not how to avoid the graph"
+MISTAKE = "ex15.parameters_changed"
 
 
 def evaluate(model, batches, loss_fn):

@@ -1,5 +1,6 @@
 """Switches to eval mode and never gives the caller its train mode back."""
 EXPECT = "left the caller's model in eval mode"
+MISTAKE = "ex15.mode_not_restored"
 
 import torch
 

@@ -1,5 +1,6 @@
 """no_grad() but no eval mode: dropout drops, batch-norm uses batch statistics."""
 EXPECT = "ran the model with modules in train mode"
+MISTAKE = "ex15.no_eval"
 
 import torch
 

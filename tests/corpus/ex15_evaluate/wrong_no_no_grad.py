@@ -1,5 +1,6 @@
 """Eval mode but no torch.no_grad(): every batch builds a graph (`.item()` comes too late)."""
 EXPECT = "`.item()` afterwards comes too late"
+MISTAKE = "ex15.no_no_grad"
 
 
 def evaluate(model, batches, loss_fn):

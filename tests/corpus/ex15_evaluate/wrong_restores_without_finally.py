@@ -1,5 +1,6 @@
 """Restores the modes on the line after the loop: skipped when loss_fn raises."""
 EXPECT = "The exception skipped the code that gives the modes back"
+MISTAKE = "ex15.restores_without_finally"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Returns the mean as a tensor instead of a Python float."""
 EXPECT = "a plain Python float is expected"
+MISTAKE = "any.tensor_not_number"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Restores with model.train(was_training): flips a batch-norm layer the caller kept in eval mode."""
 EXPECT = "`model.train(was_training)` sets the flag of EVERY submodule"
+MISTAKE = "ex15.train_was_training"
 
 import torch
 

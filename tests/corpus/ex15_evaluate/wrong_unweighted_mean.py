@@ -1,5 +1,6 @@
 """Mean of the batch means: a small last batch counts as much as a full one."""
 EXPECT = "the unweighted mean of the batch means"
+MISTAKE = "ex15.unweighted_mean"
 
 import torch
 
