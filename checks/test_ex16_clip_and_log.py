@@ -7,7 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, describe_args, explain_errors, expect_python_number, grad_mode_kept
+from checks.instruments import (
+    Mistake,
+    count_saved_tensors,
+    describe_args,
+    expect_python_number,
+    explain_errors,
+    grad_mode_kept,
+)
 
 # id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
 CASES = {
@@ -20,12 +27,14 @@ CLIPPING = [c for c, (fraction, _) in CASES.items() if fraction < 1]
 KEYS = {"grad_norm", "weight_norm"}
 
 ERRORS = {
-    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType|'NoneType' object has no attribute": (
+    r"unsupported operand type.*NoneType|NoneType.*not supported|not NoneType|'NoneType' object has no attribute": Mistake(
+        "ex16.none_grad_not_skipped", "parameters without a gradient (.grad is None) not skipped",
         "Some parameters have no gradient (`p.grad is None`): the layer `unused` took no part in the loss, and "
         "`body.bias` is frozen. Skip them for the gradient norm and the clipping "
         "(`[p.grad for p in model.parameters() if p.grad is not None]`), but not for the weight norm."
     ),
-    r"leaf Variable that requires grad is being used in an in-place operation": (
+    r"leaf Variable that requires grad is being used in an in-place operation": Mistake(
+        "ex16.changes_parameters_in_place", "the parameters changed in place instead of their gradients",
         "Autograd refuses an in-place change of a parameter while it records. Clipping changes the gradients "
         "(`p.grad.mul_(...)`), never the parameters themselves."
     ),
@@ -89,15 +98,17 @@ def call(clip_and_log, model, max_norm):
     with explain_errors("clip_and_log", ERRORS, called_with=describe_args(model=model, max_norm=max_norm)):
         result = clip_and_log(model, max_norm)
     if not isinstance(result, dict):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.not_a_dict", "something else than a dict returned",
             f"clip_and_log returned {type(result).__name__}; a dict is expected: "
             '`{"grad_norm": ..., "weight_norm": ...}`.'
-        )
+        ))
     if set(result) != KEYS:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.wrong_keys", "a dict with other keys than grad_norm and weight_norm",
             f"clip_and_log returned a dict with the keys {sorted(map(str, result))}; exactly "
             f'{sorted(KEYS)} are expected: `{{"grad_norm": ..., "weight_norm": ...}}`.'
-        )
+        ))
     for key in sorted(KEYS):
         expect_python_number(result[key], "clip_and_log", float, f'result["{key}"]')
     return result
@@ -114,26 +125,30 @@ def assert_grad_norm(got, before):
     per_tensor = sum(_total_norm([g]) for g in before.grads.values())
     after = _total_norm(before.clipped.values())
     if before.clips and _close(got, after):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.norm_after_clipping", "the gradient norm measured after clipping",
             f'result["grad_norm"] is {got:.6g}, the norm AFTER clipping (max_norm={before.max_norm:.6g}); '
             f"before clipping it was {want:.6g}. Measured after clipping the log shows max_norm at every "
             "step and hides the exploding gradients it is meant to reveal. Measure the norm before you clip: "
             "`torch.nn.utils.clip_grad_norm_` returns exactly that."
-        )
+        ))
     if _close(got, per_tensor):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.sum_of_grad_norms", "the sum of the gradients' norms instead of their total norm",
             f'result["grad_norm"] is {got:.6g}, the sum of the norms of the separate gradients; the total norm '
             f"is {want:.6g}. The total L2 norm treats all entries of all gradients as ONE vector: "
             "sqrt(||g1||^2 + ||g2||^2 + ...), for example the norm of the stacked per-tensor norms."
-        )
+        ))
     if _close(got, want**2):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.grad_norm_squared", "the gradient norm's square instead of the norm",
             f'result["grad_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex16.wrong_grad_norm", "a gradient norm other than the total L2 norm before clipping",
         f'result["grad_norm"] is {got:.6g}; the total L2 norm of the gradients before clipping is {want:.6g} '
         "(all entries of every existing `p.grad` together, parameters without a gradient skipped)."
-    )
+    ))
 
 
 def assert_weight_norm(got, before):
@@ -143,31 +158,36 @@ def assert_weight_norm(got, before):
     per_tensor = sum(_total_norm([v]) for v in before.values.values())
     with_grad = _total_norm([before.values[n] for n in before.grads])
     if _close(got, per_tensor):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.sum_of_weight_norms", "the sum of the parameters' norms instead of their total norm",
             f'result["weight_norm"] is {got:.6g}, the sum of the norms of the separate parameters; the total '
             f"norm is {want:.6g}. Treat all entries of all parameters as ONE vector: "
             "sqrt(||p1||^2 + ||p2||^2 + ...), for example the norm of the stacked per-parameter norms."
-        )
+        ))
     if _close(got, with_grad):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.weight_norm_skips_no_grad", "parameters without a gradient left out of the weight norm",
             f'result["weight_norm"] is {got:.6g}, the norm of the parameters that have a gradient only; the norm '
             f"of all parameters is {want:.6g}. Parameters without a gradient ({', '.join(before.without_grad)}) "
             "are skipped for the gradient norm, but they are weights of the model too: include them."
-        )
+        ))
     if _close(got, want**2):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.weight_norm_squared", "the weight norm's square instead of the norm",
             f'result["weight_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex16.wrong_weight_norm", "a weight norm other than the total L2 norm of all parameters",
         f'result["weight_norm"] is {got:.6g}; the total L2 norm of all parameters is {want:.6g} (all entries of '
         "every parameter together)."
-    )
+    ))
 
 
 def assert_clipped(model, before):
     params = dict(model.named_parameters())
     for name in before.without_grad:
-        assert params[name].grad is None, (
+        assert params[name].grad is None, Mistake(
+            "ex16.fills_missing_grads", "zeros filled in for missing gradients",
             f"parameter {name} had no gradient and now has one: parameters without a gradient took no part in "
             "the loss; skip them (`if p.grad is None: continue`), don't fill in zeros."
         )
@@ -175,32 +195,36 @@ def assert_clipped(model, before):
     if all(torch.allclose(now[n], before.clipped[n], rtol=1e-4, atol=1e-8) for n in now):
         return
     if all(torch.equal(now[n], before.grads[n]) for n in now):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.no_clipping", "the gradients not clipped",
             f"the gradients were not clipped: their total norm is {before.grad_norm:.6g}, above "
             f"max_norm={before.max_norm:.6g}, and they are unchanged. Scale every gradient in place by "
             "`max_norm / (total + 1e-6)`, or call `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)`."
-        )
+        ))
     if not before.clips:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.always_rescales", "gradients rescaled also below max_norm",
             f"the gradients were changed although their total norm {before.grad_norm:.6g} is already below "
             f"max_norm={before.max_norm:.6g}. Clipping only ever shrinks: scale by `max_norm / (total + 1e-6)` "
             "only when `total > max_norm`, and leave the gradients alone otherwise."
-        )
+        ))
     per_tensor = {n: g * min(1.0, before.max_norm / (_total_norm([g]) + 1e-6)) for n, g in before.grads.items()}
     if all(torch.allclose(now[n], per_tensor[n], rtol=1e-4, atol=1e-8) for n in now):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex16.clips_each_tensor", "each gradient clipped separately instead of by one total norm",
             "each gradient was clipped separately to norm max_norm: that changes the direction of the step (each "
             "tensor shrinks by a different factor) and lets the total reach max_norm times the number of "
             "tensors. Compute ONE total norm over all gradients and scale every gradient by the same factor "
             "`max_norm / (total + 1e-6)`."
-        )
+        ))
     total_now = _total_norm(now.values())
-    raise AssertionError(
+    raise AssertionError(Mistake(
+        "ex16.wrong_clipping", "gradients scaled by a factor other than max_norm / (total + 1e-6)",
         f"after clip_and_log the gradients have total norm {total_now:.6g}; clipped from {before.grad_norm:.6g} "
         f"to max_norm={before.max_norm:.6g} they should be the old gradients times "
         f"{before.max_norm / (before.grad_norm + 1e-6):.6g} (`max_norm / (total + 1e-6)`), every one by the same "
         "factor, in place."
-    )
+    ))
 
 
 def checked(clip_and_log, model, max_norm):
@@ -248,7 +272,8 @@ def test_builds_no_graph(clip_and_log, case):
     model, max_norm = make_case(case)
     with count_saved_tensors() as saved:
         checked(clip_and_log, model, max_norm)
-    assert saved.count == 0, (
+    assert saved.count == 0, Mistake(
+        "ex16.graph_built", "norms computed with tracking on, building a graph",
         f"autograd saved {saved.count} tensor(s) for a backward pass while clip_and_log ran: the parameters "
         "require grad, so computing their norm with tracking on builds a graph (and keeps its memory) that no "
         "backward will ever use; `.item()` at the end comes too late. Compute the norms inside "
@@ -261,15 +286,18 @@ def test_parameters_unchanged(clip_and_log, case):
     model, max_norm = make_case(case)
     before = checked(clip_and_log, model, max_norm)
     for name, p in model.named_parameters():
-        assert p is before.objects[name], (
+        assert p is before.objects[name], Mistake(
+            "ex16.replaces_parameters", "parameters replaced by new objects",
             f"parameter {name} was replaced by a different object: clip_and_log only reads the parameters "
             "(and changes their gradients)."
         )
-        assert p.requires_grad == before.flags[name], (
+        assert p.requires_grad == before.flags[name], Mistake(
+            "ex16.flags_changed", "parameters frozen or unfrozen to compute a norm",
             f"parameter {name} had requires_grad={before.flags[name]} and now has requires_grad={p.requires_grad}: "
             "don't freeze or unfreeze parameters to compute a norm; `torch.no_grad()` is what stops autograd."
         )
-        assert p.is_leaf and p.grad_fn is None and torch.equal(p.detach(), before.values[name]), (
+        assert p.is_leaf and p.grad_fn is None and torch.equal(p.detach(), before.values[name]), Mistake(
+            "ex16.values_changed", "the parameters' values changed",
             f"the values of parameter {name} changed: clipping changes the gradients (`p.grad`), never the "
             "parameters; the optimizer's step does that later."
         )

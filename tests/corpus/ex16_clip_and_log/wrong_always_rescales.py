@@ -1,5 +1,6 @@
 """Scales the gradients to norm max_norm even when they are already smaller (normalizing, not clipping)."""
 EXPECT = "Clipping only ever shrinks"
+MISTAKE = "ex16.always_rescales"
 
 import torch
 

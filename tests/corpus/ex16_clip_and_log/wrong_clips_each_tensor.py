@@ -1,5 +1,6 @@
 """Clips every gradient separately to max_norm: the step changes direction."""
 EXPECT = "each gradient was clipped separately"
+MISTAKE = "ex16.clips_each_tensor"
 
 import torch
 

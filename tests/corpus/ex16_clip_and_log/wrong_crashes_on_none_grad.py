@@ -1,5 +1,6 @@
 """Uses every p.grad without checking for None: crashes on the unused layer."""
 EXPECT = "Some parameters have no gradient"
+MISTAKE = "ex16.none_grad_not_skipped"
 
 import torch
 

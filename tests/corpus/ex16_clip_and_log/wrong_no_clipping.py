@@ -1,5 +1,6 @@
 """Logs the norms but never clips the gradients."""
 EXPECT = "the gradients were not clipped"
+MISTAKE = "ex16.no_clipping"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Measures the gradient norm after clipping: the log shows max_norm at every step."""
 EXPECT = "the norm AFTER clipping"
+MISTAKE = "ex16.norm_after_clipping"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Returns the norms as 0-dim tensors instead of Python floats."""
 EXPECT = "a plain Python float is expected"
+MISTAKE = "any.tensor_not_number"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Clips with the right API but logs the gradient norm as a sum of per-tensor norms."""
 EXPECT = "the sum of the norms of the separate gradients"
+MISTAKE = "ex16.sum_of_grad_norms"
 
 import torch
 

@@ -1,5 +1,6 @@
 """The weight norm as the sum of the per-parameter norms instead of the norm of all entries."""
 EXPECT = "the sum of the norms of the separate parameters"
+MISTAKE = "ex16.sum_of_weight_norms"
 
 import torch
 

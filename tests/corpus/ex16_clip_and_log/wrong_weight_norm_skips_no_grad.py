@@ -1,5 +1,6 @@
 """The weight norm only over the parameters that have a gradient."""
 EXPECT = "the norm of the parameters that have a gradient only"
+MISTAKE = "ex16.weight_norm_skips_no_grad"
 
 import torch
 

@@ -1,5 +1,6 @@
 """The weight norm computed with tracking on: a graph is built over every parameter."""
 EXPECT = "computing their norm with tracking on builds a graph"
+MISTAKE = "ex16.graph_built"
 
 import torch
 
