@@ -9,12 +9,14 @@ from torch import nn
 
 from checks.instruments import (
     FailsOnPurpose,
+    Mistake,
     RaisedByTheCheck,
+    as_mistake,
     changes,
     count_saved_tensors,
     describe_args,
-    explain_errors,
     expect_tensor,
+    explain_errors,
     grad_mode_kept,
     listed,
     snapshot,
@@ -36,20 +38,23 @@ CASES = {
 }
 
 ERRORS = {
-    r"Inference tensors cannot be saved for backward": (
+    r"Inference tensors cannot be saved for backward": Mistake(
+        "ex17.inference_mode_encoder", "the encoder run under inference_mode, whose output a learning decoder cannot use",
         "The encoder's output was made under `torch.inference_mode()`: it is an \"inference tensor\", and autograd "
         "refuses to save those. The decoder's first layer must save its input to compute its weight's gradient, so "
         "an inference tensor can't go into a decoder that learns. Here use `with torch.no_grad():` around the "
         "encoder: its output is an ordinary tensor, just without history."
     ),
-    r"element 0 of tensors does not require grad and does not have a grad_fn": (
+    r"element 0 of tensors does not require grad and does not have a grad_fn": Mistake(
+        "ex17.loss_without_history", "a loss without history (detached, or the decoder under no_grad)",
         "The loss decoder_loss returned has no history (requires_grad=False, grad_fn=None), so backward has nothing "
         "to walk back through and the decoder learns nothing. That happens when the loss or the decoder's output is "
         "detached, or when the decoder runs under `torch.no_grad()` too. The stop belongs between the encoder and "
         "the decoder only: `with torch.no_grad(): features = encoder(x)`, then the decoder and the loss with "
         "tracking on, returned as they are."
     ),
-    r"mat1 and mat2 shapes cannot be multiplied": (
+    r"mat1 and mat2 shapes cannot be multiplied": Mistake(
+        "ex17.skips_encoder", "the decoder run on x instead of the encoder's output",
         "A layer got an input of the wrong size. The decoder reads the encoder's output, not `x`: compute "
         "`decoder(encoder(x))` (with the stop on the encoder's output), then `loss_fn(output, target)`."
     ),
@@ -100,30 +105,36 @@ def call(decoder_loss, s):
     with explain_errors("decoder_loss", ERRORS, called_with=arguments(s)):
         loss = decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
     if isinstance(loss, (float, int)) and not isinstance(loss, bool):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex17.returns_number", "a Python number returned instead of the loss tensor",
             f"decoder_loss returned a Python {type(loss).__name__} ({loss:.4g}): `.item()` (or `float(...)`) keeps the "
             "number and throws away the graph, and the caller needs the tensor to call `loss.backward()`. Return the "
             "tensor that loss_fn gives you."
-        )
+        ))
     return expect_tensor(loss, "decoder_loss", "the loss")
+
+
+NOT_SCALAR = Mistake(
+    "ex17.not_a_scalar", "a loss that is not a scalar",
+    "decoder_loss returned a tensor of shape {shape}; the loss is a scalar (shape ()), the single number "
+    "`loss.backward()` starts from. Return what `loss_fn(output, target)` gives you, as it is."
+)
 
 
 def assert_loss(loss, s):
     """A scalar with the value of loss_fn(decoder(encoder(x)), target), or one message for every check."""
     if loss.dim() != 0:
-        raise AssertionError(
-            f"decoder_loss returned a tensor of shape {tuple(loss.shape)}; the loss is a scalar (shape ()), the "
-            "single number `loss.backward()` starts from. Return what `loss_fn(output, target)` gives you, as it is."
-        )
+        raise AssertionError(NOT_SCALAR.says(shape=tuple(loss.shape)))
     got = loss.detach().double().item()
     want = s.want_loss.double().item()
     if abs(got - want) > 1e-5 * max(1.0, abs(want)):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex17.wrong_loss_value", "a loss other than loss_fn(decoder(encoder(x)), target) (a softmax first, ...)",
             f"decoder_loss returned a loss of {got:.6g}; loss_fn(decoder(encoder(x)), target) is {want:.6g}. "
             "Stopping the gradient changes no value: run the encoder on x, the decoder on the encoder's output, and "
             "return `loss_fn(output, target)` with the decoder's output as it is (no softmax or other change: "
             "loss_fn does what it needs)."
-        )
+        ))
 
 
 def backward(loss):
@@ -142,10 +153,7 @@ def _names(params):
 def test_loss_is_a_scalar_tensor(decoder_loss, case):
     s = Setup(case)
     loss = call(decoder_loss, s)
-    assert loss.dim() == 0, (
-        f"decoder_loss returned a tensor of shape {tuple(loss.shape)}; the loss is a scalar (shape ()), the "
-        "single number `loss.backward()` starts from. Return what `loss_fn(output, target)` gives you, as it is."
-    )
+    assert loss.dim() == 0, NOT_SCALAR.says(shape=tuple(loss.shape))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -171,30 +179,34 @@ def test_loss_requires_grad(decoder_loss, case):
     )
     froze = [c for c in changes(before, s.decoder, grads=False) if "requires_grad=False" in c]
     if froze:
-        why = (
+        why = Mistake(
+            "ex17.freezes_decoder", "the decoder frozen, so the loss has no history",
             f"decoder_loss froze the decoder ({listed(froze)}). Only the encoder is pretrained; the decoder must "
             "stay trainable, and its flags are the caller's anyway."
         )
     elif loss.is_inference():
-        why = (
+        why = Mistake(
+            "ex17.inference_loss", "the loss computed under inference_mode",
             "The loss is an inference tensor: it was computed under `torch.inference_mode()`, which records "
             "nothing, and whose results can never enter a backward pass. Only the encoder's call may be "
             "exempt from tracking, and with `torch.no_grad()`."
         )
     elif saved.count == 0:
-        why = (
+        why = Mistake(
+            "ex17.everything_under_no_grad", "the decoder and the loss computed under no_grad too",
             "Nothing at all was recorded while decoder_loss ran: the decoder and the loss were computed under "
             "`torch.no_grad()` too. Only the encoder's call belongs in the no_grad block; the decoder and the loss "
             "come after it, with tracking on."
         )
     else:
-        why = (
+        why = Mistake(
+            "ex17.detaches_loss", "the decoder's output or the loss detached",
             "The decoder's computation was recorded, and then cut off: a `.detach()` on the decoder's output or on "
             "the loss throws that history away. Detach only where the gradient must stop, between the encoder and "
             "the decoder (`encoder(x).detach()`, or the encoder inside `with torch.no_grad():`), and return the loss "
             "as loss_fn gives it."
         )
-    raise AssertionError(f"{problem} {why}")
+    raise AssertionError(as_mistake(why, f"{problem} {why}"))
 
 
 # --------------------------------------------------------------------------- backward
@@ -208,12 +220,14 @@ def test_decoder_gets_gradients(decoder_loss, case):
     backward(loss)
     params = dict(s.decoder.named_parameters())
     missing = [n for n in s.want_grads if params[n].grad is None or not params[n].grad.any()]
-    assert not missing, (
+    assert not missing, Mistake(
+        "ex17.decoder_gets_no_gradient", "the decoder's parameters getting no gradient",
         f"after loss.backward() the decoder's parameters {_names(missing)} have no gradient: the decoder would not "
         "learn. The graph must run from the loss back through the decoder; stop it only at the encoder's output."
     )
     wrong = [n for n, g in s.want_grads.items() if not torch.allclose(params[n].grad, g, rtol=1e-4, atol=1e-6)]
-    assert not wrong, (
+    assert not wrong, Mistake(
+        "ex17.wrong_decoder_gradients", "decoder gradients that differ from one pass (backward called, or the loss built twice)",
         f"after loss.backward() the decoder's parameters {_names(wrong)} have gradients different from those of "
         "loss_fn(decoder(encoder(x)), target): the loss must come from a single pass of the decoder over the "
         "encoder's output of x. (Did you call backward() yourself, or build the loss twice?)"
@@ -244,11 +258,13 @@ def test_no_gradient_reaches_encoder(decoder_loss, encoder):
         "history: compute the encoder's output inside `with torch.no_grad():` (or take `encoder(x).detach()`)."
     )
     if before.training["(the model)"] and not s.encoder.training:
-        message += (
-            " Switching the encoder to eval mode does not stop gradients: `eval()` only changes how layers such as "
-            "dropout and batch-norm compute."
-        )
-    raise AssertionError(message)
+        raise AssertionError(Mistake(
+            "ex17.eval_instead_of_stop", "the encoder switched to eval mode instead of stopping the gradient",
+            message + " Switching the encoder to eval mode does not stop gradients: `eval()` only changes how "
+            "layers such as dropout and batch-norm compute."
+        ))
+    raise AssertionError(Mistake("ex17.no_stop", "gradients reaching the pretrained encoder (no no_grad, no detach)",
+                                 message))
 
 
 # --------------------------------------------------------------------------- the caller's modules
@@ -267,18 +283,20 @@ def test_encoder_flags_unchanged(decoder_loss, flags):
         return
     unfrozen = [c for c in changed if "had requires_grad=False" in c]
     if unfrozen:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex17.unfreezes_encoder", "the encoder frozen and then everything unfrozen",
             f"decoder_loss unfroze parameters the caller had frozen on purpose: {listed(unfrozen)}. Freezing the "
             "encoder and switching everything back on afterwards does not restore the caller's flags. Don't touch "
             "`requires_grad` at all: stop the gradient at the encoder's output with `with torch.no_grad():` (or "
             "`.detach()`)."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex17.freezes_encoder", "the encoder frozen instead of stopping the gradient at its output",
         f"decoder_loss froze the caller's encoder: {listed(changed)}. That stops the gradient, but it changes the "
         "caller's model for good: a later fine-tuning run would find the encoder frozen. Leave `requires_grad` "
         "alone and stop the gradient at the boundary instead: the encoder inside `with torch.no_grad():` (or "
         "`encoder(x).detach()`)."
-    )
+    ))
 
 
 @pytest.mark.parametrize("flags", ["decoder-trainable", "decoder-partly-frozen"])
@@ -290,7 +308,8 @@ def test_decoder_flags_unchanged(decoder_loss, flags):
     before = snapshot(s.decoder)
     call(decoder_loss, s)
     changed = [c for c in changes(before, s.decoder, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex17.decoder_flags_changed", "the decoder's flags changed",
         f"decoder_loss changed the decoder's parameters: {listed(changed)}. Which decoder parameters train is the "
         "caller's choice (some may be frozen on purpose). Leave every `requires_grad` flag as it is: all "
         "decoder_loss decides is where the gradient stops."
@@ -313,7 +332,8 @@ def test_modules_modes_unchanged(decoder_loss, modes):
     call(decoder_loss, s)
     changed = [f"encoder: {c}" for c in changes(encoder_before, s.encoder, grads=False) if " mode" in c]
     changed += [f"decoder: {c}" for c in changes(decoder_before, s.decoder, grads=False) if " mode" in c]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex17.modes_changed", "the modules' train/eval mode changed",
         f"decoder_loss changed the modules' train/eval mode: {listed(changed)}. The mode is the caller's choice, "
         "and it has nothing to do with gradients (`eval()` does not stop autograd). Leave it, and stop the "
         "gradient with `torch.no_grad()` around the encoder."
@@ -332,13 +352,15 @@ def test_state_restored_when_encoder_raises(decoder_loss):
         pass
     now = torch.is_grad_enabled()
     torch.set_grad_enabled(True)
-    assert now, (
+    assert now, Mistake(
+        "ex17.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the encoder raises",
         "when the encoder raised an error, decoder_loss left gradient tracking switched off for the caller: the "
         "line that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
     )
     changed = changes(before, s.encoder)
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex17.encoder_changed_on_error", "the encoder's flags or mode left changed when it raises",
         f"when the encoder raised an error, decoder_loss left it changed: {listed(changed)}. Don't change the "
         "encoder's flags or mode; `with torch.no_grad():` around its call is all it takes."
     )

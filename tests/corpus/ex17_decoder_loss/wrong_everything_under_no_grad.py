@@ -1,5 +1,6 @@
 """The whole computation under no_grad: nothing is recorded, the decoder can't learn."""
 EXPECT = "Nothing at all was recorded while decoder_loss ran"
+MISTAKE = "ex17.everything_under_no_grad"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Freezing the encoder's parameters: stops the gradient, but changes the caller's encoder for good."""
 EXPECT = "decoder_loss froze the caller's encoder"
+MISTAKE = "ex17.freezes_encoder"
 
 
 def decoder_loss(encoder, decoder, x, target, loss_fn):

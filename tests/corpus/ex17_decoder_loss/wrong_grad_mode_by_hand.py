@@ -1,5 +1,6 @@
 """Switching grad mode off and on by hand: an exception in the encoder skips the switch back."""
 EXPECT = "when the encoder raised an error, decoder_loss left gradient tracking switched off"
+MISTAKE = "ex17.grad_mode_not_restored_on_error"
 
 import torch
 

@@ -1,5 +1,6 @@
 """torch.inference_mode() around the encoder: the decoder's first layer cannot save an inference tensor."""
 EXPECT = "an inference tensor can't go into a decoder that learns"
+MISTAKE = "ex17.inference_mode_encoder"
 
 import torch
 

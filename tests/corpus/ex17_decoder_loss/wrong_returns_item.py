@@ -1,5 +1,6 @@
 """Returning loss.item(): a float for logging, with no graph to call backward on."""
 EXPECT = "throws away the graph"
+MISTAKE = "ex17.returns_number"
 
 import torch
 

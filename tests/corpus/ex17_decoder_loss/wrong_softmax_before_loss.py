@@ -1,5 +1,6 @@
 """Transforming the decoder's output before the loss (a softmax): the value is no longer loss_fn(decoder(...))."""
 EXPECT = "decoder_loss returned a loss of"
+MISTAKE = "ex17.wrong_loss_value"
 
 import torch
 
