@@ -8,10 +8,11 @@ import torch
 from torch import nn
 
 from checks.instruments import (
+    Mistake,
     changes,
     describe_args,
-    explain_errors,
     expect_tensor,
+    explain_errors,
     grad_mode_kept,
     listed,
     reaches,
@@ -26,20 +27,23 @@ CASES = {
 }
 
 ERRORS = {
-    r"element 0 of tensors does not require grad and does not have a grad_fn": (
+    r"element 0 of tensors does not require grad and does not have a grad_fn": Mistake(
+        "ex18.output_without_history", "an output without history (everything under no_grad, or detached)",
         "The output forward_frozen_middle returned has no history (requires_grad=False), so backward has nothing to "
         "walk back through and neither `first` nor `last` learns. Nothing may run under `torch.no_grad()` and "
         "nothing may be detached here: freeze middle's parameters (`requires_grad_(False)`) and compute "
         "`last(middle(first(x)))` with tracking on."
     ),
-    r"object has no attribute '(weight|bias)'": (
+    r"object has no attribute '(weight|bias)'": Mistake(
+        "ex18.container_weight", "middle.weight named, which a container of layers does not have",
         "`middle` is a container of layers (an nn.Sequential here): the weights belong to its layers, and it has "
         "no `.weight` of its own. Freeze every parameter it holds, at any depth, whatever the layers are: "
         "`middle.requires_grad_(False)`, or `p.requires_grad_(False)` for each p in `middle.parameters()`."
     ),
 }
 
-CUT = (
+CUT = Mistake(
+    "ex18.graph_cut", "the graph cut at middle (no_grad or detach) instead of middle frozen",
     "the graph is cut at `middle`, not just `middle` frozen: its output has no link back to its input, so no "
     "gradient gets through it to `first`. That is what running middle under `torch.no_grad()` or `.detach()`ing "
     "its output does. Freezing is something else: set `requires_grad_(False)` on middle's parameters and run "
@@ -102,16 +106,18 @@ def call(fn, s):
 
 def assert_output(out, s):
     """Shape and values of last(middle(first(x))), or one message for every check."""
-    assert tuple(out.shape) == tuple(s.want.shape), (
+    assert tuple(out.shape) == tuple(s.want.shape), Mistake(
+        "ex18.wrong_shape", "an output of another shape than last(middle(first(x)))",
         f"forward_frozen_middle returned a tensor of shape {tuple(out.shape)}; last(middle(first(x))) has shape "
         f"{tuple(s.want.shape)}. Return the output of the three modules applied in turn."
     )
     if not torch.allclose(out.detach().double(), s.want.double(), rtol=1e-5, atol=1e-6):
         diff = (out.detach().double() - s.want.double()).abs().max().item()
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex18.wrong_values", "values other than last(middle(first(x))) (a module skipped or applied twice)",
             f"forward_frozen_middle returned values different from last(middle(first(x))) (largest difference "
             f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once."
-        )
+        ))
 
 
 def graph_is_cut(out, s):
@@ -149,21 +155,23 @@ def test_middle_is_frozen(forward_frozen_middle, middle):
     if not trainable:
         return
     if graph_is_cut(out, s):
-        raise AssertionError(
+        raise AssertionError(CUT.reworded(
             f"after forward_frozen_middle, middle's parameters {', '.join(trainable[:4])} still require grad, and "
             f"{CUT}"
-        )
+        ))
     if not any(reaches(out, p) for p in s.middle.parameters() if p.requires_grad):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex18.restores_flags", "middle frozen only while the output is computed",
             f"middle's parameters {', '.join(trainable[:4])} were frozen while the output was computed, but are "
             "trainable again after the call. Freezing middle is this function's job, and it lasts: the caller's "
             "optimizer and later forward passes must find middle frozen. Don't switch `requires_grad` back on."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex18.not_frozen", "middle not frozen",
         f"middle's parameters {', '.join(trainable[:4])} still require grad after forward_frozen_middle: middle is "
         "not frozen. Set `requires_grad_(False)` on each of middle's parameters (or call "
         "`middle.requires_grad_(False)`) before running it."
-    )
+    ))
 
 
 @pytest.mark.parametrize("middle", ["middle-trainable", "middle-partly-frozen", "middle-has-old-grads"])
@@ -185,11 +193,12 @@ def test_middle_gets_no_gradients(forward_frozen_middle, middle):
         "parameters. Freeze them: `requires_grad_(False)` on each of middle's parameters before running it."
     )
     if before.training["(the model)"] and not s.middle.training:
-        message += (
-            " eval mode does not freeze anything: `middle.eval()` only changes how layers such as dropout and "
-            "batch-norm compute."
-        )
-    raise AssertionError(message)
+        raise AssertionError(Mistake(
+            "ex18.eval_instead_of_freezing", "middle switched to eval mode instead of frozen",
+            message + " eval mode does not freeze anything: `middle.eval()` only changes how layers such as dropout "
+            "and batch-norm compute."
+        ))
+    raise AssertionError(Mistake("ex18.middle_gets_gradients", "middle not frozen, so it gets gradients", message))
 
 
 # --------------------------------------------------------------------------- first and last
@@ -210,18 +219,21 @@ def test_first_and_last_get_gradients(forward_frozen_middle, case):
             continue
         frozen = [c for c in changes(before[owner], getattr(s, owner), grads=False) if "requires_grad=False" in c]
         if frozen:
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex18.freezes_others", "first or last frozen too",
                 f"`{owner}` got no gradient because forward_frozen_middle froze it as well: {listed(frozen)}. "
                 f"Only middle's parameters are to be frozen; `{owner}` must keep learning."
-            )
+            ))
         if owner == "first" and cut:
-            raise AssertionError(f"after out.sum().backward(), `first` got no gradient: {CUT}")
-        raise AssertionError(
+            raise AssertionError(CUT.reworded(f"after out.sum().backward(), `first` got no gradient: {CUT}"))
+        raise AssertionError(Mistake(
+            "ex18.no_gradient", "first or last getting no gradient",
             f"after out.sum().backward(), `{owner}`'s parameters {', '.join(missing[:4])} have no gradient: the "
             f"output must be computed as last(middle(first(x))) with tracking on, and `{owner}` left trainable."
-        )
+        ))
     wrong = [n for n, g in s.want_grads.items() if not torch.allclose(params[n].grad, g, rtol=1e-4, atol=1e-6)]
-    assert not wrong, (
+    assert not wrong, Mistake(
+        "ex18.wrong_gradients", "gradients that differ from one pass (backward called, or the output built twice)",
         f"after out.sum().backward(), the gradients of {', '.join(wrong[:4])} differ from those of "
         "last(middle(first(x))) with middle frozen: the output must come from a single pass through the three "
         "modules, and forward_frozen_middle must not call backward() itself."
@@ -243,7 +255,8 @@ def test_first_and_last_flags_unchanged(forward_frozen_middle, flags):
         for c in changes(before[owner], getattr(s, owner), grads=False)
         if "requires_grad" in c or "replaced" in c
     ]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex18.other_flags_changed", "the flags of first or last changed",
         f"forward_frozen_middle changed the flags of `first` or `last`: {listed(changed)}. Only middle is to be "
         "frozen; which parameters of first and last train is the caller's choice. Touch only "
         "`middle.parameters()`."
@@ -274,7 +287,8 @@ def test_modules_modes_unchanged(forward_frozen_middle, modes):
         for c in changes(before[owner], getattr(s, owner), grads=False)
         if " mode" in c
     ]
-    assert not changed, (
+    assert not changed, Mistake(
+        "ex18.modes_changed", "a module's train/eval mode changed",
         f"forward_frozen_middle changed a module's train/eval mode: {listed(changed)}. The mode is the caller's "
         "choice, and it freezes nothing: `eval()` only changes how dropout and batch-norm compute. Freeze with "
         "`requires_grad_(False)` on middle's parameters, and leave modes alone."

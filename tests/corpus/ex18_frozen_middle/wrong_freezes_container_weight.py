@@ -1,6 +1,7 @@
 """Freezing `middle.weight` as if middle were one Linear layer: middle is a container
 (an nn.Sequential), which has no weight of its own."""
 EXPECT = "has no `.weight` of its own"
+MISTAKE = "ex18.container_weight"
 
 
 def forward_frozen_middle(first, middle, last, x):

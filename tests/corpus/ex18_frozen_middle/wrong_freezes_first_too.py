@@ -1,5 +1,6 @@
 """first frozen along with middle."""
 EXPECT = "`first` got no gradient because forward_frozen_middle froze it as well"
+MISTAKE = "ex18.freezes_others"
 
 
 def forward_frozen_middle(first, middle, last, x):

@@ -1,5 +1,6 @@
 """middle run under torch.no_grad(): its output has no history, the graph is cut and first gets nothing."""
 EXPECT = "the graph is cut at `middle`, not just `middle` frozen"
+MISTAKE = "ex18.graph_cut"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Leaving the frozen module out of the forward: wrong values."""
 EXPECT = "values different from last(middle(first(x)))"
+MISTAKE = "ex18.wrong_values"
 
 
 def forward_frozen_middle(first, middle, last, x):
