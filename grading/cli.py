@@ -410,11 +410,11 @@ def _grade(catalog, args, style: Style) -> int:
             _write_atomic(render(partial, args.format), Path(args.output))
 
     run = grade(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress), **settings)
+    from .integrity import attach_integrity
+
     attach_integrity(run, catalog)
 
     if args.format != "text":
-    from .integrity import attach_integrity
-
         text = render(run, args.format)
     else:
         from . import report_text
@@ -525,11 +525,11 @@ def _with_integrity(catalog, progress):
     if progress is None:
         return None
 
+    from .integrity import attach_integrity
+
     def report(partial):
         attach_integrity(partial, catalog)
         progress(partial)
-
-    from .integrity import attach_integrity
 
     return report
 
