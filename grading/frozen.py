@@ -15,6 +15,7 @@ standard library.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.util
 import os
@@ -65,8 +66,26 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         origin = module.__spec__.origin
         relative = os.path.relpath(origin, self.sources.root).replace(os.sep, "/")
-        code = compile(self.sources.texts[relative], origin, "exec", dont_inherit=True)
-        exec(code, module.__dict__)
+        exec(_code(self.sources.texts[relative], origin), module.__dict__)
+
+
+_COMPILED: dict[tuple[str, str], object] = {}  # (file, text) -> code, filled by precompile()
+
+
+def _code(text: str, origin: str):
+    code = _COMPILED.get((origin, text))
+    return code if code is not None else compile(text, origin, "exec", dont_inherit=True)
+
+
+def precompile(sources: Sources) -> None:
+    """Compile the Python files of `sources` in this process, once: the grading processes forked
+    from it later find the code ready (a grader that grades again and again, as watch mode does,
+    saves tens of milliseconds each time)."""
+    for relative, text in sources.texts.items():
+        if relative.endswith(".py"):
+            origin = os.path.join(sources.root, *relative.split("/"))
+            with contextlib.suppress(SyntaxError, ValueError):
+                _COMPILED[(origin, text)] = compile(text, origin, "exec", dont_inherit=True)
 
 
 INSTALLED: list[Sources] = []

@@ -37,7 +37,7 @@ from .results import ExerciseResult, RunResult
 DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
 
 
-def _sources() -> Sources:
+def current_sources() -> Sources:
     """The kata's own files as they are now (read again for each grading run)."""
     from .integrity import guarded_files
 
@@ -136,7 +136,7 @@ def grade_many(
         warm_up(optimizer=bool(heavy) and not split)
     shares = plan_lanes(pending, len(targets), count, split)
     state = Shared(runs, results, limits, report, on_complete, pending)
-    sources = _sources()  # the checks, engine and catalog as they are before any learner's code runs
+    sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
     scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
     base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
             "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}

@@ -49,7 +49,8 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
     """Grade every exercise, then look at the exercise files every `poll` seconds (a save is
     re-graded at the next look; in between, the loop costs a fraction of a percent of a core).
     `limits`: exercise_timeout and submission_timeout, as `grading.runner.grade` takes them."""
-    from .runner import grade, warm_up
+    from .frozen import precompile
+    from .runner import current_sources, grade, warm_up
 
     out = out or sys.stdout
     interactive = out.isatty()
@@ -61,6 +62,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
     warm_up()
     sigs = _signatures(folder, catalog)  # before grading: a save during the first grade is seen too
     run = grade(folder, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
+    precompile(current_sources())  # every re-grade's processes find the checks compiled
     results = {e.id: e for e in run.exercises}
     say(style(f"Watching {display_path(folder)} for changes. Save an exercise to re-grade it; Ctrl-C to stop.", "bold"))
     upcoming = next_exercise(run)
