@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import count_saved_tensors, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, count_saved_tensors, describe_args, explain_errors, grad_mode_kept
 
 # id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
 CASES = {
@@ -16,25 +16,29 @@ CASES = {
 BOTH_KINDS = ["frozen-target-tau0.3", "trainable-target-tau0.1"]
 
 ERRORS = {
-    r"leaf Variable that requires grad is being used in an in-place operation": (
+    r"leaf Variable that requires grad is being used in an in-place operation": Mistake(
+        "ex19.no_no_grad_trainable", "an in-place blend of trainable target parameters outside no_grad",
         "The target's parameters require grad here (a target network that is trained too), and autograd "
         "refuses to record an in-place change of them. Blend inside `with torch.no_grad():`, where autograd "
         "records nothing. (A frozen target would accept the same code silently, and its parameters would "
         "turn into non-leaf tensors tied to the source's graph.)"
     ),
-    r"can't be cast to the desired output type Long|lerp.*Long|Long.*lerp": (
+    r"can't be cast to the desired output type Long|lerp.*Long|Long.*lerp": Mistake(
+        "ex19.blends_all_state", "every state_dict entry blended, integer buffers included",
         "You are blending an integer buffer (batch-norm's `num_batches_tracked`): buffers are not averaged, "
         "only parameters are. Walk `zip(target.parameters(), source.parameters())`, not the `state_dict()`, "
         "which holds the buffers too."
     ),
-    r"'str' object has no attribute": (
+    r"'str' object has no attribute": Mistake(
+        "ex19.state_dict_keys", "a state dict's keys (names) gone through instead of its tensors",
         "Going through a state dict (`for a, b in zip(target.state_dict(), source.state_dict())`) gives its keys, "
         "the names, not the tensors. Walk the parameters themselves: "
         "`for p_t, p_s in zip(target.parameters(), source.parameters()):`."
     ),
 }
 
-BUFFERS_COPIED = (
+BUFFERS_COPIED = Mistake(
+    "ex19.buffers_copied", "the source's buffers copied into the target (load_state_dict)",
     "soft_update copied the source's batch-norm buffers into the target ({names}): "
     "`target.load_state_dict(source.state_dict())` (or a loop over the state dict) copies the running "
     "statistics too. A soft update only blends the parameters: walk "
@@ -94,12 +98,13 @@ def assert_blended(target, source, before_t, before_s, tau):
     current = dict(target.named_parameters())
     replaced = [n for n, p in before_t.objects.items() if current.get(n) is not p]
     if replaced:
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex19.new_parameters", "the target's parameters replaced by new objects",
             f"the target's parameters {', '.join(replaced)} were replaced by new objects: whoever holds the "
             "target network's parameters (an optimizer, the code computing the targets) still has the old ones, "
             "which never changed. Update each parameter in place: `p_t.mul_(1 - tau).add_(p_s, alpha=tau)` "
             "or `p_t.lerp_(p_s, tau)`, inside `torch.no_grad()`."
-        )
+        ))
     names = list(before_t.values)
     now = [before_t.objects[n].detach() for n in names]
     old = [before_t.values[n] for n in names]
@@ -109,36 +114,41 @@ def assert_blended(target, source, before_t, before_s, tau):
     if all(torch.equal(t, o) for t, o in zip(now, old)):
         source_now = [p.detach() for p in source.parameters()]
         if not all(torch.equal(t, s) for t, s in zip(source_now, src)):
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex19.updates_source", "the source updated instead of the target",
                 "the target's parameters did not change, the source's did: the update went into the wrong "
                 "network. The target moves towards the source: `p_t.mul_(1 - tau).add_(p_s, alpha=tau)` with "
                 "`p_t` from `target.parameters()`; the source is only read."
-            )
-        raise AssertionError(
+            ))
+        raise AssertionError(Mistake(
+            "ex19.rebinding", "rebinding the loop variable instead of an in-place update",
             f"the target's parameters did not change (tau={tau}). If you wrote `p_t = (1 - tau) * p_t + tau * p_s`, "
             "that builds a new tensor and only rebinds your loop variable: the network's parameter stays as it "
             "was. Change it in place: `p_t.mul_(1 - tau)` then `p_t.add_(p_s, alpha=tau)`, inside "
             "`torch.no_grad()`."
-        )
+        ))
     if _all_close(now, src):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex19.copies_source", "the source's values copied instead of blended",
             f"the target's parameters are now copies of the source's (tau={tau}): soft_update copied the "
             "source's values instead of blending them (`load_state_dict`, `copy_`). A soft update moves the "
             "target only a fraction tau of the way: `p_t <- (1 - tau) * p_t + tau * p_s`."
-        )
+        ))
     if _all_close(now, [tau * o + (1 - tau) * s for o, s in zip(old, src)]):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex19.tau_swapped", "tau and 1 - tau swapped",
             f"the target's parameters hold `tau * p_t + (1 - tau) * p_s` (tau={tau}): tau and 1 - tau are "
             "swapped. tau is the (small) share of the SOURCE: `p_t <- (1 - tau) * p_t + tau * p_s`, as "
             "`p_t.lerp_(p_s, tau)` computes."
-        )
+        ))
     name, t, o, s = next((n, t, o, s) for n, t, o, s in zip(names, now, old, src)
                          if not torch.allclose(t.double(), ((1 - tau) * o + tau * s).double(), rtol=1e-5, atol=1e-6))
     want = (1 - tau) * o + tau * s
-    raise AssertionError(
+    raise AssertionError(Mistake(
+        "ex19.wrong_blend", "a blend other than (1 - tau) * p_t + tau * p_s",
         f"target parameter {name} holds the wrong values after soft_update (tau={tau}): expected "
         f"`(1 - tau) * p_t + tau * p_s` = {_head(want)}, found {_head(t)}."
-    )
+    ))
 
 
 def _head(t, n=4):
@@ -169,47 +179,54 @@ def test_target_buffers_untouched(soft_update, case):
         return
     copied = [n for n in moved if torch.equal(buffers[n], before_s.buffers[n])]
     if copied:
-        raise AssertionError(BUFFERS_COPIED.format(names=", ".join(copied)))
-    raise AssertionError(
+        raise AssertionError(BUFFERS_COPIED.says(names=", ".join(copied)))
+    raise AssertionError(Mistake(
+        "ex19.blends_buffers", "the batch-norm running statistics blended too",
         f"soft_update changed the target's buffers ({', '.join(moved)}): the batch-norm running statistics "
         "were blended too, as a loop over `state_dict()` does. Buffers are not averaged here (and "
         "`num_batches_tracked` is an integer count); only the parameters are. Walk "
         "`zip(target.parameters(), source.parameters())`."
-    )
+    ))
 
 
 @pytest.mark.parametrize("case", BOTH_KINDS)
 def test_source_untouched(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     for name, p in source.named_parameters():
-        assert p is before_s.objects[name] and torch.equal(p.detach(), before_s.values[name]), (
+        assert p is before_s.objects[name] and torch.equal(p.detach(), before_s.values[name]), Mistake(
+            "ex19.source_changed", "the source's parameters changed",
             f"the source's parameter {name} changed: the source network is only read. Update the target's "
             "parameters (`p_t`), not the source's."
         )
-        assert p._version == before_s.versions[name], (
+        assert p._version == before_s.versions[name], Mistake(
+            "ex19.source_written", "the source's parameters written to in place",
             f"the source's parameter {name} was written to in place (its version counter moved from "
             f"{before_s.versions[name]} to {p._version}), even if with the same values: the source is only read."
         )
-        assert p.requires_grad == before_s.flags[name], (
+        assert p.requires_grad == before_s.flags[name], Mistake(
+            "ex19.source_flags_changed", "the source's flags changed",
             f"the source's parameter {name} had requires_grad={before_s.flags[name]} and now has "
             f"requires_grad={p.requires_grad}: the source is the network being trained; don't freeze it. "
             "`torch.no_grad()` is what keeps the update out of autograd."
         )
         was = before_s.grads[name]
-        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), (
+        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), Mistake(
+            "ex19.source_grads_changed", "the source's gradients changed",
             f"the source's parameter {name} had its `.grad` changed: soft_update must not touch the gradients "
             "of the network being trained (no `zero_grad()`, no backward)."
         )
     buffers = dict(source.named_buffers())
     moved = [n for n, b in before_s.buffers.items() if not torch.equal(buffers[n], b)]
-    assert not moved, f"the source's buffers {', '.join(moved)} changed: the source network is only read."
+    assert not moved, Mistake("ex19.source_buffers_changed", "the source's buffers changed",
+                              f"the source's buffers {', '.join(moved)} changed: the source network is only read.")
 
 
 @pytest.mark.parametrize("case", BOTH_KINDS)
 def test_parameters_stay_same_objects(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     for name, p in target.named_parameters():
-        assert p.untyped_storage().data_ptr() == before_t.storages[name], (
+        assert p.untyped_storage().data_ptr() == before_t.storages[name], Mistake(
+            "ex19.data_replaced", "the target's `.data` replaced instead of updated in place",
             f"target parameter {name} now lives in different memory: its values were replaced (for example "
             "`p_t.data = ...`) instead of updated in place. Update in place: `p_t.mul_(1 - tau).add_(p_s, "
             "alpha=tau)` under `torch.no_grad()`."
@@ -222,20 +239,23 @@ def test_parameters_stay_leaves_with_their_flags(soft_update, case):
     for name, p in target.named_parameters():
         if not p.is_leaf or p.grad_fn is not None:
             frozen = "frozen " if not before_t.flags[name] else ""
-            raise AssertionError(
+            raise AssertionError(Mistake(
+                "ex19.no_no_grad", "the blend recorded by autograd, so target parameters stop being leaves",
                 f"the {frozen}target parameter {name} is no longer a leaf: it has grad_fn="
                 f"{type(p.grad_fn).__name__} and requires_grad={p.requires_grad}. The in-place update was "
                 "recorded by autograd: the target's parameters do not require grad, but the source's do, so "
                 "`p_t.add_(p_s, ...)` outside `no_grad` ties the target to the source's graph, silently. Do the "
                 "update inside `with torch.no_grad():`."
-            )
-        assert p.requires_grad == before_t.flags[name], (
+            ))
+        assert p.requires_grad == before_t.flags[name], Mistake(
+            "ex19.target_flags_changed", "the target's flags changed",
             f"target parameter {name} had requires_grad={before_t.flags[name]} and now has "
             f"requires_grad={p.requires_grad}: soft_update must not freeze or unfreeze the target. "
             "`torch.no_grad()` is what keeps the update out of autograd, without touching the flags."
         )
         was = before_t.grads[name]
-        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), (
+        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), Mistake(
+            "ex19.target_grads_changed", "the target's gradients changed",
             f"target parameter {name} had its `.grad` changed: soft_update blends values, it does not touch "
             "gradients."
         )
@@ -245,7 +265,8 @@ def test_parameters_stay_leaves_with_their_flags(soft_update, case):
 def test_version_counters_increase(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     for name, p in target.named_parameters():
-        assert p._version > before_t.versions[name], (
+        assert p._version > before_t.versions[name], Mistake(
+            "ex19.through_data", "the update made through `.data`, hidden from autograd",
             f"autograd's version counter of target parameter {name} did not move (`p._version` is still "
             f"{before_t.versions[name]}): the update went through `.data`, which hides the change from autograd. "
             "If that parameter was saved for a backward (the targets computed with it), autograd can no longer "
@@ -260,12 +281,14 @@ def test_builds_no_graph(soft_update, case):
     with count_saved_tensors() as saved:
         call(soft_update, target, source, tau)
     assert_blended(target, source, before_t, before_s, tau)
-    assert saved.count == 0, (
+    assert saved.count == 0, Mistake(
+        "ex19.graph_built", "the blending recorded in a graph",
         f"autograd saved {saved.count} tensor(s) for a backward pass while soft_update ran: the blending was "
         "recorded in a graph. Do all of the arithmetic inside `with torch.no_grad():`."
     )
     recorded = [n for n, p in target.named_parameters() if p.grad_fn is not None]
-    assert not recorded, (
+    assert not recorded, Mistake(
+        "ex19.parameters_carry_graph", "target parameters that carry a graph after the update",
         f"target parameters {', '.join(recorded)} carry a graph after soft_update: the update was recorded by "
         "autograd. Do it inside `with torch.no_grad():`."
     )

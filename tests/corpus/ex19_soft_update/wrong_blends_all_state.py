@@ -1,5 +1,6 @@
 """A loop over state_dict() that blends every entry, the integer num_batches_tracked included: crashes."""
 EXPECT = "You are blending an integer buffer"
+MISTAKE = "ex19.blends_all_state"
 
 import torch
 

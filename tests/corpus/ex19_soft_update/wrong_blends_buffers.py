@@ -1,5 +1,6 @@
 """A loop over state_dict(): the batch-norm running statistics are blended too."""
 EXPECT = "the batch-norm running statistics were blended too"
+MISTAKE = "ex19.blends_buffers"
 
 import torch
 

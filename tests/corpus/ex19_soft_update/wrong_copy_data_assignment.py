@@ -1,5 +1,6 @@
 """Assigning p_t.data = blend: the parameter's memory is swapped."""
 EXPECT = "now lives in different memory"
+MISTAKE = "ex19.data_replaced"
 
 import torch
 

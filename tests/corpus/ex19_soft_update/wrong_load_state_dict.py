@@ -1,5 +1,6 @@
 """load_state_dict: copies the source (parameters AND buffers) instead of blending."""
 EXPECT = "copied the source's values instead of blending them"
+MISTAKE = "ex19.copies_source"
 
 
 def soft_update(target, source, tau):

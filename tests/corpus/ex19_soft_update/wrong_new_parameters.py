@@ -1,5 +1,6 @@
 """Replaces each parameter with a new nn.Parameter holding the blend."""
 EXPECT = "were replaced by new objects"
+MISTAKE = "ex19.new_parameters"
 
 import torch
 from torch import nn

@@ -1,5 +1,6 @@
 """In-place lerp_ outside no_grad: RuntimeError for a target whose parameters require grad."""
 EXPECT = "Blend inside `with torch.no_grad():`"
+MISTAKE = "ex19.no_no_grad_trainable"
 
 
 def soft_update(target, source, tau):

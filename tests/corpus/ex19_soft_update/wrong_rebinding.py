@@ -1,5 +1,6 @@
 """Rebinding the loop variable: the target's parameters never change."""
 EXPECT = "only rebinds your loop variable"
+MISTAKE = "ex19.rebinding"
 
 import torch
 

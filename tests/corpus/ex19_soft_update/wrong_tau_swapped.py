@@ -1,5 +1,6 @@
 """tau and 1 - tau swapped: the target jumps almost all the way to the source."""
 EXPECT = "tau and 1 - tau are swapped"
+MISTAKE = "ex19.tau_swapped"
 
 import torch
 

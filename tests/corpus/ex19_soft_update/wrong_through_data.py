@@ -1,5 +1,6 @@
 """Blending through .data: right values, but the change is hidden from autograd's version counter."""
 EXPECT = "the update went through `.data`"
+MISTAKE = "ex19.through_data"
 
 
 def soft_update(target, source, tau):

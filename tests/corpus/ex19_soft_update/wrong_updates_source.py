@@ -1,5 +1,6 @@
 """Arguments mixed up: the source is moved towards the target."""
 EXPECT = "the update went into the wrong network"
+MISTAKE = "ex19.updates_source"
 
 import torch
 
