@@ -8,7 +8,16 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import changes, describe_args, explain_errors, expect_tensor, graph_nodes, listed, snapshot
+from checks.instruments import (
+    Mistake,
+    changes,
+    describe_args,
+    expect_tensor,
+    explain_errors,
+    graph_nodes,
+    listed,
+    snapshot,
+)
 
 # id -> (architecture, input shape, dtype); weights and inputs are random per check
 MODELS = {
@@ -17,7 +26,8 @@ MODELS = {
     "conv1d": ("conv1d", (4, 2, 7), torch.float32),
 }
 
-ENABLE_GRAD = (
+ENABLE_GRAD = Mistake(
+    "ex20.no_enable_grad", "no torch.enable_grad(), so nothing is recorded under the caller's no_grad",
     "The caller is inside `torch.no_grad()`, so nothing you compute is recorded and the score has no graph "
     "to differentiate. Switch recording back on for your computation only: put the forward pass and the "
     "gradient inside `with torch.enable_grad():` (it switches recording back on inside the block and restores "
@@ -26,16 +36,19 @@ ENABLE_GRAD = (
 
 ERRORS = {
     r"does not require grad and does not have a grad_fn": ENABLE_GRAD,
-    r"appears to not have been used in the graph|'NoneType' object has no attribute": (
+    r"appears to not have been used in the graph|'NoneType' object has no attribute": Mistake(
+        "ex20.gradient_of_unused_tensor", "a gradient asked for a tensor that took no part in the score",
         "The tensor whose gradient you asked for took no part in the score (its gradient is None). Call the model "
         "on the tracked stand-in you made (`inputs = x.detach().requires_grad_()`, then `model(inputs)`), and make "
         "sure recording is on (`with torch.enable_grad():`) while you compute the score."
     ),
-    r"can't be called on non-leaf|you can only change requires_grad flags of leaf": (
+    r"can't be called on non-leaf|you can only change requires_grad flags of leaf": Mistake(
+        "ex20.requires_grad_on_non_leaf_x", "requires_grad switched on the caller's computed x instead of a stand-in",
         "`x` here was computed from other tensors (it is not a leaf), so its `requires_grad` flag cannot be changed, "
         "and it is the caller's anyway. Make your own tracked stand-in: `inputs = x.detach().requires_grad_()`."
     ),
-    r"Trying to backward through the graph a second time": (
+    r"Trying to backward through the graph a second time": Mistake(
+        "ex20.second_backward", "a second backward through a freed graph",
         "A second backward went through a graph that the first one already freed. Compute the score once and ask "
         "for its gradient once, with `torch.autograd.grad(score, inputs)`."
     ),
@@ -106,7 +119,8 @@ def _close(a, b):
 
 def assert_saliency(out, model, x, want, how="called normally"):
     """The values are |d score / d x|, or the message says which score or step went wrong."""
-    assert out.shape == x.shape, (
+    assert out.shape == x.shape, Mistake(
+        "ex20.wrong_shape", "a map of another shape than x",
         f"saliency returned a tensor of shape {tuple(out.shape)} ({how}); the saliency map has the shape of the "
         f"input x, {tuple(x.shape)}: one value per input entry, the gradient of the score with respect to x."
     )
@@ -114,31 +128,36 @@ def assert_saliency(out, model, x, want, how="called normally"):
         return
     signed = _gradient_oracle(model, x, _rows_max)
     if _close(out, signed):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex20.no_abs", "the signed gradient instead of its absolute value",
             f"saliency returned the signed gradient ({how}): it has negative entries. The saliency map is the "
             "absolute value of the gradient, |d score / d x|: take `.abs()` of the gradient."
-        )
+        ))
     if _close(out, _gradient_oracle(model, x, _all_outputs).abs()):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex20.sum_of_all_outputs", "the score taken as the sum of all outputs",
             f"saliency returned the gradient of the sum of ALL outputs ({how}). The score is the sum over the rows "
             "of each row's largest output (the score of the predicted class): `model(inputs).max(dim=1).values.sum()`."
-        )
+        ))
     if _close(out, want / x.shape[0]):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex20.mean_over_batch", "the mean instead of the sum over the rows",
             f"saliency returned the expected map divided by the batch size ({how}): the score is the sum over the "
             "rows of each row's largest output, not their mean. With a mean every row's gradient shrinks by 1/batch."
-        )
+        ))
     if _close(out, _gradient_oracle(model, x, _batch_max).abs()):
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex20.max_of_whole_batch", "the single largest output of the whole batch as the score",
             f"only one row of the saliency map is nonzero ({how}): the score used the single largest output of the "
             "whole batch. Take each row's largest output, then sum them: `.max(dim=1).values.sum()`."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex20.wrong_values", "values other than |d score / d x|",
         f"saliency returned wrong values ({how}): expected |d score / d x| = {_head(want)}, found {_head(out)}, "
         "where score = the sum over the rows of each row's largest output of model(x). Compute the score on a "
         "tracked stand-in of x (`x.detach().requires_grad_()`), take its gradient with respect to that stand-in, "
         "and return the gradient's absolute value."
-    )
+    ))
 
 
 @pytest.mark.parametrize("kind", MODELS)
@@ -161,7 +180,8 @@ def test_works_under_no_grad(saliency, kind, caller):
         torch.set_grad_enabled(False)
         out = call(saliency, model, x)
     if out.shape == x.shape and not out.detach().any() and want.any():
-        raise AssertionError(f"saliency returned only zeros when called inside `torch.no_grad()`. {ENABLE_GRAD}")
+        raise AssertionError(ENABLE_GRAD.reworded(
+            f"saliency returned only zeros when called inside `torch.no_grad()`. {ENABLE_GRAD}"))
     assert_saliency(out, model, x, want, how="called inside `torch.no_grad()`")
 
 
@@ -181,16 +201,18 @@ def test_result_has_no_graph(saliency, kind, caller):
     parameters = {id(p) for p in model.parameters()}
     leaves = [getattr(node, "variable", None) for node in graph_nodes(out)]
     if any(leaf is not None and id(leaf) not in parameters for leaf in leaves):  # a tracked stand-in of x
-        raise AssertionError(
+        raise AssertionError(Mistake(
+            "ex20.create_graph", "create_graph=True, so the map carries a graph",
             f"{carried}. `torch.autograd.grad(..., create_graph=True)` records the gradient computation itself "
             "(for higher derivatives): leave create_graph off (the default)."
-        )
-    raise AssertionError(
+        ))
+    raise AssertionError(Mistake(
+        "ex20.map_connected_to_parameters", "a map still connected to the model's parameters (torch.func.grad with recording on)",
         f"{carried}: it is still connected to the model's parameters, and a backward from it would reach them. A "
         "gradient computed while autograd records the parameters keeps that link (`torch.func.grad` called with "
         "recording on does). Return a tensor without history: `torch.autograd.grad(score, inputs)` gives one, or "
         "`.detach()` the gradient before returning it."
-    )
+    ))
 
 
 @pytest.mark.parametrize("caller", ["grad-enabled", "no_grad"])
@@ -212,14 +234,16 @@ def test_parameter_grads_are_left_alone(saliency, grads, caller):
     cleared = [n for n, p in params.items() if before[n] is not None and p.grad is None]
     changed = [n for n, p in params.items()
                if before[n] is not None and p.grad is not None and not torch.equal(p.grad, before[n])]
-    assert not appeared and not changed, (
+    assert not appeared and not changed, Mistake(
+        "ex20.fills_parameter_grads", "score.backward(), which fills the parameters' .grad",
         f"saliency changed the `.grad` of the model's parameters ({', '.join((appeared + changed)[:4])}"
         f"{', ...' if len(appeared + changed) > 4 else ''}). `score.backward()` accumulates into the `.grad` of "
         "every parameter the score depends on: the caller's model gets gradients it never asked for, and a caller "
         "between its own backward and its optimizer step now steps with wrong gradients. Ask for the one gradient "
         "you need: `torch.autograd.grad(score, inputs)` (or `score.backward(inputs=[inputs])`)."
     )
-    assert not cleared, (
+    assert not cleared, Mistake(
+        "ex20.clears_parameter_grads", "the parameters' .grad cleared after a backward",
         f"saliency cleared the caller's gradients of {', '.join(cleared[:4])}{', ...' if len(cleared) > 4 else ''} "
         "(they are None now). Zeroing or clearing after `score.backward()` does not undo the damage: gradients the "
         "caller already had are lost. Don't touch parameters' `.grad` at all: use "
@@ -240,7 +264,8 @@ def test_model_is_left_as_it_was(saliency, state):
         out = call(saliency, model, x)
     assert_saliency(out, model, x, want)
     found = changes(before, model, grads=False)
-    assert not found, (
+    assert not found, Mistake(
+        "ex20.model_changed", "the model's modes or flags changed",
         f"saliency changed the caller's model: {listed(found)}. A function that only looks at the model must "
         "leave its modes and `requires_grad` flags as it found them. Nothing needs changing here: a frozen "
         "parameter does not stop the gradient from reaching the input, and `torch.enable_grad()` is what makes "
@@ -277,7 +302,8 @@ def test_callers_x_is_untouched(saliency, made):
     want = reference(model, x)
     out = call(saliency, model, x)
     assert_saliency(out, model, x, want, how=f"for an x that is {made}")
-    assert x.requires_grad == requires_grad, (
+    assert x.requires_grad == requires_grad, Mistake(
+        "ex20.requires_grad_on_callers_x", "requires_grad switched on the caller's x instead of a stand-in",
         f"saliency switched {'on' if x.requires_grad else 'off'} `requires_grad` of the caller's `x`: the flag stays "
         "changed after your function returns, and everything the caller computes from x afterwards is recorded. "
         "Don't call `x.requires_grad_()`: make your own tracked stand-in, `inputs = x.detach().requires_grad_()` "
@@ -285,17 +311,20 @@ def test_callers_x_is_untouched(saliency, made):
     )
     grad_now = _grad_of(x)
     got_grad = grad_now is not None and (grad_before is None or not torch.equal(grad_now, grad_before))
-    assert not got_grad, (
+    assert not got_grad, Mistake(
+        "ex20.callers_x_gets_grad", "the caller's x used as the tracked input, so it gets a .grad",
         f"the caller's `x` got a `.grad` from saliency ({'it had none' if grad_before is None else 'it had one, now changed'}): "
         "the backward accumulated into the caller's tensor. Differentiate with respect to your own stand-in, "
         "`inputs = x.detach().requires_grad_()`, even when x already tracks gradients."
     )
-    assert source is None or source.grad is None, (
+    assert source is None or source.grad is None, Mistake(
+        "ex20.backward_into_callers_graph", "a backward through x into the caller's computation",
         "x was computed from another tensor that requires grad, and that tensor now has a `.grad`: your backward "
         "went through x into the caller's computation. Cut x off from its history first: "
         "`inputs = x.detach().requires_grad_()`, and differentiate with respect to `inputs`."
     )
-    assert x.grad_fn is grad_fn and x._version == version and torch.equal(x.detach(), values), (
+    assert x.grad_fn is grad_fn and x._version == version and torch.equal(x.detach(), values), Mistake(
+        "ex20.callers_x_modified", "the caller's x modified",
         "saliency modified the caller's `x` (its values, its version counter or its history changed). "
         "Leave it as it is: compute on `x.detach().requires_grad_()`."
     )
@@ -312,7 +341,8 @@ def test_grad_mode_is_restored(saliency, caller):
     finally:
         after = torch.is_grad_enabled()
         torch.set_grad_enabled(enabled)
-    assert after == enabled, (
+    assert after == enabled, Mistake(
+        "ex20.grad_mode_not_restored", "set_grad_enabled called as a function, leaving the caller's mode changed",
         f"saliency left gradient tracking switched {'on' if after else 'off'} for the caller "
         f"(torch.is_grad_enabled() was {enabled} before the call and {after} after). "
         "`torch.set_grad_enabled(...)` called as a function changes the mode for everybody until it is switched "

@@ -1,5 +1,6 @@
 """score.backward(): the gradient reaches x, but also every parameter's .grad."""
 EXPECT = "accumulates into the `.grad` of every parameter"
+MISTAKE = "ex20.fills_parameter_grads"
 
 import torch
 

@@ -1,5 +1,6 @@
 """create_graph=True: the returned map carries a graph."""
 EXPECT = "the saliency map carries a graph"
+MISTAKE = "ex20.create_graph"
 
 import torch
 

@@ -1,5 +1,6 @@
 """model.eval() for the analysis, never switched back: the caller's model stays in eval mode."""
 EXPECT = "was in train mode and is now in eval mode"
+MISTAKE = "ex20.model_changed"
 
 import torch
 

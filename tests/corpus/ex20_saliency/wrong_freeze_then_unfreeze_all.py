@@ -1,6 +1,7 @@
 """Freezing every parameter so backward fills only x's gradient, then unfreezing them all:
 parameters the caller had frozen come back trainable."""
 EXPECT = "had requires_grad=False and now has requires_grad=True"
+MISTAKE = "ex20.model_changed"
 
 import torch
 

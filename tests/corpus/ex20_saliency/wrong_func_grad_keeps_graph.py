@@ -2,6 +2,7 @@
 and autograd records that dependence, so the map carries a graph back into the model."""
 EXPECT = "still connected to the model's parameters"
 NOT_EXPECT = "create_graph"
+MISTAKE = "ex20.map_connected_to_parameters"
 
 import torch
 

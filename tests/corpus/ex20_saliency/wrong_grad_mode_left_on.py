@@ -1,5 +1,6 @@
 """torch.set_grad_enabled(True) called as a function: the caller's no_grad() is switched off for good."""
 EXPECT = "left gradient tracking switched on"
+MISTAKE = "ex20.grad_mode_not_restored"
 
 import torch
 

@@ -1,5 +1,6 @@
 """The score is the single largest output of the whole batch, not each row's."""
 EXPECT = "only one row of the saliency map is nonzero"
+MISTAKE = "ex20.max_of_whole_batch"
 
 import torch
 

@@ -1,5 +1,6 @@
 """The score averages the rows' largest outputs instead of summing them."""
 EXPECT = "not their mean"
+MISTAKE = "ex20.mean_over_batch"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Forgetting the absolute value: the signed gradient is returned."""
 EXPECT = "take `.abs()` of the gradient"
+MISTAKE = "ex20.no_abs"
 
 import torch
 

@@ -1,5 +1,6 @@
 """No torch.enable_grad(): under the caller's no_grad() the score has no graph."""
 EXPECT = "switches recording back on inside the block"
+MISTAKE = "ex20.no_enable_grad"
 
 import torch
 

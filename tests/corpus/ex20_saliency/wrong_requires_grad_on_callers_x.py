@@ -1,5 +1,6 @@
 """x.requires_grad_() on the caller's tensor: its flag stays switched on afterwards."""
 EXPECT = "switched on `requires_grad` of the caller's `x`"
+MISTAKE = "ex20.requires_grad_on_callers_x"
 
 import torch
 

@@ -1,5 +1,6 @@
 """Reusing the caller's x when it already tracks gradients: backward accumulates into x.grad."""
 EXPECT = "the caller's `x` got a `.grad`"
+MISTAKE = "ex20.callers_x_gets_grad"
 
 import torch
 

@@ -1,5 +1,6 @@
 """The score sums every output instead of each row's largest one."""
 EXPECT = "the gradient of the sum of ALL outputs"
+MISTAKE = "ex20.sum_of_all_outputs"
 
 import torch
 

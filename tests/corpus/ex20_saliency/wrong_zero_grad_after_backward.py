@@ -1,5 +1,6 @@
 """score.backward(), then model.zero_grad() to "clean up": the caller's own gradients are lost."""
 EXPECT = "cleared the caller's gradients"
+MISTAKE = "ex20.clears_parameter_grads"
 
 import torch
 
