@@ -18,6 +18,7 @@ import traceback
 
 import pytest
 
+from .results import CheckStatus
 from .targets import ExerciseLoadError, is_learner_file, learner_location
 
 MESSAGE_LIMIT = 4000
@@ -113,19 +114,19 @@ def learner_traceback(excinfo) -> str:
 def describe(excinfo) -> dict:
     """Status and learner's message for a check that did not pass."""
     exc = excinfo.value
-    info = {"status": "error", "not_implemented": False, "load_error": False, "location": None,
+    info = {"status": CheckStatus.ERROR, "not_implemented": False, "load_error": False, "location": None,
             "mistake": None, "mistake_title": None}
     if isinstance(exc, ExerciseLoadError):
         info.update(message=str(exc), load_error=True, location=exc.location)
         return info
     if _is_timeout(exc):
-        info.update(status="timeout", message=f"the check did not finish in time ({exc.msg}): "
+        info.update(status=CheckStatus.TIMEOUT, message=f"the check did not finish in time ({exc.msg}): "
                     "look for a loop that never ends or a computation much larger than it needs to be.")
         return info
     location = learner_location(excinfo.tb)
     info["location"] = location
     if isinstance(exc, AssertionError):
-        info.update(status="failed", message=str(exc) or "the check failed (no further explanation)")
+        info.update(status=CheckStatus.FAILED, message=str(exc) or "the check failed (no further explanation)")
         info.update(mistake_of(exc))
         return info
     if isinstance(exc, NotImplementedError) and location:
@@ -164,7 +165,7 @@ def describe_current() -> dict:
     """`describe()` for the exception being handled, with the learner's part of its traceback."""
     excinfo = pytest.ExceptionInfo.from_current()
     if isinstance(excinfo.value, pytest.skip.Exception):
-        return {"status": "error", "message": "the check was skipped: no verdict means no points"}
+        return {"status": CheckStatus.ERROR, "message": "the check was skipped: no verdict means no points"}
     info = describe(excinfo)
     info["traceback"] = cut(learner_traceback(excinfo), MESSAGE_LIMIT)
     return info

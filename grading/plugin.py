@@ -37,6 +37,7 @@ import pytest
 from .events import FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Lines, Note, Result, Start, Yield, parse
 from .outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
 from .processes import describe_exit, kill_descendants
+from .results import CheckStatus
 from .targets import LOAD_NOTES, is_learner_file, set_graded
 
 DRAIN_GRACE = 1.0  # seconds to read what an ended exercise process still had in its pipe
@@ -182,7 +183,7 @@ class GradingPlugin:
                 self._skip_rest(items[i + 1:], item, message=outcome["message"], load_error=True,
                                 location=outcome.get("location"))
                 return
-            if outcome.get("status") == "timeout":
+            if outcome.get("status") == CheckStatus.TIMEOUT:
                 # one check that never ends is enough: don't make the learner wait for every other one
                 self._skip_rest(items[i + 1:], item,
                                 message=f"not run: the check {check_name(item.nodeid)} of this exercise ran out of time.")
@@ -190,7 +191,7 @@ class GradingPlugin:
 
     def _skip_rest(self, rest, item, **result) -> None:
         for other in rest:
-            self.emit(Result(exercise_of(other.nodeid), check_name(other.nodeid), "error", **result))
+            self.emit(Result(exercise_of(other.nodeid), check_name(other.nodeid), CheckStatus.ERROR, **result))
         try:  # leave no fixture of it set up, for the next exercise graded in this process
             item.ihook.pytest_runtest_teardown(item=item, nextitem=None)
         except PASS_THROUGH:
@@ -244,7 +245,7 @@ class GradingPlugin:
             if is_learner_file(w.filename):
                 output.write(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n")
         self.emit(Result(
-            exercise, name, outcome.get("status", "passed"), message=cut(outcome.get("message", ""), MESSAGE_LIMIT),
+            exercise, name, outcome.get("status", CheckStatus.PASSED), message=cut(outcome.get("message", ""), MESSAGE_LIMIT),
             duration=duration, not_implemented=outcome.get("not_implemented", False),
             load_error=outcome.get("load_error", False), location=outcome.get("location"),
             traceback=outcome.get("traceback", ""), output=output.text(),
