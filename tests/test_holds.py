@@ -75,7 +75,7 @@ def accuracy(model, x, y):
 def test_an_exercise_may_import_another_of_its_own_submission(tmp_path, method):
     """`from exercises.ex02_predict import predict` finds the submission's own ex02, not the
     grader's stub (which would raise NotImplementedError)."""
-    runs = batch(tmp_path, [EX02, EX04], {EX04.id: IMPORTS_PREDICT}, method=method, lanes=1)
+    runs = batch(tmp_path, [EX02, EX04], {EX04.id: IMPORTS_PREDICT}, method=method, lanes=2)
     for run in runs:
         assert_full_marks(run)
 
@@ -108,7 +108,7 @@ def accuracy(model, x, y):
 def test_a_function_using_torch_compile_passes(tmp_path):
     """torch.compile's generated code lives in the module's own namespace: the module must be
     run as it is, not re-run from a cached code object in a fresh one."""
-    runs = batch(tmp_path, [EX04], {EX04.id: COMPILED}, lanes=1)
+    runs = batch(tmp_path, [EX04], {EX04.id: COMPILED}, lanes=2)
     for run in runs:
         assert_full_marks(run)
     assert grade(tmp_path / "submission", [EX04]).exercise(EX04.id).passed
@@ -393,7 +393,7 @@ def test_a_patch_made_again_after_the_restore_never_reaches_the_next_exercise(tm
     __del__ once the state was put back: the stub still gets no points."""
     first = "def _cheat():\n    " + CHEAT.replace("\n", "\n    ").rstrip() + "\n_cheat()\n" + BYPASSES[how]
     text = first + solution(EX01)
-    runs = batch(tmp_path, [EX01, EX04], {EX01.id: text, EX04.id: stub_for(EX04)}, method=method, lanes=1)
+    runs = batch(tmp_path, [EX01, EX04], {EX01.id: text, EX04.id: stub_for(EX04)}, method=method, lanes=2)
     assert_full_marks(runs[0])
     assert_full_marks(runs[2])
     assert runs[1].exercise(EX04.id).status == "not_started", failures(runs[1].exercise(EX04.id))
