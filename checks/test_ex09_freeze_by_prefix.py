@@ -180,7 +180,7 @@ def assert_matched(result, model, prefixes, before, where):
         if by_text:
             name, prefix = by_text[0]
             raise AssertionError(Mistake(
-                "ex09.startswith_without_dot", "name.startswith(prefix) without the dot boundary ('1' matching '10.weight')",
+                "ex09.startswith_without_dot", "name.startswith(prefix) without the dot ('1' matching '10.weight')",
                 f"{where}, freeze_by_prefix matched {_names(n for n, _ in by_text)}: prefix {prefix!r} is only the "
                 f"start of its text, not of its path ({name!r} lies in a different submodule). The dot is the "
                 f"boundary between names: a name matches a prefix when it equals the prefix or starts with "

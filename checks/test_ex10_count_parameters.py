@@ -150,18 +150,24 @@ def assert_counts(result, model, where):
     if total != want_total:
         buffer_elements = sum(b.numel() for b in model.buffers())
         if total == len(unique) or total == len(slots):
-            reason = Mistake("ex10.counts_tensors", "parameter tensors counted instead of their elements", "you counted parameter tensors. Count their scalar elements instead: a Linear(3, 2) layer "
-                      "has 2*3 + 2 = 8 parameters, `p.numel()` of each tensor summed.")
+            reason = Mistake(
+                "ex10.counts_tensors", "parameter tensors counted instead of their elements",
+                "you counted parameter tensors. Count their scalar elements instead: a Linear(3, 2) layer "
+                "has 2*3 + 2 = 8 parameters, `p.numel()` of each tensor summed.")
         elif total == sum(p.numel() for p in slots):
-            reason = Mistake("ex10.tied_counted_twice", "a tied (shared) weight counted twice", "the shared weight was counted twice. The decoder and the embedding share one tensor (tied "
-                      "weights): it is stored and trained once, so it counts once. `model.parameters()` gives each "
-                      "tensor once; `named_parameters(remove_duplicate=False)` or going module by module sees it "
-                      "twice.")
+            reason = Mistake(
+                "ex10.tied_counted_twice", "a tied (shared) weight counted twice",
+                "the shared weight was counted twice. The decoder and the embedding share one tensor (tied "
+                "weights): it is stored and trained once, so it counts once. `model.parameters()` gives each "
+                "tensor once; `named_parameters(remove_duplicate=False)` or going module by module sees it "
+                "twice.")
         elif buffer_elements and total in (want_total + buffer_elements,
                                            sum(t.numel() for t in model.state_dict().values())):
-            reason = Mistake("ex10.counts_buffers", "buffers (running statistics, state_dict entries) counted as parameters", "buffers were counted too: batch-norm running statistics and registered buffers are saved "
-                      "in model.state_dict(), but they are not parameters and are never trained. Count over "
-                      "`model.parameters()`.")
+            reason = Mistake(
+                "ex10.counts_buffers", "buffers (running statistics, state_dict entries) counted as parameters",
+                "buffers were counted too: batch-norm running statistics and registered buffers are saved "
+                "in model.state_dict(), but they are not parameters and are never trained. Count over "
+                "`model.parameters()`.")
         else:
             reason = "count the scalar elements (`p.numel()`) of every parameter in `model.parameters()`."
         raise AssertionError(as_mistake(
@@ -169,19 +175,29 @@ def assert_counts(result, model, where):
     if trainable != want_trainable:
         trainable_slots = [p for p in slots if p.requires_grad]
         if trainable == want_total and want_total != want_trainable:
-            reason = Mistake("ex10.ignores_requires_grad", "frozen parameters counted as trainable", "frozen parameters were counted as trainable. A parameter is trainable only when "
-                      "`p.requires_grad` is True: count those for the first number, all of them for the second.")
+            reason = Mistake(
+                "ex10.ignores_requires_grad", "frozen parameters counted as trainable",
+                "frozen parameters were counted as trainable. A parameter is trainable only when "
+                "`p.requires_grad` is True: count those for the first number, all of them for the second.")
         elif trainable in (len([p for p in unique if p.requires_grad]), len(trainable_slots)):
-            reason = Mistake("ex10.counts_trainable_tensors", "trainable tensors counted instead of their elements", "you counted trainable tensors. Count their scalar elements instead: sum `p.numel()` over "
-                      "the parameters with `p.requires_grad`.")
+            reason = Mistake(
+                "ex10.counts_trainable_tensors", "trainable tensors counted instead of their elements",
+                "you counted trainable tensors. Count their scalar elements instead: sum `p.numel()` over "
+                "the parameters with `p.requires_grad`.")
         elif trainable == sum(p.numel() for p in trainable_slots):
-            reason = Mistake("ex10.tied_trainable_counted_twice", "a tied (shared) trainable weight counted twice", "the shared (tied) weight was counted twice. It is one tensor: count it once. "
-                      "`model.parameters()` gives each tensor once.")
+            reason = Mistake(
+                "ex10.tied_trainable_counted_twice", "a tied (shared) trainable weight counted twice",
+                "the shared (tied) weight was counted twice. It is one tensor: count it once. "
+                "`model.parameters()` gives each tensor once.")
         elif trainable == want_total - want_trainable:
-            reason = Mistake("ex10.counts_frozen", "the frozen parameters counted as the trainable ones", "you counted the frozen parameters. Trainable means `p.requires_grad` is True.")
+            reason = Mistake(
+                "ex10.counts_frozen", "the frozen parameters counted as the trainable ones",
+                "you counted the frozen parameters. Trainable means `p.requires_grad` is True.")
         elif trainable == 0:
-            reason = Mistake("ex10.state_dict_flags", "requires_grad read from state_dict copies (always False)", "no parameter was seen as trainable. Tensors from `model.state_dict()` are detached copies "
-                      "(their requires_grad is always False): read the flags of `model.parameters()`.")
+            reason = Mistake(
+                "ex10.state_dict_flags", "requires_grad read from state_dict copies (always False)",
+                "no parameter was seen as trainable. Tensors from `model.state_dict()` are detached copies "
+                "(their requires_grad is always False): read the flags of `model.parameters()`.")
         else:
             reason = "sum `p.numel()` over the parameters of `model.parameters()` whose `p.requires_grad` is True."
         raise AssertionError(as_mistake(

@@ -120,19 +120,29 @@ def assert_count(result, before, where):
         return
     frozen_elements = sum(p.numel() for p in before.frozen)
     if result == 0:
-        reason = Mistake("ex11.counts_after_unfreezing", "the frozen tensors counted after unfreezing them", "you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
-                  "`requires_grad` is False first (or while you go through them), then switch them on.")
+        reason = Mistake(
+            "ex11.counts_after_unfreezing", "the frozen tensors counted after unfreezing them",
+            "you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
+            "`requires_grad` is False first (or while you go through them), then switch them on.")
     elif result == len(before.unique):
-        reason = Mistake("ex11.counts_all_parameters", "every parameter tensor counted, not only the frozen ones", "you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
-                  "before the call.")
+        reason = Mistake(
+            "ex11.counts_all_parameters", "every parameter tensor counted, not only the frozen ones",
+            "you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
+            "before the call.")
     elif result == len(before.unique) - want:
-        reason = Mistake("ex11.counts_trainable", "the trainable tensors counted instead of the frozen ones", "you counted the parameters that were trainable already; count those that were frozen.")
+        reason = Mistake(
+            "ex11.counts_trainable", "the trainable tensors counted instead of the frozen ones",
+            "you counted the parameters that were trainable already; count those that were frozen.")
     elif result == len(before.frozen_slots):
-        reason = Mistake("ex11.tied_counted_twice", "a tied (shared) frozen weight counted twice", "the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
-                  "was one frozen tensor. `model.parameters()` gives each tensor once.")
+        reason = Mistake(
+            "ex11.tied_counted_twice", "a tied (shared) frozen weight counted twice",
+            "the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
+            "was one frozen tensor. `model.parameters()` gives each tensor once.")
     elif result == frozen_elements:
-        reason = Mistake("ex11.counts_elements", "scalar elements counted instead of tensors", "you counted scalar elements (`numel()`), not tensors. Each frozen parameter tensor counts 1, "
-                  "whatever its size.")
+        reason = Mistake(
+            "ex11.counts_elements", "scalar elements counted instead of tensors",
+            "you counted scalar elements (`numel()`), not tensors. Each frozen parameter tensor counts 1, "
+            "whatever its size.")
     else:
         reason = "count the parameter tensors whose `requires_grad` was False before the call, each once."
     raise AssertionError(as_mistake(reason, f"on {where}, unfreeze_all returned {result}, but {want} parameter "

@@ -259,7 +259,9 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
     if count > len(bn_names):
         known = Mistake("ex12.counts_shared_twice", "a batch-norm layer used in two places counted twice", "")
     elif missed:
-        known = Mistake("ex12.count_misses_layers", "batch-norm layers missed in the count (not recognized, nested)", "")
+        known = Mistake(
+            "ex12.count_misses_layers", "batch-norm layers missed in the count (not recognized, nested)",
+            "")
     else:
         known = Mistake("ex12.wrong_count", "a count other than the number of batch-norm layers", "")
     assert count == len(bn_names), known.reworded(

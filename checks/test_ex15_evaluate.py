@@ -207,7 +207,9 @@ def test_runs_in_eval_mode(evaluate, mode):
     data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
     model = make_model(dtype, mode)
     recorder = evaluated(evaluate, model, data, loss_fn)
-    assert recorder.in_train_mode, Mistake("ex15.model_not_called", "the model never called", "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch.")
+    assert recorder.in_train_mode, Mistake(
+        "ex15.model_not_called", "the model never called",
+        "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch.")
     in_train = recorder.modules_in_train_mode()
     assert not in_train, TRAIN_MODE.says(modules=", ".join(in_train))
 

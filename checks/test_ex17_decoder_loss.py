@@ -39,7 +39,7 @@ CASES = {
 
 ERRORS = {
     r"Inference tensors cannot be saved for backward": Mistake(
-        "ex17.inference_mode_encoder", "the encoder run under inference_mode, whose output a learning decoder cannot use",
+        "ex17.inference_mode_encoder", "the encoder run under inference_mode, which a learning decoder cannot take",
         "The encoder's output was made under `torch.inference_mode()`: it is an \"inference tensor\", and autograd "
         "refuses to save those. The decoder's first layer must save its input to compute its weight's gradient, so "
         "an inference tensor can't go into a decoder that learns. Here use `with torch.no_grad():` around the "
@@ -227,7 +227,7 @@ def test_decoder_gets_gradients(decoder_loss, case):
     )
     wrong = [n for n, g in s.want_grads.items() if not torch.allclose(params[n].grad, g, rtol=1e-4, atol=1e-6)]
     assert not wrong, Mistake(
-        "ex17.wrong_decoder_gradients", "decoder gradients that differ from one pass (backward called, or the loss built twice)",
+        "ex17.wrong_decoder_gradients", "decoder gradients unlike one pass's (backward called, or the loss built twice)",
         f"after loss.backward() the decoder's parameters {_names(wrong)} have gradients different from those of "
         "loss_fn(decoder(encoder(x)), target): the loss must come from a single pass of the decoder over the "
         "encoder's output of x. (Did you call backward() yourself, or build the loss twice?)"

@@ -207,7 +207,7 @@ def test_result_has_no_graph(saliency, kind, caller):
             "(for higher derivatives): leave create_graph off (the default)."
         ))
     raise AssertionError(Mistake(
-        "ex20.map_connected_to_parameters", "a map still connected to the model's parameters (torch.func.grad with recording on)",
+        "ex20.map_connected_to_parameters", "a map still connected to the parameters (torch.func.grad with recording on)",
         f"{carried}: it is still connected to the model's parameters, and a backward from it would reach them. A "
         "gradient computed while autograd records the parameters keeps that link (`torch.func.grad` called with "
         "recording on does). Return a tensor without history: `torch.autograd.grad(score, inputs)` gives one, or "

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import describe_args, explain_errors, expect_python_number, grad_mode_kept
+from checks.instruments import Mistake, as_mistake, describe_args, expect_python_number, explain_errors, grad_mode_kept
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
 
@@ -23,7 +23,8 @@ CASES = {
 }
 MULTI_CHUNK = ["rnn-T6-k3", "rnn-T7-k3-last-shorter", "gru-T7-k2-momentum"]
 
-NO_DETACH = (
+NO_DETACH = Mistake(
+    "ex21.no_detach", "the carried hidden state not detached at the chunk boundary",
     "The hidden state carried over from the previous chunk still points into that chunk's graph, which its "
     "backward already freed; this chunk's backward tried to go through it again. Keep the state's values but cut "
     "its history at every chunk boundary: `h = h.detach()` before the chunk's first step."
@@ -31,23 +32,27 @@ NO_DETACH = (
 
 ERRORS = {
     r"Trying to backward through the graph a second time": NO_DETACH,
-    r"modified by an inplace operation": (
+    r"modified by an inplace operation": Mistake(
+        "ex21.retain_graph", "retain_graph=True instead of detaching the carried state",
         "A backward went back into an earlier chunk's graph (`retain_graph=True` kept it alive, or the hidden state "
         "was never detached), but `optimizer.step()` has changed the weights in place since that chunk saved them. "
         "Keeping the graph is not the fix: gradients must stop at the chunk boundary. Drop `retain_graph=True` and "
         "detach the carried state instead: `h = h.detach()` at the start of every chunk."
     ),
-    r"does not require grad and does not have a grad_fn": (
+    r"does not require grad and does not have a grad_fn": Mistake(
+        "ex21.loss_without_graph", "a chunk loss computed without recording",
         "A chunk's loss has no graph, so backward has nothing to go through: it was computed with recording off "
         "(under `torch.no_grad()`) or from detached outputs. Only the hidden state carried INTO a chunk is "
         "detached; the chunk's own steps, `cell(xs[t], h)` and `readout(h)`, must be recorded."
     ),
-    r"'float' object has no attribute 'backward'|'int' object has no attribute 'backward'": (
+    r"'float' object has no attribute 'backward'|'int' object has no attribute 'backward'": Mistake(
+        "ex21.backward_of_number", "the chunk loss turned into a Python number before backward",
         "The chunk loss is a Python number here, so it cannot be backpropagated: keep the step losses as tensors "
         "(`loss_fn(...)` returns one), average them, call `.backward()` on that tensor, and only then take "
         "`.item()` of it for the list you return."
     ),
-    r"Expected input to be 1D or 2D": (
+    r"Expected input to be 1D or 2D": Mistake(
+        "ex21.cell_given_a_slice", "the cell given several time steps at once",
         "The cell takes ONE time step at a time: `xs[t]`, of shape (batch, features). A slice such as "
         "`xs[start:end]` holds several steps (steps, batch, features): loop over the chunk's steps, "
         "`for t in range(start, end): h = cell(xs[t], h)`."
@@ -137,36 +142,54 @@ def _oracle(problem, *, restart=False, zero=True, every_step=False, reduce="mean
 MISTAKES = {
     "restart": (
         dict(restart=True),
-        "the hidden state restarted from h0 at every chunk: each chunk must start from the state the previous chunk "
-        "ended with (only its history is cut, not its values). Carry `h` over and detach it: `h = h.detach()`, "
-        "not `h = h0`.",
+        Mistake(
+            "ex21.restart_from_h0", "the hidden state restarted from h0 at every chunk",
+            "the hidden state restarted from h0 at every chunk: each chunk must start from the state the previous "
+            "chunk ended with (only its history is cut, not its values). Carry `h` over and detach it: `h = h.detach()`, "
+            "not `h = h0`."
+        ),
     ),
     "no-zero-grad": (
         dict(zero=False),
-        "the gradients accumulated across chunks: backward ADDS into `.grad`, so without `optimizer.zero_grad()` "
-        "every step also reuses the gradients of all earlier chunks. Call `optimizer.zero_grad()` after each "
-        "`optimizer.step()`.",
+        Mistake(
+            "ex21.no_zero_grad", "gradients never cleared, so they accumulate across chunks",
+            "the gradients accumulated across chunks: backward ADDS into `.grad`, so without `optimizer.zero_grad()` "
+            "every step also reuses the gradients of all earlier chunks. Call `optimizer.zero_grad()` after each "
+            "`optimizer.step()`."
+        ),
     ),
     "every-step": (
         dict(every_step=True),
-        "the gradient was cut at every step instead of at every chunk boundary: backward went back only one step, "
-        "not through the chunk's k steps. Detach the hidden state once per chunk, before its first step, and let "
-        "the steps inside the chunk stay connected.",
+        Mistake(
+            "ex21.detach_every_step", "the hidden state detached at every step instead of every chunk",
+            "the gradient was cut at every step instead of at every chunk boundary: backward went back only one step, "
+            "not through the chunk's k steps. Detach the hidden state once per chunk, before its first step, and let "
+            "the steps inside the chunk stay connected."
+        ),
     ),
     "sum": (
         dict(reduce="sum"),
-        "each chunk's loss is the sum of its step losses instead of their mean: divide by the number of steps in "
-        "the chunk (the last chunk may be shorter than k, so count its steps).",
+        Mistake(
+            "ex21.sum_not_mean", "a chunk's loss as the sum of its step losses",
+            "each chunk's loss is the sum of its step losses instead of their mean: divide by the number of steps in "
+            "the chunk (the last chunk may be shorter than k, so count its steps)."
+        ),
     ),
     "by-k": (
         dict(reduce="by-k"),
-        "every chunk's summed loss was divided by k, but the last chunk can be shorter than k: divide by the number "
-        "of steps the chunk actually has (`len(range(start, end))`), so its loss is the mean of its own steps.",
+        Mistake(
+            "ex21.divides_by_k", "every chunk's loss divided by k, also the shorter last chunk",
+            "every chunk's summed loss was divided by k, but the last chunk can be shorter than k: divide by the "
+            "number of steps the chunk actually has (`len(range(start, end))`), so its loss is the mean of its own steps."
+        ),
     ),
     "last": (
         dict(reduce="last"),
-        "each chunk's loss is only its last step's loss: the loss of a chunk is the mean over ALL its steps of "
-        "`loss_fn(readout(h), ys[t])`.",
+        Mistake(
+            "ex21.last_step_only", "a chunk's loss as its last step's loss only",
+            "each chunk's loss is only its last step's loss: the loss of a chunk is the mean over ALL its steps of "
+            "`loss_fn(readout(h), ys[t])`."
+        ),
     ),
 }
 
@@ -187,7 +210,8 @@ def diagnose(problem, losses, reference):
     """Why the learner's run differs from the reference: one message per known mistake."""
     params = [p.detach().clone() for p in problem.params]
     if _close_lists(params, problem.initial):
-        return (
+        return Mistake(
+            "ex21.parameters_unchanged", "the parameters never stepped (zero_grad before step, or no step)",
             "the parameters did not change at all: the optimizer you were given never stepped with a gradient. Per "
             "chunk call `loss.backward()`, then `optimizer.step()`, then `optimizer.zero_grad()`, in that order "
             "(zeroing before the step throws the gradient away)."
@@ -196,7 +220,8 @@ def diagnose(problem, losses, reference):
         run = _oracle(problem, **flags)
         if _close_lists(losses, run.losses) and _close_lists(params, run.params):
             return message
-    return (
+    return Mistake(
+        "ex21.differs_from_reference", "chunk losses or trained parameters that differ from the reference run",
         f"the chunk losses or the trained parameters differ from the reference run (reference losses "
         f"{_head(reference.losses)}, yours {_head(losses)}). Per chunk of k steps: start from the previous chunk's "
         "final state, detached; loss = mean over the chunk's steps of `loss_fn(readout(h), ys[t])`; then "
@@ -216,7 +241,8 @@ def call(train_truncated_bptt, problem):
 
 
 def expect_losses(result, problem):
-    assert isinstance(result, list), (
+    assert isinstance(result, list), Mistake(
+        "ex21.not_a_list", "something else than a list of chunk losses returned",
         f"train_truncated_bptt returned {type(result).__name__} ({result!r:.80}); a list of the chunk losses is "
         "expected, one Python float per chunk (`losses.append(loss.item())`)."
     )
@@ -224,7 +250,8 @@ def expect_losses(result, problem):
     for i, value in enumerate(result):
         expect_python_number(value, "train_truncated_bptt", float, what=f"chunk loss {i}")
     steps = problem.xs.shape[0]
-    assert len(result) == problem.chunks, (
+    assert len(result) == problem.chunks, Mistake(
+        "ex21.wrong_chunk_count", "another number of chunk losses than ceil(T / k) (the last, shorter chunk dropped)",
         f"train_truncated_bptt returned {len(result)} chunk losses for T={steps} steps in chunks of k={problem.k}; "
         f"expected ceil(T / k) = {problem.chunks}. Every step belongs to exactly one chunk, the last chunk may be "
         "shorter than k, and with k >= T the whole sequence is one chunk: "
@@ -238,7 +265,12 @@ def assert_trained(problem, losses, reference):
     params = [p.detach() for p in problem.params]
     if _close_lists(losses, reference.losses) and _close_lists(params, reference.params):
         return
-    raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+    raise AssertionError(reported(diagnose(problem, losses, reference)))
+
+
+def reported(diagnosis):
+    """A diagnosis as the check's message, the mistake it is kept."""
+    return as_mistake(diagnosis, f"train_truncated_bptt: {diagnosis}")
 
 
 # --------------------------------------------------------------------------- the checks
@@ -256,7 +288,7 @@ def test_chunk_losses_match_reference(train_truncated_bptt, case):
     reference = _oracle(problem)
     losses = expect_losses(call(train_truncated_bptt, problem), problem)
     if not _close_lists(losses, reference.losses):
-        raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+        raise AssertionError(reported(diagnose(problem, losses, reference)))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -266,7 +298,7 @@ def test_parameters_match_reference(train_truncated_bptt, case):
     losses = expect_losses(call(train_truncated_bptt, problem), problem)
     params = [p.detach() for p in problem.params]
     if not _close_lists(params, reference.params):
-        raise AssertionError(f"train_truncated_bptt: {diagnose(problem, losses, reference)}")
+        raise AssertionError(reported(diagnose(problem, losses, reference)))
 
 
 @pytest.mark.parametrize("case", MULTI_CHUNK + ["gru-T4-k6-one-chunk"])
@@ -275,7 +307,8 @@ def test_steps_once_per_chunk(train_truncated_bptt, case):
     steps = []
     problem.optimizer.register_step_post_hook(lambda optimizer, args, kwargs: steps.append(1))
     expect_losses(call(train_truncated_bptt, problem), problem)
-    assert len(steps) == problem.chunks, (
+    assert len(steps) == problem.chunks, Mistake(
+        "ex21.steps_per_chunk", "the given optimizer not stepped once per chunk (an own optimizer, or extra steps)",
         f"the optimizer you were given stepped {len(steps)} time(s) for {problem.chunks} chunk(s). Call "
         "`optimizer.step()` once per chunk, after that chunk's `loss.backward()`; use the optimizer passed in "
         "(it holds the parameters, the learning rate and its own state such as momentum), don't make a new one."
@@ -289,7 +322,8 @@ def test_gradients_are_cleared(train_truncated_bptt, case):
     losses = expect_losses(call(train_truncated_bptt, problem), problem)
     assert_trained(problem, losses, reference)
     left = [i for i, p in enumerate(problem.params) if p.grad is not None and p.grad.any()]
-    assert not left, (
+    assert not left, Mistake(
+        "ex21.gradients_left", "the last chunk's gradients left behind",
         f"after training, {len(left)} parameter(s) still hold the last chunk's gradients. The contract's order per "
         "chunk is `loss.backward()`, `optimizer.step()`, `optimizer.zero_grad()`: zero after the step, so that no "
         "gradient is left behind for the caller's next backward to add onto."
@@ -306,12 +340,14 @@ def test_h0_is_untouched(train_truncated_bptt, case, made):
     reference = _oracle(problem)
     losses = expect_losses(call(train_truncated_bptt, problem), problem)
     assert_trained(problem, losses, reference)
-    assert h0.requires_grad == requires_grad and h0.grad_fn is grad_fn, (
+    assert h0.requires_grad == requires_grad and h0.grad_fn is grad_fn, Mistake(
+        "ex21.detach_in_place", "the caller's h0 detached in place",
         f"the caller's h0 lost its history (requires_grad {requires_grad} -> {h0.requires_grad}, grad_fn "
         f"{grad_fn} -> {h0.grad_fn}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
         "h0). `detach_()` changes the tensor everybody holds; `h = h.detach()` makes a new one and leaves h0 alone."
     )
-    assert h0._version == version and torch.equal(h0.detach(), values), (
+    assert h0._version == version and torch.equal(h0.detach(), values), Mistake(
+        "ex21.h0_modified", "the caller's h0 modified in place",
         "the caller's h0 was modified in place (its values or version counter changed). Start from it, but write "
         "the new state into a new tensor: `h = cell(xs[t], h)` rebinds `h`, it never overwrites h0."
     )
@@ -331,7 +367,8 @@ def test_leaves_modes_as_found(train_truncated_bptt, modes):
     assert_trained(problem, losses, reference)
     after = (problem.cell.training, problem.readout.training)
     mode = lambda flag: "train" if flag else "eval"  # noqa: E731
-    assert after == before, (
+    assert after == before, Mistake(
+        "ex21.modes_changed", "the modules' modes changed",
         f"train_truncated_bptt changed the modules' modes (cell {mode(before[0])} -> {mode(after[0])}, readout "
         f"{mode(before[1])} -> {mode(after[1])}). The caller chose them: leave `.train()` / `.eval()` alone "
         "(or, if you must switch, restore the previous mode before returning)."

@@ -1,6 +1,7 @@
 """`losses += loss` to record a chunk's loss: `+=` on a list goes through the right-hand side
 element by element, and a 0-d tensor (the loss) cannot be iterated."""
 EXPECT = "A 0-d tensor (a single number, such as a loss) cannot be gone through"
+MISTAKE = "any.iterating_a_0d_tensor"
 
 import torch
 

@@ -1,5 +1,6 @@
 """cell.train() / readout.train() at the start, as training loops often do: the caller's eval mode is lost."""
 EXPECT = "changed the modules' modes"
+MISTAKE = "ex21.modes_changed"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

@@ -1,5 +1,6 @@
 """Chunks that overlap by one step (end index k + 1): a step is trained twice, losses differ."""
 EXPECT = "differ from the reference run"
+MISTAKE = "ex21.differs_from_reference"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

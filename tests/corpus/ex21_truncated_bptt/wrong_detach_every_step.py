@@ -1,5 +1,6 @@
 """Detaching after every step: the gradient goes back one step, not through the chunk."""
 EXPECT = "the gradient was cut at every step"
+MISTAKE = "ex21.detach_every_step"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

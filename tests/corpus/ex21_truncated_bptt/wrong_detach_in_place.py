@@ -1,5 +1,6 @@
 """h.detach_() at every chunk start: in the first chunk h is still the caller's h0, detached in place."""
 EXPECT = "the caller's h0 lost its history"
+MISTAKE = "ex21.detach_in_place"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

@@ -1,5 +1,6 @@
 """Dividing every chunk's loss by k: wrong for a shorter last chunk."""
 EXPECT = "the last chunk can be shorter than k"
+MISTAKE = "ex21.divides_by_k"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

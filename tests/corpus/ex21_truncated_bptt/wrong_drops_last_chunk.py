@@ -1,5 +1,6 @@
 """Only full chunks: the shorter last chunk is skipped."""
 EXPECT = "the last chunk may be shorter than k"
+MISTAKE = "ex21.wrong_chunk_count"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

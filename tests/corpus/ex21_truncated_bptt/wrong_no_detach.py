@@ -1,5 +1,6 @@
 """No detach between chunks: the second chunk's backward goes into the freed graph of the first."""
 EXPECT = "still points into that chunk's graph"
+MISTAKE = "ex21.no_detach"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

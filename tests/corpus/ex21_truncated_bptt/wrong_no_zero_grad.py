@@ -1,5 +1,6 @@
 """No optimizer.zero_grad(): each step also reuses the gradients of all earlier chunks."""
 EXPECT = "the gradients accumulated across chunks"
+MISTAKE = "ex21.no_zero_grad"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

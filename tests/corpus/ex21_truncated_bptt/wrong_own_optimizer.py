@@ -1,5 +1,6 @@
 """A new optimizer made inside, with a learning rate of its own: the given one never steps."""
 EXPECT = "use the optimizer passed in"
+MISTAKE = "ex21.steps_per_chunk"
 
 import torch
 

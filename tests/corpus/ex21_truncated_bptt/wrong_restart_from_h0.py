@@ -1,5 +1,6 @@
 """Every chunk starts again from h0: no error, but the state never carries over."""
 EXPECT = "the hidden state restarted from h0 at every chunk"
+MISTAKE = "ex21.restart_from_h0"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

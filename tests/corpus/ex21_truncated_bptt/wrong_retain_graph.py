@@ -1,5 +1,6 @@
 """retain_graph=True instead of detach: backward runs into old chunks whose saved weights the optimizer changed."""
 EXPECT = "Keeping the graph is not the fix"
+MISTAKE = "ex21.retain_graph"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

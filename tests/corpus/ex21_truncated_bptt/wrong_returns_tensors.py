@@ -1,5 +1,6 @@
 """The chunk losses are returned as tensors (each keeps its chunk's graph alive)."""
 EXPECT = "a plain Python float is expected"
+MISTAKE = "any.tensor_not_number"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

@@ -1,5 +1,6 @@
 """The chunk loss sums the step losses instead of averaging them."""
 EXPECT = "the sum of its step losses instead of their mean"
+MISTAKE = "ex21.sum_not_mean"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):

@@ -1,5 +1,6 @@
 """zero_grad() between backward and step: the step sees no gradient, nothing is learned."""
 EXPECT = "the parameters did not change at all"
+MISTAKE = "ex21.parameters_unchanged"
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):
