@@ -159,7 +159,7 @@ ENVIRONMENT = (
     "                  defaults of --seed, --timeout, --memory-mb, --jobs, --isolation\n"
     "  NO_COLOR        when not empty: no colour\n"
     "  FORCE_COLOR     when not empty: colour even when piped (NO_COLOR and --no-color win)\n"
-    "  KATA_STATE_DIR  where hint progress and reset backups live (default: .kata/)"
+    "  KATA_STATE_DIR  where hint progress, the mistakes met and reset backups live (default: .kata/)"
 )
 
 
@@ -414,6 +414,13 @@ def _grade(catalog, args, style: Style) -> int:
 
     attach_integrity(run, catalog)
 
+    fixed = None
+    if args.target is None:  # the learner's own exercises: the mistakes met, and fixed once an exercise passes
+        from . import state
+
+        state.record_mistakes(run)
+        fixed = [(catalog[e].short if catalog.get(e) else e, title) for e, _, title in state.fixed_mistakes()]
+
     if args.format != "text":
         text = render(run, args.format)
     else:
@@ -427,7 +434,7 @@ def _grade(catalog, args, style: Style) -> int:
                 for ex in selected
             )
         else:
-            text = report_text.summary(run, catalog, style, target_is_default=args.target is None)
+            text = report_text.summary(run, catalog, style, target_is_default=args.target is None, fixed=fixed)
     _write(text, args.output)
     # an exercise whose checks were edited, or whose code read the reference, does not pass:
     # GitHub Classroom scores by this exit code

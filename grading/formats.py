@@ -181,6 +181,8 @@ def _exercise_report(run: RunResult, e: ExerciseResult) -> str:
                 continue
             shown.add(c.message)
             blocks.append(f"**{c.status}** {md_code(c.name)}")
+            if c.mistake_title:
+                blocks.append(f"**Mistake:** {md_text(c.mistake_title)}")
             blocks.append(md_text(c.message or "the check failed (no further explanation)"))
             if _shows_traceback(c):
                 blocks.append("Traceback, from your code on:\n\n" + md_block(c.traceback))

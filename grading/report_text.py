@@ -1,4 +1,5 @@
-"""Terminal output: the summary, one exercise's checks, the list. Pure functions of the results."""
+"""Terminal output: the summary, one exercise's checks, the list. Pure functions of the results
+(and, for the summary, of the mistakes the learner has fixed so far, from `grading.state`)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,32 @@ def integrity_warnings(run: RunResult, s: Style) -> list[str]:
     return lines + ([""] if lines else [])
 
 
+def mistake_line(title: str | None, s: Style, indent: int) -> list[str]:
+    """The known mistake a failure is, named once above its explanation ("Mistake: ..."), or nothing."""
+    if not title:
+        return []
+    label = "Mistake: "
+    wrapped = s.wrap(label + title, indent)
+    return [wrapped.replace(label, s(label, "bold"), 1)]
+
+
+def fixed_mistakes_lines(fixed: list[tuple[str, str]], s: Style) -> list[str]:
+    """The mistakes the learner met and fixed so far, as (exercise's short id, title) pairs."""
+    if not fixed:
+        return []
+    label = "Mistakes you met and fixed: "
+    text = label + "; ".join(f"{short} {title}" for short, title in fixed) + "."
+    return ["", s.wrap(text, 0).replace(label, s(label, "bold"), 1)]
+
+
 def next_exercise(run: RunResult) -> ExerciseResult | None:
     return next((e for e in run.exercises if not e.passed), None)
 
 
-def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: bool = True) -> str:
+def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: bool = True,
+            fixed: list[tuple[str, str]] | None = None) -> str:
+    """Progress, a line per exercise, the next exercise with what to fix and, at the end, the
+    mistakes met and fixed so far (`fixed`: (exercise's short id, mistake title) pairs)."""
     s = style
     done = sum(e.passed for e in run.exercises)
     total = len(run.exercises)
@@ -74,6 +96,7 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
             lines.append(s.wrap(f"Open {path}, read the explanation at the top, and replace "
                                 "`raise NotImplementedError` with your implementation.", 2))
         elif problem is not None:
+            lines += mistake_line(problem.mistake_title, s, 2)
             lines.append(s.wrap(problem.message, 2, max_lines=12))
         lines.append("")
         target = "" if target_is_default else f" --target {display_path(run.target)}"
@@ -81,6 +104,7 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
                     (f"python grader.py hint {ex.short}", "a hint (another one each time)")]
         width = max(len(c) for c, _ in commands)
         lines += [s(f"  {c:<{width}}", "cyan") + f"   {what}" for c, what in commands]
+    lines += fixed_mistakes_lines(fixed or [], s)
     return "\n".join(lines)
 
 
@@ -182,7 +206,7 @@ def _cases(cases: list, failing: list | None = None) -> str:
 def _reason_lines(members: list, s: Style) -> list[str]:
     """One failure message and the test functions it covers."""
     name, cases, failing, shown = members[0]
-    message = s.wrap(shown.message, 6, max_lines=15)
+    message = "\n".join(mistake_line(shown.mistake_title, s, 6) + [s.wrap(shown.message, 6, max_lines=15)])
     if len(members) == 1:
         lines = [f"  {s.symbol(shown.status)} {name}{s(_cases(cases, failing), 'dim')}", message]
         if len(cases) > 1:
@@ -205,6 +229,7 @@ def _verbose_lines(checks: list, s: Style) -> list[str]:
             lines.append(s("      (same reason as above)", "dim"))
         else:
             previous = check.message
+            lines += mistake_line(check.mistake_title, s, 6)
             lines.append(s.wrap(check.message, 6))
         if check.traceback:
             lines.append(s("      traceback:", "dim"))

@@ -1,7 +1,8 @@
 """Every check is proven three ways: it fails on the stub, passes on the reference
 solution, and catches each known-wrong implementation of the corpus with the message
-meant for that mistake (and, where a corpus file names one with `NOT_EXPECT`, with no
-message that blames a mistake it does not make), while correct alternatives pass."""
+meant for that mistake, as the known mistake it declares (`MISTAKE`, a stable id; and,
+where a corpus file names one with `NOT_EXPECT`, with no message that blames a mistake it
+does not make), while correct alternatives pass."""
 
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ def test_wrong_implementation_is_caught_with_its_message(tmp_path_factory, exerc
         f"{path.name} failed, but no message contains {fragment!r}:\n{describe(result)}"
     )
     assert all(c.message for c in result.checks if not c.passed), "a failing check without a message"
+    mistake = expected_fragment(path, "MISTAKE")
+    assert mistake, f"{path.name}: a wrong implementation must say which known mistake it is (MISTAKE = ...)"
+    named = sorted({c.mistake for c in result.checks if not c.passed and c.mistake})
+    assert mistake in named, (
+        f"{path.name} failed, but no failing check names the mistake {mistake!r} (they name {named or 'none'}):\n"
+        f"{describe(result)}"
+    )
+    titled = [c.name for c in result.checks if c.mistake and not c.mistake_title]
+    assert not titled, f"{path.name}: checks {titled} name a mistake without its title"
     misleading = expected_fragment(path, "NOT_EXPECT")
     blamed = [c.name for c in result.checks if not c.passed and misleading and misleading in c.message]
     assert not blamed, f"{path.name}: {blamed} blame a mistake it does not make ({misleading!r}):\n{describe(result)}"
