@@ -33,13 +33,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from grading.mistakes import ID as MISTAKE_ID
 from grading.targets import learner_location
 
 
 # --------------------------------------------------------------------------- known mistakes
-
-MISTAKE_ID = re.compile(r"(?:ex\d\d|any)\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-
 
 class Mistake(str):
     """A known mistake: the learner's message (this string itself), with a stable id and a title.

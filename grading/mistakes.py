@@ -23,7 +23,7 @@ from .catalog import Catalog, load_catalog
 
 DOC_PATH = ROOT / "docs" / "mistakes.md"
 SHARED = "any"  # the "exercise" of the shared instruments' mistakes
-ID = re.compile(r"(?:ex\d\d|any)\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")  # as checks.instruments.MISTAKE_ID
+ID = re.compile(r"(?:ex\d\d|any)\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*")  # what checks.instruments.Mistake accepts
 
 
 @dataclass(frozen=True)
