@@ -28,6 +28,7 @@ GENERATORS = [
     ("grading.stubs", "exercises/ from solutions/"),
     ("grading.readme", "README.md's learning path from the catalog"),
     ("grading.classroom", ".github/workflows/classroom.yml from the catalog"),
+    ("grading.mistakes", "docs/mistakes.md from the checks' known mistakes"),
     ("grading.integrity", "grading/integrity.json, the hashes of checks/ and the engine"),
 ]
 PLACEHOLDER = "TODO:"  # what `new` leaves for the author to write; `check` lists where it is left
@@ -207,6 +208,7 @@ def test_placeholder({function}):
 
 WRONG = '''"""{todo} the mistake in one line (a first known-wrong implementation: returns nothing)."""
 EXPECT = "{todo} a fragment of the message that must catch it"
+MISTAKE = "{todo} the id of the known mistake (a Mistake of the checks) that must catch it"
 
 
 def {function}(x):
