@@ -380,7 +380,7 @@ def _main(argv: list[str]) -> int:
         from .watch import watch
 
         return watch(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
-                     memory_mb=_memory(args), poll=args.poll, **_time_limits(args))
+                     memory_mb=_memory(args), poll=args.poll, record=args.target is None, **_time_limits(args))
     if command.startswith("export"):
         return _export(args)
     if command == "notebooks":

@@ -45,10 +45,13 @@ def progress_line(run: RunResult, style: Style) -> str:
 
 
 def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeout: float = 10.0,
-          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None, **limits) -> int:
+          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None, record: bool = False,
+          **limits) -> int:
     """Grade every exercise, then look at the exercise files every `poll` seconds (a save is
     re-graded at the next look; in between, the loop costs a fraction of a percent of a core).
-    `limits`: exercise_timeout and submission_timeout, as `grading.runner.grade` takes them."""
+    `limits`: exercise_timeout and submission_timeout, as `grading.runner.grade` takes them. With
+    `record` (the learner's own exercises), the known mistakes met are kept, as a grade keeps them."""
+    from . import state as kata_state
     from .frozen import precompile
     from .runner import current_sources, grade, warm_up
 
@@ -63,6 +66,8 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
     sigs = _signatures(folder, catalog)  # before grading: a save during the first grade is seen too
     run = grade(folder, list(catalog), seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
     precompile(current_sources())  # every re-grade's processes find the checks compiled
+    if record:
+        kata_state.record_mistakes(run)
     results = {e.id: e for e in run.exercises}
     say(style(f"Watching {display_path(folder)} for changes. Save an exercise to re-grade it; Ctrl-C to stop.", "bold"))
     upcoming = next_exercise(run)
@@ -78,6 +83,8 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
                 continue
             sigs = now
             graded = grade(folder, changed, seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
+            if record:
+                kata_state.record_mistakes(graded)
             for e in graded.exercises:
                 results[e.id] = e
             run = RunResult(target=str(folder), seed=seed, exercises=[results[ex.id] for ex in catalog])

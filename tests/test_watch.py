@@ -61,3 +61,27 @@ def test_watch_regrades_on_save_and_survives_a_syntax_error(tmp_path, method):
             raise
     assert proc.returncode == 0
     assert "Stopped watching." in rest
+
+
+def test_watching_the_learners_own_exercises_keeps_the_mistakes_met(tmp_path, monkeypatch):
+    """As a grade does: the known mistakes met while watching are kept in .kata/ (and only for the
+    learner's own exercises: another folder watched leaves no record)."""
+    import io
+
+    from grading import state
+    from grading.catalog import load_catalog
+    from grading.style import Style
+    from grading.watch import watch
+
+    wrong = (ROOT / "tests" / "corpus" / EX.id / "wrong_rebinding.py").read_text(encoding="utf-8")
+    target = make_target(tmp_path, {EX.filename: wrong})
+    catalog = load_catalog()
+
+    def stop(_seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("grading.watch.time.sleep", stop)
+    for record in (False, True):
+        assert watch(catalog, target, Style(color=False), out=io.StringIO(), record=record) == 0
+        met = state.load().get("mistakes", {}).get(EX.id, {})
+        assert ("ex03.rebinding" in met) is record
