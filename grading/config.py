@@ -36,6 +36,10 @@ class ConfigError(ValueError):
     pass
 
 
+class UsageError(Exception):
+    """Bad command line or input: one line on stderr, exit code 2."""
+
+
 @functools.lru_cache(maxsize=1)
 def _from_pyproject() -> dict:
     """[tool.autograd-kata] of pyproject.toml, read once per process."""
@@ -120,3 +124,18 @@ def seed(cli_value: int | None = None, *, fresh: bool = False) -> int:
 
         return secrets.randbelow(2**31)
     return SEED
+
+
+# the command line: its name, and each command with (its arguments, what it does), in the order the help lists them
+PROG = "python grader.py"
+COMMANDS = {
+    "list": ("", "the exercises in order, with points and concept, without grading them "
+                 f"(`{PROG}` shows where you stand)"),
+    "hint": ("EX", "the next hint for EX: one more each time (--all: every hint)"),
+    "reset": ("EX", "the original stub of EX back; your file is first copied to .kata/backups/"),
+    "solution": ("EX", "the reference solution of EX, once your version passes"),
+    "watch": ("", "re-grade an exercise each time you save it (Ctrl-C to stop)"),
+    "notebooks": ("", f"one Jupyter notebook per exercise, in {NOTEBOOKS_DIR}/"),
+    "export": ("gradescope|classroom", "a Gradescope autograder bundle, or a repository for learners"),
+    "batch": ("DIR", "grade every submission in DIR (folders, .zip, notebooks) into a CSV of grades"),
+}
