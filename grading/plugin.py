@@ -36,7 +36,7 @@ import pytest
 
 from .events import FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Lines, Note, Result, Start, Yield, parse
 from .outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
-from .processes import describe_exit, kill_descendants
+from .processes import become_subreaper, describe_exit, kill_descendants
 from .results import CheckStatus
 from .targets import LOAD_NOTES, is_learner_file, set_graded
 
@@ -160,12 +160,19 @@ class GradingPlugin:
     # ---------------------------------------------------------------- one exercise, one check
 
     def _run_exercise(self, items) -> None:
-        """One exercise's checks, in a throwaway working folder; the state put back afterwards
-        where this process grades another one."""
+        """One exercise's checks, in a throwaway working folder. Afterwards, in a grading worker,
+        whatever the learner's code started is killed (this process is their subreaper, so the
+        processes that left their group go too), and the state is put back where this process
+        grades another exercise."""
+        worker = self.fork or self.restore  # not a notebook's kernel, whose children are its own
+        if worker:
+            become_subreaper()
         try:
             with scratch_folder(self.scratch):
                 self._run_items(items)
         finally:
+            if worker:
+                kill_descendants()
             if hasattr(self, "_snapshot"):
                 self._snapshot.restore()
 

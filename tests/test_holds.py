@@ -437,3 +437,19 @@ def test_the_time_limits_are_options_of_the_command_line(tmp_path):
     report = json.loads(out.read_text())
     messages = " ".join(c["message"] for c in report["exercises"][0]["checks"])
     assert "1.5 s in all, the limit for one exercise" in messages
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_process_left_running_by_one_exercise_is_gone_before_the_next(tmp_path, method):
+    """Where one process grades a whole submission, what an exercise left running would otherwise
+    use the machine while the next exercises are graded (and could change their files)."""
+    pids, seen = tmp_path / "pids", tmp_path / "seen"
+    leaver = LEFTOVERS.format(pids=str(pids), marker=str(tmp_path / "never"))
+    looker = (f"import os\nfor _pid in open({str(pids)!r}).read().split():\n"
+              "    try:\n        os.kill(int(_pid), 0)\n        _state = 'alive'\n"
+              "    except ProcessLookupError:\n        _state = 'gone'\n"
+              f"    open({str(seen)!r}, 'a').write(_state + ' ')\n") + solution(EX03)
+    runs = batch(tmp_path, [EX01, EX03], {EX01.id: leaver, EX03.id: looker}, method=method, lanes=1)
+    for run in runs:
+        assert_full_marks(run)
+    assert seen.read_text().split() and set(seen.read_text().split()) == {"gone"}
