@@ -143,10 +143,14 @@ class Lane:
     def deadline(self) -> float:
         """When this lane's child must have said something (or be stopped)."""
         when = self.quiet_until
-        if self.current is not None and not self.timed_out:
+        if self.timed_out:
+            return when
+        if self.current is not None:
             i, exercise, _ = self.current
-            when = min(when, self.exercise_began[i, exercise] + self.run.limits.exercise,
-                       self.run.submission_deadline(i))
+            when = min(when, self.exercise_began[i, exercise] + self.run.limits.exercise)
+        target = self.current[0] if self.current is not None else self.last[0] if self.last is not None else None
+        if target is not None and not self.ended_cleanly and self.run.remaining[target]:  # also between two checks
+            when = min(when, self.run.submission_deadline(target))
         return when
 
     def expire(self) -> bool:
@@ -166,6 +170,9 @@ class Lane:
                 self.timed_out = "exercise"
             else:
                 self.timed_out = "check"
+        elif self.last is not None and now >= self.run.submission_deadline(self.last[0]):
+            self.timed_out = "submission"
+            self.run.out_of_time.add(self.last[0])
         else:
             self.timed_out = "quiet"
         self.quiet_until = now + KILL_GRACE
@@ -305,8 +312,13 @@ class Lane:
             self._mark_done((i, exercise_id))
         elif self.last is not None and self.last not in self.done:
             result = self.run.results[self.last]
-            result.error = (f"the grading process {how} after the check {result.checks[-1].name if result.checks else '?'}; "
-                            "the rest of this exercise's checks did not run")
+            if self.timed_out == "submission":
+                result.error = (f"not graded in full: the submission ran for more than "
+                                f"{self.run.limits.submission:g} s in all, the limit for one submission")
+            else:
+                result.error = (f"the grading process {how} after the check "
+                                f"{result.checks[-1].name if result.checks else '?'}; "
+                                "the rest of this exercise's checks did not run")
             self._mark_done(self.last)
 
     def _timeout_message(self) -> str:
