@@ -12,7 +12,7 @@ import pytest
 
 from grading import ROOT
 from grading.cli import main
-from grading.runner import grade
+from grading.runner import grade, grade_many
 from grading.stubs import stub_for
 
 from .conftest import CATALOG
@@ -98,28 +98,50 @@ def _victim_text(victim, text):
     return stub_for(victim) if text == "stub" else solution(victim)
 
 
-@pytest.mark.parametrize("poison,victim,text", [p[1:] for p in POISONS], ids=[p[0] for p in POISONS])
-def test_each_poison_bites_in_its_own_exercise(tmp_path, poison, victim, text):
-    """The poisons below are real: in the victim's own module, they change its verdict."""
-    victim = CATALOG[victim]
-    poisoned = "import torch\n" + poison + "\n" + _victim_text(victim, text)
-    run = grade(make_target(tmp_path, {victim.filename: poisoned}), [victim])
-    assert run.exercise(victim.id).passed is (text == "stub"), [(c.name, c.message) for c in run.exercise(victim.id).checks][:3]
+def test_each_poison_bites_in_its_own_exercise(tmp_path):
+    """The poisons below are real: in the victim's own module, they change its verdict (all of
+    them graded in one run, a submission each)."""
+    targets = []
+    for name, poison, victim, text in POISONS:
+        victim = CATALOG[victim]
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / victim.filename).write_text("import torch\n" + poison + "\n" + _victim_text(victim, text))
+        targets.append(folder)
+    victims = list(dict.fromkeys(CATALOG[p[2]] for p in POISONS))
+    runs = grade_many(targets, victims)
+    for (name, _, victim, text), run in zip(POISONS, runs):
+        result = run.exercise(victim)
+        assert result.passed is (text == "stub"), (name, [(c.name, c.message) for c in result.checks][:3])
 
 
-@pytest.mark.parametrize("poison,victim,text", [p[1:] for p in POISONS], ids=[p[0] for p in POISONS])
 @pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "exercise")])
-def test_a_poison_never_reaches_the_next_exercise(tmp_path, poison, victim, text, method, isolation):
-    """One process grades both (lanes=1, submission isolation or the spawn fallback): what the
-    first exercise's module did to the process is undone before the victim is graded."""
-    victim = CATALOG[victim]
-    first = next(ex for ex in CATALOG if ex.id != victim.id)
-    poisoned = "import torch\n" + poison + "\n" + solution(first)
-    target = make_target(tmp_path, {first.filename: poisoned, victim.filename: _victim_text(victim, text)})
-    result = grade(target, [first, victim], lanes=1, method=method, isolation=isolation).exercise(victim.id)
-    assert result.passed is (text != "stub"), [(c.name, c.message) for c in result.checks][:3]
-    if text == "stub":
-        assert result.status == "not_started"
+def test_a_poison_never_reaches_the_next_exercise(tmp_path, method, isolation):
+    """One process grades both exercises of a submission (submission isolation, or the spawn
+    fallback): what the first exercise's module did to the process is undone before the victim is
+    graded. Every poison is a submission of its own, all in one run."""
+    pairs = []
+    targets = []
+    for name, poison, victim, text in POISONS:
+        victim = CATALOG[victim]
+        first = next(ex for ex in CATALOG if ex.id != victim.id)
+        pairs.append((first, victim))
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / first.filename).write_text("import torch\n" + poison + "\n" + solution(first))
+        (folder / victim.filename).write_text(_victim_text(victim, text))
+        targets.append(folder)
+    # the order of grading: every poisoned exercise before its victim (a first that is also a victim
+    # comes after the first that poisons it)
+    order = list(dict.fromkeys([f for f, v in pairs if f not in {v2 for _, v2 in pairs}]
+                               + [f for f, _ in pairs] + [v for _, v in pairs]))
+    assert all(order.index(f) < order.index(v) for f, v in pairs), [e.short for e in order]
+    runs = grade_many(targets, order, lanes=2, method=method, isolation=isolation)
+    for (name, _, victim, text), run in zip(POISONS, runs):
+        result = run.exercise(victim)
+        assert result.passed is (text != "stub"), (name, [(c.name, c.message) for c in result.checks][:3])
+        if text == "stub":
+            assert result.status == "not_started", name
 
 
 @pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "auto")])
