@@ -188,7 +188,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     n = 1 if args.quick else args.repetitions
-    submissions = 2 if args.quick else args.submissions
+    submissions = 1 if args.quick else args.submissions
     results = {"machine": machine(), "quick": args.quick, "benchmarks": {}}
     for name in args.only or BENCHMARKS:
         print(f"running {name} ...", file=sys.stderr, flush=True)
