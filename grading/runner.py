@@ -44,38 +44,16 @@ def current_sources() -> Sources:
     return Sources.read(ROOT, guarded_files())
 
 
-def grade(
-    target: Path,
-    exercises: list[Exercise],
-    *,
-    seed: int = 0,
-    timeout: float = DEFAULT_TIMEOUT,
-    memory_mb: int | None = None,
-    method: str | None = None,
-    lanes: int | None = None,
-    isolation: str = "auto",
-    exercise_timeout: float | None = None,
-    submission_timeout: float | None = None,
-    on_progress=None,
-) -> RunResult:
-    """Grade `exercises` of `target`; always returns a result for every exercise."""
+def grade(target: Path, exercises: list[Exercise], *, on_progress=None, **options) -> RunResult:
+    """Grade `exercises` of one `target`; always returns a result for every exercise. `options`
+    are `grade_many`'s; on_progress(run) is called whenever an exercise has its results."""
     progress = (lambda runs: on_progress(runs[0])) if on_progress else None
-    return grade_many([target], exercises, seed=seed, timeout=timeout, memory_mb=memory_mb, method=method,
-                      lanes=lanes, isolation=isolation, exercise_timeout=exercise_timeout,
-                      submission_timeout=submission_timeout, on_progress=progress)[0]
-
-
+    return grade_many([target], exercises, on_progress=progress, **options)[0]
 
 
 def default_lanes() -> int:
     """Grading processes to run side by side: the `jobs` setting, at most one per core."""
-    from .config import ConfigError, setting
-
-    try:
-        jobs = int(setting("jobs"))
-    except ConfigError:  # reported where the setting is read for the command line
-        jobs = DEFAULTS["jobs"]
-    return max(1, min(jobs, os.cpu_count() or 1))
+    return max(1, min(int(_setting("jobs")), os.cpu_count() or 1))
 
 
 def grade_many(
