@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, explain_errors, expect_tensor, shares_storage
+from checks.instruments import Mistake, describe_args, explain_errors, expect_tensor, shares_storage, snapshot
 
 # id -> (shape, dtype, already tracking); the values themselves are random per check
 CASES = {
@@ -39,20 +39,6 @@ TURNED_OFF = Mistake(
 @pytest.fixture
 def enable_tracking(learner):
     return learner
-
-
-class Before:
-    """What the caller's tensor was before the call."""
-
-    def __init__(self, t):
-        self.values = t.detach().clone()
-        self.dtype = t.dtype
-        self.storage = t.untyped_storage().data_ptr()
-
-
-def make_tensor(case):
-    shape, dtype, tracking = CASES[case]
-    return torch.randn(shape, dtype=dtype, requires_grad=tracking)
 
 
 def call(enable_tracking, t):
@@ -94,18 +80,24 @@ NEW_TENSOR = Mistake("ex01.new_tensor_object",
 COPY = Mistake("ex01.returns_a_copy", "returning a copy of `t` (clone, torch.tensor, a dtype conversion)", NOT_T)
 
 
+def called(enable_tracking, case):
+    """A tensor of the case, and what it was, after enable_tracking(t) returned t itself."""
+    shape, dtype, tracking = CASES[case]
+    t = torch.randn(shape, dtype=dtype, requires_grad=tracking)
+    before = snapshot(t)
+    call(enable_tracking, t)
+    return t, before
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_returns_the_same_object(enable_tracking, case):
-    t = make_tensor(case)
-    call(enable_tracking, t)
+    called(enable_tracking, case)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_requires_grad_is_on(enable_tracking, case):
-    t = make_tensor(case)
-    was_tracking = t.requires_grad
-    call(enable_tracking, t)
-    assert t.requires_grad or not was_tracking, TURNED_OFF
+    t, before = called(enable_tracking, case)
+    assert t.requires_grad or not before.requires_grad, TURNED_OFF
     assert t.requires_grad, Mistake(
         "ex01.tracking_not_switched_on", "tracking never switched on (the method named but not called)",
         "after enable_tracking, `t.requires_grad` is still False: nothing switched tracking on. "
@@ -116,8 +108,7 @@ def test_requires_grad_is_on(enable_tracking, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_stays_a_leaf(enable_tracking, case):
-    t = make_tensor(case)
-    call(enable_tracking, t)
+    t, _ = called(enable_tracking, case)
     assert t.is_leaf and t.grad_fn is None, Mistake(
         "ex01.not_a_leaf", "an operation on `t` recorded by autograd, so it is no longer a leaf",
         f"after enable_tracking, `t` is no longer a leaf tensor (grad_fn={t.grad_fn}): an operation on it was "
@@ -128,9 +119,7 @@ def test_stays_a_leaf(enable_tracking, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_values_and_dtype_unchanged(enable_tracking, case):
-    t = make_tensor(case)
-    before = Before(t)
-    call(enable_tracking, t)
+    t, before = called(enable_tracking, case)
     assert t.dtype == before.dtype, Mistake(
         "ex01.dtype_changed", "converting the caller's tensor to another dtype",
         f"enable_tracking changed the dtype of `t` from {before.dtype} to {t.dtype}. Tracking works for every "
@@ -145,9 +134,7 @@ def test_values_and_dtype_unchanged(enable_tracking, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_storage_unchanged(enable_tracking, case):
-    t = make_tensor(case)
-    before = Before(t)
-    call(enable_tracking, t)
+    t, before = called(enable_tracking, case)
     assert t.untyped_storage().data_ptr() == before.storage, Mistake(
         "ex01.data_replaced", "replacing `t.data`, so that `t` lives in new memory",
         "`t` is the same object, but its values now live in different memory: they were replaced (for "
@@ -160,15 +147,15 @@ def test_storage_unchanged(enable_tracking, case):
 def test_already_tracking_input_is_unchanged(enable_tracking, dtype):
     t = torch.randn(4, 3, dtype=dtype, requires_grad=True)
     (t * torch.randn_like(t)).sum().backward()
-    grad, version, values = t.grad.clone(), t._version, t.detach().clone()
+    before = snapshot(t)
     call(enable_tracking, t)
     assert t.requires_grad, TURNED_OFF
-    assert t.grad is not None and torch.equal(t.grad, grad), Mistake(
+    assert t.grad is not None and torch.equal(t.grad, before.grad), Mistake(
         "ex01.grad_touched", "removing or changing the `.grad` of a tensor that already tracked",
         "`t` already tracked gradients and had a `.grad` from an earlier backward(); enable_tracking "
         f"{'removed' if t.grad is None else 'changed'} it. Only switch the flag on: leave `t.grad` alone."
     )
-    assert t._version == version and torch.equal(t.detach(), values), Mistake(
+    assert t._version == before.version and torch.equal(t.detach(), before.values), Mistake(
         "ex01.tracking_tensor_modified", "modifying the values of a tensor that already tracked",
         "enable_tracking modified the values of a tensor that already tracked gradients. Switching tracking "
         "on is only a flag: `t.requires_grad_()` leaves the values alone."

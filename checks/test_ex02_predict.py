@@ -9,14 +9,13 @@ from torch import nn
 from checks.instruments import (
     FailsOnPurpose,
     Mistake,
-    RaisedByTheCheck,
-    changes,
+    assert_left_alone,
+    assert_restored_when_it_raises,
     count_saved_tensors,
     describe_args,
     expect_tensor,
     explain_errors,
     grad_mode_kept,
-    listed,
     snapshot,
 )
 
@@ -57,10 +56,13 @@ def make_model(kind, mode="train"):
     return model, torch.randn(batch, IN_FEATURES)
 
 
-def call(predict, model, x):
+def run(predict, model, x):
     with explain_errors("predict", called_with=describe_args(model=model, x=x)):
-        out = predict(model, x)
-    return expect_tensor(out, "predict")
+        return predict(model, x)
+
+
+def call(predict, model, x):
+    return expect_tensor(run(predict, model, x), "predict")
 
 
 def reference(model, x):
@@ -136,8 +138,7 @@ def test_builds_no_graph(predict, kind, x_tracks):
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
 def test_grad_mode_unchanged(predict, caller):
     model, x = make_model("mlp")
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("predict"):
+    with grad_mode_kept("predict", caller=caller):
         call(predict, model, x)
 
 
@@ -145,15 +146,12 @@ def test_grad_mode_unchanged(predict, caller):
 def test_model_mode_unchanged(predict, mode):
     model, x = make_model("batchnorm", mode)
     model.insert(2, nn.Dropout(0.2).train(mode == "train"))
-    before = snapshot(model)
-    call(predict, model, x)
-    changed = [c for c in changes(before, model, grads=False) if " mode" in c]
-    assert not changed, Mistake(
+    assert_left_alone(model, lambda: call(predict, model, x), "modes", Mistake(
         "ex02.model_mode_changed", "changing the train/eval mode of the caller's model",
-        f"predict changed the mode of the caller's model: {listed(changed)}. Train or eval mode is the "
+        "predict changed the mode of the caller's model: {changes}. Train or eval mode is the "
         "caller's choice, and predict must leave every module as it found it. `torch.no_grad()` is all that "
         "predict needs, and it changes no mode."
-    )
+    ))
 
 
 @pytest.mark.parametrize("flags", ["all-trainable", "partly-frozen"])
@@ -161,15 +159,12 @@ def test_requires_grad_flags_unchanged(predict, flags):
     model, x = make_model("mlp")
     if flags == "partly-frozen":
         model[0].requires_grad_(False)
-    before = snapshot(model)
-    call(predict, model, x)
-    changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, Mistake(
+    assert_left_alone(model, lambda: call(predict, model, x), "flags", Mistake(
         "ex02.requires_grad_changed", "changing the requires_grad flags of the caller's parameters",
-        f"predict changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
+        "predict changed the caller's parameters: {changes}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
-    )
+    ))
 
 
 @pytest.mark.parametrize("grads", ["no-grads-yet", "grads-from-earlier-backward"])
@@ -177,44 +172,34 @@ def test_parameter_grads_unchanged(predict, grads):
     model, x = make_model("mlp")
     if grads == "grads-from-earlier-backward":
         model(torch.randn_like(x)).pow(2).mean().backward()
-    before = snapshot(model)
-    call(predict, model, x)
-    changed = [c for c in changes(before, model) if ".grad" in c]
-    if grads == "no-grads-yet":
-        assert not changed, Mistake(
-            "ex02.computes_gradients", "calling backward() in a prediction",
-            f"after predict, {listed(changed)}: a prediction computes no gradients. Don't call backward() in "
-            "predict; just return the output computed inside `with torch.no_grad():`."
-        )
-    assert not changed, Mistake(
-        "ex02.grads_cleared", "clearing or zeroing the caller's gradients",
-        f"predict changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
-        "gradients (`model.zero_grad()`) is the training loop's business; a prediction in between must leave "
-        "them alone."
-    )
+    known = COMPUTES_GRADIENTS if grads == "no-grads-yet" else GRADS_CLEARED
+    assert_left_alone(model, lambda: call(predict, model, x), "grads", known)
+
+
+COMPUTES_GRADIENTS = Mistake(
+    "ex02.computes_gradients", "calling backward() in a prediction",
+    "after predict, {changes}: a prediction computes no gradients. Don't call backward() in "
+    "predict; just return the output computed inside `with torch.no_grad():`."
+)
+GRADS_CLEARED = Mistake(
+    "ex02.grads_cleared", "clearing or zeroing the caller's gradients",
+    "predict changed gradients the caller had accumulated: {changes}. Clearing or zeroing "
+    "gradients (`model.zero_grad()`) is the training loop's business; a prediction in between must leave "
+    "them alone."
+)
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_state_restored_when_model_raises(predict, mode):
     model = FailsOnPurpose(IN_FEATURES, OUT_FEATURES).train(mode == "train")
     x = torch.randn(3, IN_FEATURES)
-    before = snapshot(model)
-    try:
-        with explain_errors("predict", called_with=describe_args(model=model, x=x)):
-            predict(model, x)
-    except RaisedByTheCheck:
-        pass
-    now = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)
-    assert now, Mistake(
+    assert_restored_when_it_raises(model, lambda: run(predict, model, x), grad_mode=Mistake(
         "ex02.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the model raises",
         "when the model raised an error, predict left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
-    )
-    changed = changes(before, model)
-    assert not changed, Mistake(
+    ), changed=Mistake(
         "ex02.model_changed_on_error", "the model's modes or flags left changed when the model raises",
-        f"when the model raised an error, predict left the caller's model changed: {listed(changed)}. "
+        "when the model raised an error, predict left the caller's model changed: {changes}. "
         "Don't change modes or flags in predict; `with torch.no_grad():` is all it needs."
-    )
+    ))

@@ -4,7 +4,15 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, count_saved_tensors, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import (
+    Mistake,
+    count_saved_tensors,
+    describe_args,
+    explain_errors,
+    grad_mode_kept,
+    head,
+    snapshot,
+)
 
 # id -> (parameter shapes, learning rate, dtype); the values themselves are random per check
 CASES = {
@@ -46,16 +54,6 @@ def make_params(case, n_without_grad=0):
     return params, idle, lr
 
 
-class Before:
-    """What the parameters were before the step."""
-
-    def __init__(self, params):
-        self.values = [p.detach().clone() for p in params]
-        self.grads = [None if p.grad is None else p.grad.clone() for p in params]
-        self.versions = [p._version for p in params]
-        self.storages = [p.untyped_storage().data_ptr() for p in params]
-
-
 def step(sgd_step, params, lr):
     with explain_errors("sgd_step", ERRORS, called_with=describe_args(params=params, lr=lr)):
         return sgd_step(params, lr)
@@ -63,12 +61,12 @@ def step(sgd_step, params, lr):
 
 def assert_updated(params, before, lr, how="a list"):
     """Every parameter holds old - lr * grad, or the message says what went wrong."""
-    for i, (p, old, grad) in enumerate(zip(params, before.values, before.grads)):
-        want = old - lr * grad
+    for i, (p, old) in enumerate(zip(params, before)):
+        want = old.values - lr * old.grad
         now = p.detach()
         if torch.allclose(now, want, rtol=1e-5, atol=1e-6):
             continue
-        if torch.equal(now, old):
+        if torch.equal(now, old.values):
             raise AssertionError(Mistake(
                 "ex03.rebinding", "rebinding instead of an in-place update",
                 f"parameter {i} did not change when sgd_step got {how}. If you wrote `p = p - lr * p.grad`, "
@@ -78,31 +76,29 @@ def assert_updated(params, before, lr, how="a list"):
         raise AssertionError(Mistake(
             "ex03.wrong_update", "an update other than `p -= lr * p.grad`",
             f"parameter {i} holds the wrong values after sgd_step (lr={lr}): expected `old - lr * grad` = "
-            f"{_head(want)}, found {_head(now)}. Subtract lr times the gradient: `p -= lr * p.grad`."
+            f"{head(want)}, found {head(now)}. Subtract lr times the gradient: `p -= lr * p.grad`."
         ))
 
 
-def _head(t, n=4):
-    values = [round(v, 5) for v in t.flatten()[:n].tolist()]
-    return f"{values}{'...' if t.numel() > n else ''}"
+def stepped(sgd_step, case):
+    """The parameters of a case and what they were, after sgd_step updated them (or the values message)."""
+    params, _, lr = make_params(case)
+    before = snapshot(params)
+    step(sgd_step, params, lr)
+    assert_updated(params, before, lr)
+    return params, before
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_values_are_updated(sgd_step, case):
-    params, _, lr = make_params(case)
-    before = Before(params)
-    step(sgd_step, params, lr)
-    assert_updated(params, before, lr)
+    stepped(sgd_step, case)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_update_keeps_storage(sgd_step, case):
-    params, _, lr = make_params(case)
-    before = Before(params)
-    step(sgd_step, params, lr)
-    assert_updated(params, before, lr)
-    for i, (p, ptr) in enumerate(zip(params, before.storages)):
-        assert p.untyped_storage().data_ptr() == ptr, Mistake(
+    params, before = stepped(sgd_step, case)
+    for i, (p, old) in enumerate(zip(params, before)):
+        assert p.untyped_storage().data_ptr() == old.storage, Mistake(
             "ex03.data_replaced", "replacing `p.data` instead of updating it in place",
             f"parameter {i} now lives in different memory: its values were replaced (for example "
             "`p.data = p - lr * p.grad`) instead of updated in place. Other references to that memory "
@@ -113,10 +109,7 @@ def test_update_keeps_storage(sgd_step, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_parameters_stay_trainable_leaves(sgd_step, case):
-    params, _, lr = make_params(case)
-    before = Before(params)
-    step(sgd_step, params, lr)
-    assert_updated(params, before, lr)
+    params, _ = stepped(sgd_step, case)
     for i, p in enumerate(params):
         assert p.requires_grad, Mistake(
             "ex03.freezes_to_update", "switching requires_grad off to make the update possible",
@@ -133,14 +126,11 @@ def test_parameters_stay_trainable_leaves(sgd_step, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_version_counter_increases(sgd_step, case):
-    params, _, lr = make_params(case)
-    before = Before(params)
-    step(sgd_step, params, lr)
-    assert_updated(params, before, lr)
-    for i, (p, version) in enumerate(zip(params, before.versions)):
-        assert p._version > version, Mistake(
+    params, before = stepped(sgd_step, case)
+    for i, (p, old) in enumerate(zip(params, before)):
+        assert p._version > old.version, Mistake(
             "ex03.through_data", "updating through `p.data`, hidden from autograd's version counter",
-            f"autograd's version counter of parameter {i} did not move (`p._version` is still {version}): the "
+            f"autograd's version counter of parameter {i} did not move (`p._version` is still {old.version}): the "
             "update went through `p.data`, which hides the change from autograd. If that tensor was saved for "
             "a backward, autograd can no longer tell it was modified and silently computes wrong gradients. "
             "Use `with torch.no_grad(): p -= lr * p.grad` instead of `p.data`."
@@ -166,10 +156,7 @@ def assert_grads_cleared(params, how="a list"):
 
 @pytest.mark.parametrize("case", CASES)
 def test_grad_is_cleared(sgd_step, case):
-    params, _, lr = make_params(case)
-    before = Before(params)
-    step(sgd_step, params, lr)
-    assert_updated(params, before, lr)
+    params, _ = stepped(sgd_step, case)
     assert_grads_cleared(params)
 
 
@@ -177,17 +164,17 @@ def test_grad_is_cleared(sgd_step, case):
 def test_parameters_without_grad_are_left_alone(sgd_step, case):
     params, idle, lr = make_params(case, n_without_grad=2)
     mixed = [idle[0], *params, idle[1]]
-    before_idle = Before(idle)
-    before = Before(params)
+    before_idle = snapshot(idle)
+    before = snapshot(params)
     step(sgd_step, mixed, lr)
     assert_updated(params, before, lr, how="parameters with and without gradients")
-    for i, (p, old, version) in enumerate(zip(idle, before_idle.values, before_idle.versions)):
+    for p, old in zip(idle, before_idle):
         assert p.grad is None, Mistake(
             "ex03.grad_given_to_idle", "a gradient given to a parameter that had none",
-            f"a parameter that had no gradient now has one ({_head(p.grad)}): leave parameters whose "
+            f"a parameter that had no gradient now has one ({head(p.grad)}): leave parameters whose "
             "`.grad` is None exactly as they are."
         )
-        assert torch.equal(p.detach(), old) and p._version == version, Mistake(
+        assert torch.equal(p.detach(), old.values) and p._version == old.version, Mistake(
             "ex03.idle_parameter_modified", "a parameter without a gradient modified",
             "a parameter whose `.grad` is None was modified: it took no part in the loss, so there is "
             "nothing to step. Skip it with `if p.grad is None: continue`."
@@ -203,7 +190,7 @@ def test_accepts_a_generator(sgd_step, seed_layout):
     as_list = [p.detach().clone().requires_grad_() for p in params]  # the same values and gradients, in a list
     for copied, p in zip(as_list, params):
         copied.grad = p.grad.clone()
-    before = Before(params)
+    before = snapshot(params)
     how = "a generator (`model.parameters()`)"
     step(sgd_step, model.parameters(), 0.1)
     assert_updated(params, before, 0.1, how=how)
@@ -225,16 +212,15 @@ def test_accepts_a_generator(sgd_step, seed_layout):
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
 def test_grad_mode_is_restored(sgd_step, caller):
     params, _, lr = make_params("matrix+bias-lr0.5")
-    before = Before(params)
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("sgd_step"):
+    before = snapshot(params)
+    with grad_mode_kept("sgd_step", caller=caller):
         step(sgd_step, params, lr)
     assert_updated(params, before, lr)
 
 
 def test_builds_no_graph(sgd_step):
     params, _, lr = make_params("matrix+bias-lr0.5")
-    before = Before(params)
+    before = snapshot(params)
     with count_saved_tensors() as saved:
         step(sgd_step, params, lr)
     assert_updated(params, before, lr)

@@ -9,15 +9,13 @@ from torch import nn
 from checks.instruments import (
     FailsOnPurpose,
     Mistake,
-    RaisedByTheCheck,
-    changes,
+    assert_left_alone,
+    assert_restored_when_it_raises,
     count_saved_tensors,
     describe_args,
     expect_python_number,
     explain_errors,
     grad_mode_kept,
-    listed,
-    snapshot,
 )
 
 IN_FEATURES = 4
@@ -74,11 +72,16 @@ def make_model(classes, kind="mlp", mode="train"):
     return model
 
 
+def predictions(model, x):
+    """The right prediction of each row: the index of its largest score (on a copy of the model)."""
+    with torch.no_grad():
+        return copy.deepcopy(model)(x).argmax(dim=1)
+
+
 def make_data(model, rows, classes, correct=None):
     """x, and labels y such that exactly `correct` rows (random, neither none nor all by default) are right."""
     x = torch.randn(rows, IN_FEATURES)
-    with torch.no_grad():
-        predicted = copy.deepcopy(model)(x).argmax(dim=1)
+    predicted = predictions(model, x)
     if correct is None:
         correct = int(torch.randint(1, rows, ()).item())
     right_rows = torch.randperm(rows)[:correct]
@@ -101,8 +104,10 @@ def expect_float(value):
     ))
 
 
-def assert_fraction(value, correct, rows):
-    expect_float(value)
+def assert_accuracy(accuracy, model, x, y, correct):
+    """accuracy(model, x, y) is the fraction `correct / rows`, or the message says what it is instead."""
+    value = expect_float(call(accuracy, model, x, y))
+    rows = len(y)
     want = correct / rows
     if abs(value - want) <= 1e-6:
         return
@@ -133,7 +138,6 @@ def assert_fraction(value, correct, rows):
     ))
 
 
-
 @pytest.mark.parametrize("case", CASES)
 def test_returns_a_python_float(accuracy, case):
     rows, classes = CASES[case]
@@ -149,7 +153,7 @@ def test_value_is_the_fraction_correct(accuracy, case, model_kind):
     kind, mode = model_kind.split("-")
     model = make_model(classes, kind, mode)
     x, y, correct = make_data(model, rows, classes)
-    assert_fraction(call(accuracy, model, x, y), correct, rows)
+    assert_accuracy(accuracy, model, x, y, correct)
 
 
 @pytest.mark.parametrize("extreme", ["all-right", "all-wrong"])
@@ -158,7 +162,7 @@ def test_stays_between_0_and_1(accuracy, case, extreme):
     rows, classes = CASES[case]
     model = make_model(classes)
     x, y, correct = make_data(model, rows, classes, correct=rows if extreme == "all-right" else 0)
-    assert_fraction(call(accuracy, model, x, y), correct, rows)
+    assert_accuracy(accuracy, model, x, y, correct)
 
 
 @pytest.mark.parametrize("x_tracks", [False, True], ids=["x-plain", "x-requires-grad"])
@@ -181,8 +185,7 @@ def test_builds_no_graph(accuracy, kind, x_tracks):
 def test_grad_mode_unchanged(accuracy, caller):
     model = make_model(3)
     x, y, _ = make_data(model, 7, 3)
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("accuracy"):
+    with grad_mode_kept("accuracy", caller=caller):
         call(accuracy, model, x, y)
 
 
@@ -190,16 +193,13 @@ def test_grad_mode_unchanged(accuracy, caller):
 def test_model_mode_unchanged(accuracy, mode):
     model = make_model(4, "batchnorm", mode)
     x, y, _ = make_data(model, 9, 4)
-    before = snapshot(model)
-    call(accuracy, model, x, y)
-    changed = [c for c in changes(before, model, grads=False) if " mode" in c]
-    assert not changed, Mistake(
+    assert_left_alone(model, lambda: call(accuracy, model, x, y), "modes", Mistake(
         "ex04.model_mode_changed", "changing the train/eval mode of the caller's model",
-        f"accuracy changed the mode of the caller's model: {listed(changed)}. The caller may be in the middle of "
+        "accuracy changed the mode of the caller's model: {changes}. The caller may be in the middle of "
         "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
         "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards: "
         "`model.train()` puts every submodule in train mode, also those the caller had in eval mode.)"
-    )
+    ))
 
 
 @pytest.mark.parametrize("flags", ["all-trainable", "partly-frozen"])
@@ -208,15 +208,12 @@ def test_requires_grad_flags_unchanged(accuracy, flags):
     if flags == "partly-frozen":
         model[0].requires_grad_(False)
     x, y, _ = make_data(model, 7, 3)
-    before = snapshot(model)
-    call(accuracy, model, x, y)
-    changed = [c for c in changes(before, model, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, Mistake(
+    assert_left_alone(model, lambda: call(accuracy, model, x, y), "flags", Mistake(
         "ex04.requires_grad_changed", "freezing or replacing the caller's parameters",
-        f"accuracy changed the caller's parameters: {listed(changed)}. Freezing the parameters is not the way "
+        "accuracy changed the caller's parameters: {changes}. Freezing the parameters is not the way "
         "to skip the graph: it changes the caller's model (and a graph is built anyway when `x` requires grad). "
         "Leave `requires_grad` alone and run the model inside `with torch.no_grad():`."
-    )
+    ))
 
 
 @pytest.mark.parametrize("grads", ["no-grads-yet", "grads-from-earlier-backward"])
@@ -225,45 +222,35 @@ def test_parameter_grads_unchanged(accuracy, grads):
     x, y, _ = make_data(model, 7, 3)
     if grads == "grads-from-earlier-backward":
         model(torch.randn_like(x)).pow(2).mean().backward()
-    before = snapshot(model)
-    call(accuracy, model, x, y)
-    changed = [c for c in changes(before, model) if ".grad" in c]
-    if grads == "no-grads-yet":
-        assert not changed, Mistake(
-            "ex04.computes_gradients", "calling backward() in a metric",
-            f"after accuracy, {listed(changed)}: a metric computes no gradients. Don't call backward() in "
-            "accuracy; count the correct rows inside `with torch.no_grad():`."
-        )
-    assert not changed, Mistake(
-        "ex04.grads_cleared", "clearing or zeroing the caller's gradients",
-        f"accuracy changed gradients the caller had accumulated: {listed(changed)}. Clearing or zeroing "
-        "gradients (`model.zero_grad()`) is the training loop's business; a metric computed in between must "
-        "leave them alone."
-    )
+    known = COMPUTES_GRADIENTS if grads == "no-grads-yet" else GRADS_CLEARED
+    assert_left_alone(model, lambda: call(accuracy, model, x, y), "grads", known)
+
+
+COMPUTES_GRADIENTS = Mistake(
+    "ex04.computes_gradients", "calling backward() in a metric",
+    "after accuracy, {changes}: a metric computes no gradients. Don't call backward() in "
+    "accuracy; count the correct rows inside `with torch.no_grad():`."
+)
+GRADS_CLEARED = Mistake(
+    "ex04.grads_cleared", "clearing or zeroing the caller's gradients",
+    "accuracy changed gradients the caller had accumulated: {changes}. Clearing or zeroing "
+    "gradients (`model.zero_grad()`) is the training loop's business; a metric computed in between must "
+    "leave them alone."
+)
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_state_restored_when_model_raises(accuracy, mode):
     model = FailsOnPurpose(IN_FEATURES, 3).train(mode == "train")
     x, y = torch.randn(5, IN_FEATURES), torch.randint(0, 3, (5,))
-    before = snapshot(model)
-    try:
-        with explain_errors("accuracy", ERRORS, called_with=describe_args(model=model, x=x, y=y)):
-            accuracy(model, x, y)
-    except RaisedByTheCheck:
-        pass
-    now = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)
-    assert now, Mistake(
+    assert_restored_when_it_raises(model, lambda: call(accuracy, model, x, y), grad_mode=Mistake(
         "ex04.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the model raises",
         "when the model raised an error, accuracy left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
-    )
-    changed = changes(before, model)
-    assert not changed, Mistake(
+    ), changed=Mistake(
         "ex04.model_changed_on_error", "the model's modes or flags left changed when the model raises",
-        f"when the model raised an error, accuracy left the caller's model changed: {listed(changed)}. "
+        "when the model raised an error, accuracy left the caller's model changed: {changes}. "
         "Restore what you change in a `finally:` block, or better change nothing: `with torch.no_grad():` "
         "is all a metric needs."
-    )
+    ))

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, devices_for_numpy, explain_errors, grad_mode_kept, on_device
+from checks.instruments import (
+    Mistake,
+    describe_args,
+    devices_for_numpy,
+    explain_errors,
+    grad_mode_kept,
+    head,
+    on_device,
+    snapshot,
+)
 
 # id -> (kind, dtype, shape); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 3 - 1 of a leaf x that requires grad (not a
@@ -133,15 +142,9 @@ def assert_array(result, inp: Input, where: str = ""):
     )
     assert np.array_equal(result, expected), Mistake(
         "ex05.values_changed", "an array with other values than t's",
-        f"{where}to_numpy returned the wrong values: expected {_head(expected)}, found {_head(result)}. "
+        f"{where}to_numpy returned the wrong values: expected {head(expected, 4)}, found {head(result, 4)}. "
         "Convert t's values as they are, without arithmetic."
     )
-
-
-def _head(a, n=4):
-    flat = np.asarray(a).reshape(-1)
-    values = [round(v, 4) if isinstance(v, float) else v for v in flat[:n].tolist()]
-    return f"{values}{'...' if flat.size > n else ''}"
 
 
 def _array_address(a: np.ndarray) -> int:
@@ -175,16 +178,10 @@ def test_cpu_result_shares_memory(to_numpy, case):
 def test_caller_tensor_is_untouched(to_numpy, case):
     inp = make_input(case)
     t = inp.t
-    requires_grad, grad_fn, is_leaf = t.requires_grad, t.grad_fn, t.is_leaf
+    before = snapshot(t)
     result = convert(to_numpy, t)
     assert_array(result, inp)
-    changed = []
-    if t.requires_grad != requires_grad:
-        changed.append(f"t.requires_grad was {requires_grad} and is now {t.requires_grad}")
-    if t.grad_fn is not grad_fn:
-        changed.append(f"t.grad_fn was {_fn_name(grad_fn)} and is now {_fn_name(t.grad_fn)}")
-    if t.is_leaf != is_leaf:
-        changed.append(f"t.is_leaf was {is_leaf} and is now {t.is_leaf}")
+    changed = before.changes(t)
     assert not changed, Mistake(
         "ex05.caller_tensor_changed", "the caller's tensor detached in place (detach_, requires_grad_(False))",
         f"to_numpy changed the caller's tensor: {'; '.join(changed)}. `t.detach_()` and "
@@ -192,10 +189,6 @@ def test_caller_tensor_is_untouched(to_numpy, case):
         "silently leaves its graph and its next backward() fails. Use `t.detach()` (no underscore): a new "
         "tensor sharing t's memory, with t untouched."
     )
-
-
-def _fn_name(fn):
-    return "None" if fn is None else f"<{type(fn).__name__}>"
 
 
 @pytest.mark.parametrize("case", GRAD_CASES)

@@ -1,11 +1,19 @@
 """Checks for ex06: stop_gradient(t) returns t's values, untracked, in t's memory (t.detach())."""
 
-from dataclasses import dataclass
-
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, expect_tensor, explain_errors, grad_mode_kept, shares_storage
+from checks.instruments import (
+    Mistake,
+    describe_args,
+    expect_tensor,
+    explain_errors,
+    grad_fn_name,
+    grad_mode_kept,
+    head,
+    shares_storage,
+    snapshot,
+)
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 2 + 1 of a leaf x (has a grad_fn);
@@ -44,14 +52,6 @@ def stop_gradient(learner):
     return learner
 
 
-@dataclass
-class Before:
-    values: torch.Tensor
-    requires_grad: bool
-    grad_fn: object
-    version: int
-
-
 def make_input(case):
     kind, dtype, shape = CASES[case]
     if kind == "leaf":
@@ -60,31 +60,12 @@ def make_input(case):
         t = torch.randn(shape, dtype=dtype, requires_grad=True) * 2 + 1
     else:
         t = (torch.randn((shape[0] + 1, *shape[1:]), dtype=dtype, requires_grad=True) * 2 + 1)[1:]
-    before = Before(t.detach().clone(), t.requires_grad, t.grad_fn, t._version)
-    return t, before
+    return t, snapshot(t)
 
 
 def call(stop_gradient, t):
     with grad_mode_kept("stop_gradient"), explain_errors("stop_gradient", ERRORS, called_with=describe_args(t=t)):
         return stop_gradient(t)
-
-
-def _head(t, n=4):
-    values = [round(v, 5) for v in t.detach().flatten()[:n].tolist()]
-    return f"{values}{'...' if t.numel() > n else ''}"
-
-
-def _fn_name(fn):
-    return "None" if fn is None else f"<{type(fn).__name__}>"
-
-
-def _changes(t, before) -> list[str]:
-    found = []
-    if t.requires_grad != before.requires_grad:
-        found.append(f"t.requires_grad was {before.requires_grad} and is now {t.requires_grad}")
-    if t.grad_fn is not before.grad_fn:
-        found.append(f"t.grad_fn was {_fn_name(before.grad_fn)} and is now {_fn_name(t.grad_fn)}")
-    return found
 
 
 def assert_values(result, t, before):
@@ -96,14 +77,14 @@ def assert_values(result, t, before):
     )
     assert torch.equal(result.detach(), before.values), Mistake(
         "ex06.values_changed", "a result with other values than t's",
-        f"stop_gradient returned the wrong values: expected t's values {_head(before.values)}, found "
-        f"{_head(result)}. Don't compute anything: only take t out of the graph."
+        f"stop_gradient returned the wrong values: expected t's values {head(before.values)}, found "
+        f"{head(result)}. Don't compute anything: only take t out of the graph."
     )
 
 
 def assert_new_object(result, t, before):
     if result is t:
-        changes = _changes(t, before)
+        changes = before.changes(t, "requires_grad grad_fn")
         if changes:
             raise AssertionError(DETACHED_IN_PLACE.says(changes="; ".join(changes)))
         raise AssertionError(Mistake(
@@ -114,7 +95,7 @@ def assert_new_object(result, t, before):
         ))
 
 
-def assert_shares_memory(result, t):
+def assert_shares_memory(result, t, before):
     assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), Mistake(
         "ex06.copies", "a copy (clone, torch.tensor, arithmetic) instead of a tensor sharing t's memory",
         "stop_gradient returned a copy: the result does not share t's memory. `clone()`, `torch.tensor(...)` "
@@ -123,41 +104,39 @@ def assert_shares_memory(result, t):
     )
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_same_values(stop_gradient, case):
+def stopped(stop_gradient, case, *properties):
+    """t of a case, what it was, and stop_gradient(t), whose values are t's, and which has the `properties`
+    (assertions that later checks make first, with their messages)."""
     t, before = make_input(case)
     result = call(stop_gradient, t)
-    assert_values(result, t, before)
+    for asserted in (assert_values, *properties):
+        asserted(result, t, before)
+    return t, before, result
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_same_values(stop_gradient, case):
+    stopped(stop_gradient, case)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_returns_a_new_object(stop_gradient, case):
-    t, before = make_input(case)
-    result = call(stop_gradient, t)
-    assert_values(result, t, before)
-    assert_new_object(result, t, before)
+    stopped(stop_gradient, case, assert_new_object)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_shares_memory_with_t(stop_gradient, case):
-    t, before = make_input(case)
-    result = call(stop_gradient, t)
-    assert_values(result, t, before)
-    assert_new_object(result, t, before)
-    assert_shares_memory(result, t)
+    stopped(stop_gradient, case, assert_new_object, assert_shares_memory)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_result_is_not_tracked(stop_gradient, case):
-    t, before = make_input(case)
-    result = call(stop_gradient, t)
-    assert_values(result, t, before)
-    assert_new_object(result, t, before)
+    t, before, result = stopped(stop_gradient, case, assert_new_object)
     if result.requires_grad and result.grad_fn is None and result._base is not None:
         raise AssertionError(NO_GRAD_VIEW)
     assert result.grad_fn is None, Mistake(
         "ex06.still_tracked", "a result still recorded in t's graph (a view or arithmetic while recording)",
-        f"the result of stop_gradient is still tracked by autograd (grad_fn={_fn_name(result.grad_fn)}): "
+        f"the result of stop_gradient is still tracked by autograd (grad_fn={grad_fn_name(result.grad_fn)}): "
         "gradients flow through it back into t's graph. An operation on t while autograd records "
         "(`t.view_as(t)`, `t * 1`) is itself part of the graph. Return `t.detach()`."
     )
@@ -179,20 +158,14 @@ NO_GRAD_VIEW = Mistake(
 
 @pytest.mark.parametrize("case", CASES)
 def test_caller_keeps_its_graph(stop_gradient, case):
-    t, before = make_input(case)
-    result = call(stop_gradient, t)
-    assert_values(result, t, before)
-    changes = _changes(t, before)
+    t, before, _ = stopped(stop_gradient, case)
+    changes = before.changes(t, "requires_grad grad_fn")
     assert not changes, DETACHED_IN_PLACE.says(changes="; ".join(changes))
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_in_place_change_increases_t_version(stop_gradient, case):
-    t, before = make_input(case)
-    result = call(stop_gradient, t)
-    assert_values(result, t, before)
-    assert_new_object(result, t, before)
-    assert_shares_memory(result, t)
+    t, before, result = stopped(stop_gradient, case, assert_new_object, assert_shares_memory)
     version = t._version
     try:
         result.add_(1.0)

@@ -1,11 +1,9 @@
 """Checks for ex07: cut_history_(t) detaches t itself in place and returns it (t.detach_())."""
 
-from dataclasses import dataclass
-
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, describe_args, explain_errors, grad_fn_name, grad_mode_kept, snapshot
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "computed" is x * 3 - 1 of a leaf x that requires grad; "chain" is tanh(x @ w), a longer
@@ -43,13 +41,6 @@ def cut_history_(learner):
     return learner
 
 
-@dataclass
-class Before:
-    values: torch.Tensor
-    grad_fn: object
-    data_ptr: int
-
-
 def make_input(case):
     kind, dtype, shape = CASES[case]
     if kind == "computed":
@@ -62,20 +53,21 @@ def make_input(case):
     else:
         t = torch.randn(shape, dtype=dtype)
     assert t._base is None
-    return t, Before(t.detach().clone(), t.grad_fn, t.data_ptr())
+    return t
 
 
-def call(cut_history_, t):
+def cut(cut_history_, case):
+    """t of a case, what it was, and what cut_history_(t) returned."""
+    t = make_input(case)
+    before = snapshot(t)
     with grad_mode_kept("cut_history_"), explain_errors("cut_history_", ERRORS, called_with=describe_args(t=t)):
-        return cut_history_(t)
+        return t, before, cut_history_(t)
 
 
-def _fn_name(fn):
-    return "None" if fn is None else f"<{type(fn).__name__}>"
-
-
-def _new_tensor_returned(result, t) -> bool:
-    return isinstance(result, torch.Tensor) and result is not t
+def refuse_new_tensor(result, t, kept: bool, history: str):
+    """When t `kept` what cut_history_ should have cut and a new tensor came back, that is the mistake."""
+    if kept and isinstance(result, torch.Tensor) and result is not t:
+        raise AssertionError(NEW_TENSOR.says(history=history))
 
 
 NEW_TENSOR = Mistake(
@@ -89,8 +81,7 @@ NEW_TENSOR = Mistake(
 
 @pytest.mark.parametrize("case", CASES)
 def test_returns_the_same_object(cut_history_, case):
-    t, before = make_input(case)
-    result = call(cut_history_, t)
+    t, _, result = cut(cut_history_, case)
     assert result is not None, Mistake(
         "ex07.no_return", "returning nothing (None) instead of t",
         "cut_history_ returned None: return t itself. In-place methods of PyTorch (the ones with a trailing "
@@ -100,19 +91,17 @@ def test_returns_the_same_object(cut_history_, case):
         "ex07.returns_other_type", "returning something else than a tensor",
         f"cut_history_ returned {type(result).__name__}; the tensor t itself is expected."
     )
-    history = f" (t still has grad_fn={_fn_name(t.grad_fn)})" if t.grad_fn is not None else ""
+    history = f" (t still has grad_fn={grad_fn_name(t.grad_fn)})" if t.grad_fn is not None else ""
     assert result is t, NEW_TENSOR.says(history=history)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_grad_fn_is_none(cut_history_, case):
-    t, before = make_input(case)
-    result = call(cut_history_, t)
-    if t.grad_fn is not None and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.says(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    t, _, result = cut(cut_history_, case)
+    refuse_new_tensor(result, t, t.grad_fn is not None, f" (t still has grad_fn={grad_fn_name(t.grad_fn)})")
     assert t.grad_fn is None, Mistake(
         "ex07.history_kept", "t's history left in place (no_grad around it, or assigning t.data)",
-        f"after cut_history_(t), t still carries its history: t.grad_fn is {_fn_name(t.grad_fn)}. Nothing done "
+        f"after cut_history_(t), t still carries its history: t.grad_fn is {grad_fn_name(t.grad_fn)}. Nothing done "
         "*around* t changes the history of a tensor that already exists: `torch.no_grad()` only affects the "
         "operations run inside the block, and assigning `t.data` keeps t's grad_fn. `t.detach_()` cuts t's "
         "history in place."
@@ -121,10 +110,8 @@ def test_grad_fn_is_none(cut_history_, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_no_longer_requires_grad(cut_history_, case):
-    t, before = make_input(case)
-    result = call(cut_history_, t)
-    if t.requires_grad and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.says(history=" (t still requires grad)"))
+    t, _, result = cut(cut_history_, case)
+    refuse_new_tensor(result, t, t.requires_grad, " (t still requires grad)")
     assert not t.requires_grad, Mistake(
         "ex07.still_requires_grad", "t left requiring grad",
         "after cut_history_(t), t still requires grad: autograd would keep recording whatever is computed from "
@@ -135,21 +122,18 @@ def test_no_longer_requires_grad(cut_history_, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_is_a_leaf(cut_history_, case):
-    t, before = make_input(case)
-    result = call(cut_history_, t)
-    if not t.is_leaf and _new_tensor_returned(result, t):
-        raise AssertionError(NEW_TENSOR.says(history=f" (t still has grad_fn={_fn_name(t.grad_fn)})"))
+    t, _, result = cut(cut_history_, case)
+    refuse_new_tensor(result, t, not t.is_leaf, f" (t still has grad_fn={grad_fn_name(t.grad_fn)})")
     assert t.is_leaf, Mistake(
         "ex07.not_a_leaf", "t left a non-leaf, the result of a recorded computation",
-        f"after cut_history_(t), t is still not a leaf (grad_fn={_fn_name(t.grad_fn)}): it remains the result of "
+        f"after cut_history_(t), t is still not a leaf (grad_fn={grad_fn_name(t.grad_fn)}): it remains the result of "
         "a recorded computation. `t.detach_()` turns it into a leaf in place."
     )
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_values_and_memory_unchanged(cut_history_, case):
-    t, before = make_input(case)
-    call(cut_history_, t)
+    t, before, _ = cut(cut_history_, case)
     assert torch.equal(t.detach(), before.values), Mistake(
         "ex07.values_changed", "t's values changed",
         "cut_history_ changed t's values: only its history may go. `t.detach_()` keeps the values."

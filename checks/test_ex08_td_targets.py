@@ -12,14 +12,13 @@ from torch import nn
 from checks.instruments import (
     FailsOnPurpose,
     Mistake,
-    RaisedByTheCheck,
-    changes,
+    assert_left_alone,
+    assert_restored_when_it_raises,
     describe_args,
     expect_tensor,
     explain_errors,
     grad_mode_kept,
-    listed,
-    snapshot,
+    head,
 )
 
 HIDDEN = 8
@@ -116,10 +115,13 @@ def arguments(net, next_states, rewards, dones, gamma) -> str:
     return describe_args(target_net=net, next_states=next_states, rewards=rewards, dones=dones, gamma=gamma)
 
 
+def run(td_targets, *inputs):
+    with explain_errors("td_targets", ERRORS, called_with=arguments(*inputs)):
+        return td_targets(*inputs)
+
+
 def call(td_targets, b):
-    with explain_errors("td_targets", ERRORS, called_with=arguments(b.net, b.next_states, b.rewards, b.dones, b.gamma)):
-        out = td_targets(b.net, b.next_states, b.rewards, b.dones, b.gamma)
-    return expect_tensor(out, "td_targets")
+    return expect_tensor(run(td_targets, b.net, b.next_states, b.rewards, b.dones, b.gamma), "td_targets")
 
 
 def oracle(b, *, use_dones=True, invert=False, gamma=None):
@@ -134,11 +136,6 @@ def oracle(b, *, use_dones=True, invert=False, gamma=None):
         future = 0.0 if (use_dones and ended) else gamma * max(q[i].tolist())
         values.append(float(b.rewards[i]) + future)
     return torch.tensor(values, dtype=torch.float64)
-
-
-def _head(t, n=4):
-    values = [round(v, 4) for v in t.detach().double().flatten()[:n].tolist()]
-    return f"{values}{'...' if t.numel() > n else ''}"
 
 
 def assert_shape(out, b):
@@ -202,17 +199,28 @@ def assert_targets(out, b):
     want = oracle(b)
     raise AssertionError(Mistake(
         "ex08.wrong_targets", "targets other than rewards + gamma * (not done) * max Q",
-        f"td_targets returned wrong targets (gamma={b.gamma}): expected {_head(want)}, found {_head(got)}. "
+        f"td_targets returned wrong targets (gamma={b.gamma}): expected {head(want, 4)}, found {head(got, 4)}. "
         f"{VALUES_HINT} `.max(dim=1)` gives the best value of each row (not `argmax`, its index)."
     ))
 
 
-def online_loss(b, targets, online):
-    """The training step's loss: the online network's Q-values at random actions against the targets."""
+def targets_of(td_targets, case="batch8-actions3-gamma0.99", flags="target-trainable"):
+    """A batch, and the targets td_targets computed for it, with their shape and values checked."""
+    b = make_batch(case, flags)
+    out = call(td_targets, b)
+    assert_targets(out, b)
+    return b, out
+
+
+def train_online(b, targets):
+    """The training step: an online network's Q-values at random actions against the targets, and backward."""
+    online = make_net(b.next_states.shape[1], b.n_actions, b.next_states.dtype)
     states = torch.randn_like(b.next_states)
     actions = torch.randint(0, b.n_actions, (len(b.rewards),))
-    q = online(states).gather(1, actions.unsqueeze(1)).squeeze(1)
-    return F.mse_loss(q, targets)
+    with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
+        q = online(states).gather(1, actions.unsqueeze(1)).squeeze(1)
+        F.mse_loss(q, targets).backward()
+    return online
 
 
 # --------------------------------------------------------------------------- the targets
@@ -227,16 +235,12 @@ def test_targets_have_one_value_per_transition(td_targets, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_values_match_the_formula(td_targets, case):
-    b = make_batch(case)
-    out = call(td_targets, b)
-    assert_targets(out, b)
+    targets_of(td_targets, case)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_result_does_not_require_grad(td_targets, case):
-    b = make_batch(case)
-    out = call(td_targets, b)
-    assert_targets(out, b)
+    _, out = targets_of(td_targets, case)
     assert not out.requires_grad and out.grad_fn is None, Mistake(
         "ex08.targets_tracked", "targets that carry target_net's graph",
         f"the targets td_targets returned still carry target_net's graph (requires_grad={out.requires_grad}, "
@@ -248,9 +252,7 @@ def test_result_does_not_require_grad(td_targets, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_result_is_not_an_inference_tensor(td_targets, case):
-    b = make_batch(case)
-    out = call(td_targets, b)
-    assert_targets(out, b)
+    _, out = targets_of(td_targets, case)
     assert not out.is_inference(), INFERENCE_TENSOR
 
 
@@ -259,12 +261,7 @@ def test_result_is_not_an_inference_tensor(td_targets, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_online_network_gets_gradients(td_targets, case):
-    b = make_batch(case)
-    out = call(td_targets, b)
-    assert_targets(out, b)
-    online = make_net(b.next_states.shape[1], b.n_actions, b.next_states.dtype)
-    with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
-        online_loss(b, out, online).backward()
+    online = train_online(*targets_of(td_targets, case))
     missing = [n for n, p in online.named_parameters() if p.grad is None or not p.grad.any()]
     assert not missing, Mistake(
         "ex08.online_gets_no_gradient", "targets the online network's loss cannot train against",
@@ -275,12 +272,8 @@ def test_online_network_gets_gradients(td_targets, case):
 
 @pytest.mark.parametrize("flags", FLAGS)
 def test_no_gradient_reaches_target_net(td_targets, flags):
-    b = make_batch(flags=flags)
-    out = call(td_targets, b)
-    assert_targets(out, b)
-    online = make_net(b.next_states.shape[1], b.n_actions)
-    with explain_errors("F.mse_loss(q, targets) (or its backward)", ERRORS):
-        online_loss(b, out, online).backward()
+    b, out = targets_of(td_targets, flags=flags)
+    train_online(b, out)
     reached = [n for n, p in b.net.named_parameters() if p.grad is not None]
     assert not reached, Mistake(
         "ex08.no_stop", "gradients reaching target_net (no no_grad, no detach)",
@@ -294,16 +287,13 @@ def test_no_gradient_reaches_target_net(td_targets, flags):
 @pytest.mark.parametrize("flags", FLAGS)
 def test_target_net_flags_unchanged(td_targets, flags):
     b = make_batch(flags=flags)
-    before = snapshot(b.net)
-    call(td_targets, b)
-    changed = [c for c in changes(before, b.net, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, Mistake(
+    assert_left_alone(b.net, lambda: call(td_targets, b), "flags", Mistake(
         "ex08.freezes_target_net", "freezing target_net instead of no_grad",
-        f"td_targets changed the requires_grad flags of target_net: {listed(changed)}. Freezing the parameters "
+        "td_targets changed the requires_grad flags of target_net: {changes}. Freezing the parameters "
         "stops the gradient, but it changes the caller's network for good (whether it is trainable is decided "
         "elsewhere, e.g. by the code that syncs it with the online network). Leave the flags alone and stop the "
         "gradient on the way: `with torch.no_grad():` around the computation."
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- global state
@@ -312,8 +302,7 @@ def test_target_net_flags_unchanged(td_targets, flags):
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
 def test_grad_mode_unchanged(td_targets, caller):
     b = make_batch()
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("td_targets"):
+    with grad_mode_kept("td_targets", caller=caller):
         out = call(td_targets, b)
     assert_targets(out, b)
 
@@ -322,14 +311,11 @@ def test_grad_mode_unchanged(td_targets, caller):
 def test_target_net_mode_unchanged(td_targets, mode):
     b = make_batch()
     b.net.train(mode == "train")
-    before = snapshot(b.net)
-    call(td_targets, b)
-    changed = [c for c in changes(before, b.net, grads=False) if " mode" in c]
-    assert not changed, Mistake(
+    assert_left_alone(b.net, lambda: call(td_targets, b), "modes", Mistake(
         "ex08.mode_changed", "switching target_net's train/eval mode",
-        f"td_targets changed target_net's mode: {listed(changed)}. Train or eval mode is the caller's choice, and "
+        "td_targets changed target_net's mode: {changes}. Train or eval mode is the caller's choice, and "
         "it has nothing to do with gradients: `eval()` does not stop autograd. `torch.no_grad()` is all it takes."
-    )
+    ))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -354,23 +340,13 @@ def test_state_restored_when_target_net_raises(td_targets, flags):
     if flags == "target-partly-frozen":
         net.linear.bias.requires_grad_(False)
     inputs = (net, torch.randn(5, 4), torch.randn(5), torch.rand(5) < 0.5, 0.9)
-    before = snapshot(net)
-    try:
-        with explain_errors("td_targets", ERRORS, called_with=arguments(*inputs)):
-            td_targets(*inputs)
-    except RaisedByTheCheck:
-        pass
-    now = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)
-    assert now, Mistake(
+    assert_restored_when_it_raises(net, lambda: run(td_targets, *inputs), grad_mode=Mistake(
         "ex08.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when target_net raises",
         "when target_net raised an error, td_targets left gradient tracking switched off for the caller: the line "
         "that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block ends, "
         "also when an exception leaves it."
-    )
-    changed = changes(before, net)
-    assert not changed, Mistake(
+    ), changed=Mistake(
         "ex08.net_changed_on_error", "target_net's flags or modes left changed when it raises",
-        f"when target_net raised an error, td_targets left it changed: {listed(changed)}. Don't change flags or "
+        "when target_net raised an error, td_targets left it changed: {changes}. Don't change flags or "
         "modes of target_net; `with torch.no_grad():` is all it takes."
-    )
+    ))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept, snapshot
 
 # Two models where the dot boundary matters. Parameter names:
 #   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
@@ -100,16 +100,6 @@ def matching(model, prefixes):
     return sorted(found)
 
 
-class Before:
-    def __init__(self, model):
-        params = dict(model.named_parameters())
-        self.objects = dict(params)
-        self.values = {n: p.detach().clone() for n, p in params.items()}
-        self.flags = {n: p.requires_grad for n, p in params.items()}
-        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in params.items()}
-        self.modes = {n or "(the model)": m.training for n, m in model.named_modules()}
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -158,7 +148,7 @@ def assert_matched(result, model, prefixes, before, where):
     expect_names(result)
     want = set(matching(model, prefixes))
     got = set(result)
-    params = set(before.objects)
+    params = set(before.params)
     not_params = sorted(got - params)
     if not_params:
         buffers = {n for n, _ in model.named_buffers()}
@@ -201,7 +191,7 @@ def assert_matched(result, model, prefixes, before, where):
                 "prefix can be the full name of one parameter: a name matches when it equals the prefix, or "
                 "starts with prefix + '.'."
             ))
-        was_frozen = [n for n in missing if not before.flags[n]]
+        was_frozen = [n for n in missing if not before.params[n].requires_grad]
         if was_frozen and len(was_frozen) == len(missing):
             raise AssertionError(Mistake(
                 "ex09.skips_already_frozen", "matching parameters that were already frozen left out",
@@ -220,7 +210,7 @@ def assert_frozen(model, prefixes, before, where):
     for name, param in model.named_parameters():
         if name not in matching(model, prefixes):
             continue
-        if before.flags[name]:
+        if before.params[name].requires_grad:
             assert not param.requires_grad, Mistake(
                 "ex09.not_frozen", "a matching parameter not frozen (compared instead of set, or a state_dict copy frozen)",
                 f"{where}, parameter {name!r} matches, but it still requires grad: it was not frozen. Call "
@@ -237,40 +227,38 @@ def assert_frozen(model, prefixes, before, where):
             )
 
 
+def frozen_by(freeze_by_prefix, case):
+    """A case's model and prefixes, what the model was, what freeze_by_prefix returned (the names it must
+    return, or the message that says what is wrong with them), and the case in words."""
+    model, prefixes = make_model(case)
+    before = snapshot(model)
+    result = call(freeze_by_prefix, model, prefixes)
+    where = _describe(case, prefixes)
+    assert_matched(result, model, prefixes, before, where)
+    return model, prefixes, before, result, where
+
+
 # --------------------------------------------------------------------------- checks
 
 
 @pytest.mark.parametrize("case", ["seq12-prefix-1", "nested-encoder.layer1+head"])
 def test_prefix_stops_at_a_dot(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+    frozen_by(freeze_by_prefix, case)
 
 
 @pytest.mark.parametrize("case", ["full-name-0.weight+11"])
 def test_prefix_can_be_a_full_name(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+    frozen_by(freeze_by_prefix, case)
 
 
 @pytest.mark.parametrize("case", ["overlapping-encoder+encoder.layer1", "nested-encoder.layer1+head"])
 def test_several_prefixes(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    assert_matched(result, model, prefixes, before, _describe(case, prefixes))
+    frozen_by(freeze_by_prefix, case)
 
 
 @pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
 def test_names_are_sorted(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    where = _describe(case, prefixes)
-    assert_matched(result, model, prefixes, before, where)
+    _, _, _, result, where = frozen_by(freeze_by_prefix, case)
     unique = list(dict.fromkeys(result))
     assert unique == sorted(unique), Mistake(
         "ex09.unsorted", "names not sorted",
@@ -281,11 +269,7 @@ def test_names_are_sorted(freeze_by_prefix, case):
 
 @pytest.mark.parametrize("case", ["overlapping-encoder+encoder.layer1", "overlapping-1+1.weight"])
 def test_each_name_once(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    where = _describe(case, prefixes)
-    assert_matched(result, model, prefixes, before, where)
+    model, prefixes, _, result, where = frozen_by(freeze_by_prefix, case)
     twice = sorted({n for n in result if result.count(n) > 1})
     if twice:
         hits = [p for p in prefixes if matching(model, [p]).count(twice[0])]
@@ -300,37 +284,26 @@ def test_each_name_once(freeze_by_prefix, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_matching_parameters_are_frozen(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    where = _describe(case, prefixes)
-    assert_matched(result, model, prefixes, before, where)
+    model, prefixes, before, _, where = frozen_by(freeze_by_prefix, case)
     assert_frozen(model, prefixes, before, where)
 
 
 @pytest.mark.parametrize("case", ["seq12-prefix-1", "nested-encoder.layer1+head"])
 def test_frozen_matches_stay_frozen_and_are_reported(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    assert any(not before.flags[n] for n in matching(model, prefixes))  # the case has one
-    result = call(freeze_by_prefix, model, prefixes)
-    where = _describe(case, prefixes)
-    assert_matched(result, model, prefixes, before, where)
+    model, prefixes, before, _, where = frozen_by(freeze_by_prefix, case)
+    assert any(not before.params[n].requires_grad for n in matching(model, prefixes))  # the case has one
     assert_frozen(model, prefixes, before, where)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_other_parameters_keep_their_flags(freeze_by_prefix, case):
-    model, prefixes = make_model(case)
-    before = Before(model)
-    result = call(freeze_by_prefix, model, prefixes)
-    where = _describe(case, prefixes)
-    assert_matched(result, model, prefixes, before, where)
+    model, prefixes, before, _, where = frozen_by(freeze_by_prefix, case)
     chosen = set(matching(model, prefixes))
     for name, param in model.named_parameters():
-        if name in chosen or param.requires_grad == before.flags[name]:
+        was = before.params[name].requires_grad
+        if name in chosen or param.requires_grad == was:
             continue
-        if before.flags[name]:
+        if was:
             raise AssertionError(Mistake(
                 "ex09.freezes_others", "parameters that match no prefix frozen too",
                 f"{where}, parameter {name!r} does not match any prefix but was frozen (requires_grad was True, "
@@ -347,11 +320,10 @@ def test_other_parameters_keep_their_flags(freeze_by_prefix, case):
 @pytest.mark.parametrize("case", ["seq12-prefix-1", "overlapping-encoder+encoder.layer1"])
 def test_parameters_stay_the_same_objects(freeze_by_prefix, case):
     model, prefixes = make_model(case)
-    before = Before(model)
+    before = snapshot(model)
     result = call(freeze_by_prefix, model, prefixes)
     where = _describe(case, prefixes)
-    now = dict(model.named_parameters())
-    replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
+    replaced = before.replaced(model)
     assert not replaced, Mistake(
         "ex09.replaces_parameters", "parameters replaced by new objects",
         f"{where}, parameter {_names(replaced)} was replaced by a new object. The optimizer, the caller and "
@@ -359,7 +331,7 @@ def test_parameters_stay_the_same_objects(freeze_by_prefix, case):
         "the parameter itself, in place: `param.requires_grad_(False)`."
     )
     assert_matched(result, model, prefixes, before, where)
-    changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
+    changed = before.moved(model)
     assert not changed, Mistake(
         "ex09.values_changed", "parameters' values changed",
         f"{where}, the values of {_names(changed)} changed. Freezing keeps a parameter's values: it only "
@@ -371,7 +343,7 @@ def test_parameters_stay_the_same_objects(freeze_by_prefix, case):
 def test_accepts_a_generator(freeze_by_prefix, case):
     model, prefixes = make_model(case)
     twin = copy.deepcopy(model)
-    before = Before(model)
+    before = snapshot(model)
     result = call(freeze_by_prefix, model, (p for p in prefixes))
     where = f"{_describe(case, prefixes)} given as a generator"
     expect_names(result)
@@ -392,7 +364,7 @@ def test_accepts_a_generator(freeze_by_prefix, case):
 @pytest.mark.parametrize("empty", ["empty-list", "empty-generator"])
 def test_no_prefixes_match_nothing(freeze_by_prefix, empty):
     model, _ = make_model("nested-encoder.layer1+head")
-    before = Before(model)
+    before = snapshot(model)
     result = call(freeze_by_prefix, model, [] if empty == "empty-list" else iter(()))
     how = "an empty list" if empty == "empty-list" else "an empty generator"
     expect_names(result)
@@ -402,7 +374,7 @@ def test_no_prefixes_match_nothing(freeze_by_prefix, empty):
         "(A pattern joined from no prefixes is empty, and an empty pattern such as `re.match('', name)` matches "
         "every name.) Return [] and change nothing."
     )
-    flipped = [n for n, p in model.named_parameters() if p.requires_grad != before.flags[n]]
+    flipped = [n for n, p in model.named_parameters() if p.requires_grad != before.params[n].requires_grad]
     assert not flipped, Mistake(
         "ex09.changes_with_no_prefixes", "flags changed although no prefix was given",
         f"with no prefixes ({how}) nothing matches, but the requires_grad flag of {_names(flipped)} changed. "
@@ -414,14 +386,12 @@ def test_no_prefixes_match_nothing(freeze_by_prefix, empty):
 def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
     case = "nested-encoder.layer1+head"
     model, prefixes = make_model(case)
-    before = Before(model)
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("freeze_by_prefix"):
+    before = snapshot(model)
+    with grad_mode_kept("freeze_by_prefix", caller=caller):
         result = call(freeze_by_prefix, model, prefixes)
     where = _describe(case, prefixes)
     assert_matched(result, model, prefixes, before, where)
-    modes = {n or "(the model)": m.training for n, m in model.named_modules()}
-    switched = [n for n, was in before.modes.items() if modes.get(n) != was]
+    switched = before.switched(model)
     assert not switched, Mistake(
         "ex09.mode_changed", "switching the train/eval mode",
         f"{where}, freeze_by_prefix switched the train/eval mode of {_names(switched)}. Freezing is about "
@@ -429,12 +399,9 @@ def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
         "Don't call .eval() or .train()."
     )
     chosen = set(matching(model, prefixes))
-    for name, param in model.named_parameters():
-        was = before.grads[name]
-        if name in chosen:
-            continue
-        assert param.grad is not None and torch.equal(param.grad, was), Mistake(
-            "ex09.grads_changed", "gradients of other parameters changed or cleared",
-            f"{where}, the .grad of {name!r}, which does not match any prefix, was changed or cleared. Leave "
-            "parameters that don't match exactly as they were, their gradients included."
-        )
+    regraded = [name for name in before.regraded(model) if name not in chosen]
+    assert not regraded, Mistake(
+        "ex09.grads_changed", "gradients of other parameters changed or cleared",
+        f"{where}, the .grad of {regraded[0]!r}, which does not match any prefix, was changed or cleared. Leave "
+        "parameters that don't match exactly as they were, their gradients included."
+    )

@@ -14,7 +14,10 @@ from checks.instruments import (
     describe_args,
     expect_python_number,
     explain_errors,
+    parameter_slots,
+    random_size,
     snapshot,
+    unique_parameters,
 )
 
 # id -> what the model has; layer sizes are random per check
@@ -45,55 +48,37 @@ def count_parameters(learner):
     return learner
 
 
-def _size(low=2, high=9):
-    return int(torch.randint(low, high, ()))
-
 
 def make_model(kind):
     if kind == "mlp-first-weight-frozen":
-        n_in, hidden, n_out = _size(), _size(), _size()
+        n_in, hidden, n_out = random_size(2, 9), random_size(2, 9), random_size(2, 9)
         model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
         model[0].weight.requires_grad_(False)
     elif kind.startswith("tied-embedding"):
-        model = TinyLM(_size(5, 12), _size())
+        model = TinyLM(random_size(5, 12), random_size(2, 9))
         model.body.bias.requires_grad_(False)
         if kind.endswith("frozen"):
             model.embedding.weight.requires_grad_(False)
     elif kind == "conv-batchnorm-frozen":
-        channels = _size()
-        model = nn.Sequential(nn.Conv2d(_size(1, 4), channels, 3), nn.BatchNorm2d(channels), nn.ReLU(),
-                              nn.Flatten(), nn.Linear(channels * 4, _size()))
+        channels = random_size(2, 9)
+        model = nn.Sequential(nn.Conv2d(random_size(1, 4), channels, 3), nn.BatchNorm2d(channels), nn.ReLU(),
+                              nn.Flatten(), nn.Linear(channels * 4, random_size(2, 9)))
         with torch.no_grad():
             model[:2](torch.randn(3, model[0].in_channels, 4, 4))  # running statistics move
         model[1].requires_grad_(False)
         model[1].eval()
     elif kind == "all-frozen+buffer":
-        n_in, hidden = _size(), _size()
+        n_in, hidden = random_size(2, 9), random_size(2, 9)
         model = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.LayerNorm(hidden))
-        model.register_buffer("scale", torch.randn(_size(), _size()))
+        model.register_buffer("scale", torch.randn(random_size(2, 9), random_size(2, 9)))
         model.requires_grad_(False)
     else:
         raise KeyError(kind)
     return model
 
 
-def _unique_parameters(model):
-    """The oracle's view: every parameter tensor once, found module by module and deduplicated by identity."""
-    unique = {}
-    for module in model.modules():
-        for p in module._parameters.values():
-            if p is not None:
-                unique.setdefault(id(p), p)
-    return list(unique.values())
-
-
-def _every_slot(model):
-    """Parameters as many times as modules hold them (tied ones twice)."""
-    return [p for m in model.modules() for p in m._parameters.values() if p is not None]
-
-
 def expected(model):
-    params = _unique_parameters(model)
+    params = unique_parameters(model)
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
 
 
@@ -140,7 +125,7 @@ def assert_counts(result, model, where):
     """(trainable, total) has the right values, or the message names the likely mistake."""
     trainable, total = result
     want_trainable, want_total = expected(model)
-    unique, slots = _unique_parameters(model), _every_slot(model)
+    unique, slots = unique_parameters(model), parameter_slots(model)
     if (trainable, total) == (want_total, want_trainable) and want_trainable != want_total:
         raise AssertionError(Mistake(
             "ex10.swapped", "(total, trainable) returned instead of (trainable, total)",
@@ -248,10 +233,8 @@ def test_model_is_left_unchanged(count_parameters, kind):
     if kind.startswith("tied"):  # some parameters get a .grad, which must stay as it is
         model(torch.randint(0, model.embedding.num_embeddings, (4,))).sum().backward()
     before = snapshot(model)
-    buffers = {n: b.clone() for n, b in model.named_buffers()}
     result = call(count_parameters, model, MODELS[kind])
-    found = changes(before, model)
-    found += [f"buffer {n} was changed" for n, b in model.named_buffers() if not torch.equal(b, buffers[n])]
+    found = changes(before, model, "modes flags grads buffers")
     assert not found, Mistake(
         "ex10.model_changed", "the model changed while counting (modes, flags, gradients, buffers)",
         f"counting the parameters of {MODELS[kind]} changed the model: {'; '.join(found[:3])}. Counting only "

@@ -1,12 +1,25 @@
 """Checks for ex11: unfreeze_all(model) makes every parameter trainable, returns how many parameter
 tensors were frozen before (shared ones once), and leaves buffers, modes and gradients alone."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, TinyLM, as_mistake, describe_args, expect_python_number, explain_errors
+from checks.instruments import (
+    Mistake,
+    TinyLM,
+    as_mistake,
+    describe_args,
+    expect_python_number,
+    explain_errors,
+    parameter_slots,
+    random_size,
+    snapshot,
+    unique_parameters,
+)
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -34,20 +47,17 @@ def unfreeze_all(learner):
     return learner
 
 
-def _size(low=2, high=7):
-    return int(torch.randint(low, high, ()))
-
 
 def make_model(kind):
     """A model with random values, a .grad on every parameter, non-default batch-norm statistics, and some
     parameters frozen."""
     if kind.startswith("tied"):
-        model = TinyLM(_size(5, 10), _size())
+        model = TinyLM(random_size(5, 10), random_size(2, 7))
         model(torch.randint(0, model.embedding.num_embeddings, (6,))).pow(2).mean().backward()
         model.embedding.weight.requires_grad_(False)
         model.body.bias.requires_grad_(False)
         return model
-    n_in, hidden, n_out = _size(), _size(), _size()
+    n_in, hidden, n_out = random_size(2, 7), random_size(2, 7), random_size(2, 7)
     model = nn.Sequential(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, n_out))
     for _ in range(2):
         model(torch.randn(5, n_in) * 2 + 1).pow(2).mean().backward()  # grads, and running stats move
@@ -64,35 +74,26 @@ def make_model(kind):
     return model
 
 
-def _unique(model):
-    unique = {}
-    for module in model.modules():
-        for p in module._parameters.values():
-            if p is not None:
-                unique.setdefault(id(p), p)
-    return list(unique.values())
+@dataclass
+class Frozen:
+    """What the count is judged by, taken before the call: every parameter tensor once, the frozen ones,
+    and the frozen ones as many times as modules hold them."""
+
+    unique: list
+    tensors: list
+    slots: list
 
 
-def _slots(model):
-    return [p for m in model.modules() for p in m._parameters.values() if p is not None]
-
-
-class Before:
-    def __init__(self, model):
-        self.unique = _unique(model)
-        self.frozen = [p for p in self.unique if not p.requires_grad]
-        self.frozen_slots = [p for p in _slots(model) if not p.requires_grad]
-        self.objects = dict(model.named_parameters())
-        self.values = {n: p.detach().clone() for n, p in self.objects.items()}
-        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in self.objects.items()}
-        self.buffers = dict(model.named_buffers())
-        self.buffer_values = {n: b.clone() for n, b in self.buffers.items()}
-        self.modes = {n or "(the model)": m.training for n, m in model.named_modules()}
-
-
-def call(unfreeze_all, model):
+def unfrozen(unfreeze_all, kind):
+    """A model of the kind, what it was and which of its parameters were frozen, what unfreeze_all(model)
+    returned, and the model in words."""
+    model = make_model(kind)
+    before, unique = snapshot(model), unique_parameters(model)
+    frozen = Frozen(unique, [p for p in unique if not p.requires_grad],
+                    [p for p in parameter_slots(model) if not p.requires_grad])
     with explain_errors("unfreeze_all", ERRORS, called_with=describe_args(model=model)):
-        return unfreeze_all(model)
+        result = unfreeze_all(model)
+    return model, before, frozen, result, MODELS[kind]
 
 
 def assert_all_trainable(model, where):
@@ -106,7 +107,7 @@ def assert_all_trainable(model, where):
     )
 
 
-def assert_count(result, before, where):
+def assert_count(result, frozen, where):
     """The count of formerly frozen tensors is right, or the message names the likely mistake."""
     if isinstance(result, np.generic):
         raise AssertionError(Mistake(
@@ -115,25 +116,25 @@ def assert_count(result, before, where):
             "expected: convert with `int(...)`."
         ))
     expect_python_number(result, "unfreeze_all", kind=int, what="the number of formerly frozen tensors")
-    want = len(before.frozen)
+    want = len(frozen.tensors)
     if result == want:
         return
-    frozen_elements = sum(p.numel() for p in before.frozen)
+    frozen_elements = sum(p.numel() for p in frozen.tensors)
     if result == 0:
         reason = Mistake(
             "ex11.counts_after_unfreezing", "the frozen tensors counted after unfreezing them",
             "you counted after unfreezing, when no parameter is frozen any more. Count the parameters whose "
             "`requires_grad` is False first (or while you go through them), then switch them on.")
-    elif result == len(before.unique):
+    elif result == len(frozen.unique):
         reason = Mistake(
             "ex11.counts_all_parameters", "every parameter tensor counted, not only the frozen ones",
             "you counted every parameter tensor. Count only those that were frozen (`requires_grad` False) "
             "before the call.")
-    elif result == len(before.unique) - want:
+    elif result == len(frozen.unique) - want:
         reason = Mistake(
             "ex11.counts_trainable", "the trainable tensors counted instead of the frozen ones",
             "you counted the parameters that were trainable already; count those that were frozen.")
-    elif result == len(before.frozen_slots):
+    elif result == len(frozen.slots):
         reason = Mistake(
             "ex11.tied_counted_twice", "a tied (shared) frozen weight counted twice",
             "the shared (tied) weight was counted twice. The decoder and the embedding hold one tensor: it "
@@ -154,41 +155,34 @@ def assert_count(result, before, where):
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen", "all-frozen"])
 def test_every_parameter_requires_grad(unfreeze_all, kind):
-    model = make_model(kind)
-    call(unfreeze_all, model)
-    assert_all_trainable(model, MODELS[kind])
+    model, _, _, _, where = unfrozen(unfreeze_all, kind)
+    assert_all_trainable(model, where)
 
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen", "all-trainable"])
 def test_returns_number_of_formerly_frozen_tensors(unfreeze_all, kind):
-    model = make_model(kind)
-    before = Before(model)
-    result = call(unfreeze_all, model)
-    assert_count(result, before, MODELS[kind])
-    assert_all_trainable(model, MODELS[kind])
+    model, _, frozen, result, where = unfrozen(unfreeze_all, kind)
+    assert_count(result, frozen, where)
+    assert_all_trainable(model, where)
 
 
 @pytest.mark.parametrize("kind", ["tied-lm-shared-weight-frozen"])
 def test_shared_parameter_counts_once(unfreeze_all, kind):
-    model = make_model(kind)
-    before = Before(model)
-    result = call(unfreeze_all, model)
-    assert_count(result, before, MODELS[kind])
+    model, _, frozen, result, where = unfrozen(unfreeze_all, kind)
+    assert_count(result, frozen, where)
     assert model.decoder.weight is model.embedding.weight, Mistake(
         "ex11.tie_broken", "a tied weight replaced, so the modules no longer share it",
-        f"on {MODELS[kind]}, the decoder and the embedding no longer share their weight after unfreeze_all: a "
+        f"on {where}, the decoder and the embedding no longer share their weight after unfreeze_all: a "
         "parameter was replaced. Switch the flag of the existing parameters in place."
     )
 
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen"])
 def test_buffers_untouched(unfreeze_all, kind):
-    model = make_model(kind)
-    before = Before(model)
-    call(unfreeze_all, model)
-    where = MODELS[kind]
+    model, before, _, _, where = unfrozen(unfreeze_all, kind)
     now = dict(model.named_buffers())
-    for name, buf in before.buffers.items():
+    for name, state in before.buffers.items():
+        buf = state.obj
         assert now.get(name) is buf, Mistake(
             "ex11.buffer_replaced", "a buffer replaced",
             f"on {where}, buffer {name} was replaced by another tensor. Buffers are not parameters: leave them alone."
@@ -199,7 +193,7 @@ def test_buffers_untouched(unfreeze_all, kind):
             "not parameters: the forward pass updates them, gradients never should. Switch tracking on for "
             "`model.parameters()` only, not for `model.buffers()` or every tensor of `model.state_dict()`."
         )
-        assert torch.equal(buf, before.buffer_values[name]), Mistake(
+        assert torch.equal(buf, state.values), Mistake(
             "ex11.buffer_values_changed", "batch norm's running statistics changed (a forward pass or a reset)",
             f"on {where}, the values of buffer {name} changed during unfreeze_all: a forward pass or a reset "
             "changed batch norm's running statistics. Only switch flags: no forward pass, no reset."
@@ -209,19 +203,15 @@ def test_buffers_untouched(unfreeze_all, kind):
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen"])
 def test_parameters_stay_the_same_objects(unfreeze_all, kind):
-    model = make_model(kind)
-    before = Before(model)
-    call(unfreeze_all, model)
-    where = MODELS[kind]
-    now = dict(model.named_parameters())
-    replaced = [n for n, p in before.objects.items() if now.get(n) is not p]
+    model, before, _, _, where = unfrozen(unfreeze_all, kind)
+    replaced = before.replaced(model)
     assert not replaced, Mistake(
         "ex11.replaces_parameters", "parameters replaced by new objects",
         f"on {where}, parameter {', '.join(replaced[:3])} was replaced by a new object. The optimizer, the caller "
         "and other modules (tied weights) hold the original parameter. Switch its flag in place: "
         "`p.requires_grad_(True)`."
     )
-    changed = [n for n, p in now.items() if not torch.equal(p.detach(), before.values[n])]
+    changed = before.moved(model)
     assert not changed, Mistake(
         "ex11.values_changed", "parameters' values changed",
         f"on {where}, the values of {', '.join(changed[:3])} changed. Unfreezing keeps a parameter's values: it "
@@ -233,24 +223,18 @@ def test_parameters_stay_the_same_objects(unfreeze_all, kind):
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen",
                                   "eval-mode-some-frozen"])
 def test_modes_and_grads_untouched(unfreeze_all, kind):
-    model = make_model(kind)
-    before = Before(model)
-    call(unfreeze_all, model)
-    where = MODELS[kind]
-    modes = {n or "(the model)": m.training for n, m in model.named_modules()}
-    switched = [n for n, was in before.modes.items() if modes.get(n) != was]
+    model, before, _, _, where = unfrozen(unfreeze_all, kind)
+    switched = before.switched(model)
     assert not switched, Mistake(
         "ex11.mode_changed", "switching the train/eval mode (trainable is not training mode)",
         f"on {where}, unfreeze_all switched the train/eval mode of {', '.join(switched[:3])}. Trainable "
         "(`requires_grad`) and training mode (`.train()`, `.eval()`, `module.training`) are different things: "
         "the caller chose the mode, and it stays as it is. Only switch the parameters' flags."
     )
-    for name, p in model.named_parameters():
-        was = before.grads[name]
-        same = (p.grad is None) if was is None else (p.grad is not None and torch.equal(p.grad, was))
-        assert same, Mistake(
-            "ex11.grads_changed", "gradients changed or cleared",
-            f"on {where}, the .grad of {name} was changed or cleared by unfreeze_all. Unfreezing only switches "
-            "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
-        )
+    regraded = before.regraded(model)
+    assert not regraded, Mistake(
+        "ex11.grads_changed", "gradients changed or cleared",
+        f"on {where}, the .grad of {regraded[0]} was changed or cleared by unfreeze_all. Unfreezing only switches "
+        "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
+    )
     assert_all_trainable(model, where)

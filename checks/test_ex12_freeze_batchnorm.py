@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors
+from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors, random_size
 
 ERRORS = {
     r"uninitialized parameter": Mistake(
@@ -117,33 +117,30 @@ class SharedNorm(nn.Module):
         return self.norm_again(self.fc2(self.drop(torch.relu(self.norm(self.fc1(x))))))
 
 
-def _size(low=3, high=6):
-    return int(torch.randint(low, high, ()))
-
 
 # id -> (what it is in words, builder returning (model, input batch, names of its batch-norm layers))
 def _cnn2d():
-    c = _size()
+    c = random_size(3, 6)
     return CNN2d(c), torch.randn(4, 3, 5, 5), ["block1.bn", "block2.bn"]
 
 
 def _mlp_sync():
-    n_in, h = _size(), _size()
+    n_in, h = random_size(3, 6), random_size(3, 6)
     return MLPSync(n_in, h), torch.randn(6, n_in), ["bn1", "sync", "bn_batch_stats"]
 
 
 def _net3d():
-    c = _size(2, 4)
+    c = random_size(2, 4)
     return Net3d(c), torch.randn(2, 2, 3, 4, 4), ["bn", "scaled"]
 
 
 def _shared():
-    h = _size()
+    h = random_size(3, 6)
     return SharedNorm(h), torch.randn(5, 3), ["norm"]
 
 
 def _bare():
-    h = _size()
+    h = random_size(3, 6)
     return nn.BatchNorm1d(h), torch.randn(5, h), [""]
 
 
@@ -193,8 +190,7 @@ def call(freeze_batchnorm, model):
 
 
 def _label(model, name):
-    return f"`{name}` ({type(model.get_submodule(name)).__name__})" if name else \
-        f"the model itself ({type(model).__name__})"
+    return _label_plain(name, model.get_submodule(name))
 
 
 def _treated(layer):
@@ -242,6 +238,15 @@ def _looks_like_norm(module):
     return "BatchNorm" in type(module).__name__ or isinstance(module, nn.modules.batchnorm._NormBase)
 
 
+def frozen_norms(freeze_batchnorm, case):
+    """A case's model, input batch, batch-norm layers and words, after freeze_batchnorm(model) treated every
+    batch-norm layer (or the message for one it did not recognize)."""
+    model, x, bn_names, words = make_model(case)
+    call(freeze_batchnorm, model)
+    assert_every_layer_found(model, bn_names, words)
+    return model, x, bn_names, words
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -278,9 +283,7 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_batchnorm_layers_are_in_eval_mode(freeze_batchnorm, case):
-    model, _, bn_names, words = make_model(case)
-    call(freeze_batchnorm, model)
-    assert_every_layer_found(model, bn_names, words)
+    model, _, bn_names, words = frozen_norms(freeze_batchnorm, case)
     for name in bn_names:
         assert not model.get_submodule(name).training, Mistake(
             "ex12.not_in_eval_mode", "batch-norm layers frozen but left in train mode",
@@ -293,9 +296,7 @@ def test_batchnorm_layers_are_in_eval_mode(freeze_batchnorm, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_batchnorm_parameters_are_frozen(freeze_batchnorm, case):
-    model, _, bn_names, words = make_model(case)
-    call(freeze_batchnorm, model)
-    assert_every_layer_found(model, bn_names, words)
+    model, _, bn_names, words = frozen_norms(freeze_batchnorm, case)
     for name in bn_names:
         for pname, p in model.get_submodule(name).named_parameters():
             assert not p.requires_grad, Mistake(
@@ -309,9 +310,7 @@ def test_batchnorm_parameters_are_frozen(freeze_batchnorm, case):
 
 @pytest.mark.parametrize("case", STATS_CASES)
 def test_running_statistics_stay_fixed_in_train_mode(freeze_batchnorm, case):
-    model, x, bn_names, words = make_model(case)
-    call(freeze_batchnorm, model)
-    assert_every_layer_found(model, bn_names, words)
+    model, x, bn_names, words = frozen_norms(freeze_batchnorm, case)
     tracked = [n for n in bn_names if model.get_submodule(n).running_mean is not None]
     before = {n: [b.clone() for b in model.get_submodule(n).buffers()] for n in tracked}
     model(x)  # the caller's training loop: the model as a whole was left in train mode

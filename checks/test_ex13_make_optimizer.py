@@ -7,7 +7,17 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, TinyLM, changes, describe_args, explain_errors, listed, snapshot
+from checks.instruments import (
+    Mistake,
+    TinyLM,
+    adam_settings_changed,
+    changes,
+    describe_args,
+    explain_errors,
+    listed,
+    random_size,
+    snapshot,
+)
 
 ERRORS = {
     r"optimizer got an empty parameter list": Mistake(
@@ -38,24 +48,21 @@ def make_optimizer(learner):
 # --------------------------------------------------------------------------- models
 
 
-def _size(low=2, high=6):
-    return int(torch.randint(low, high, ()))
-
 
 def _mlp():
-    sizes = [_size() for _ in range(4)]
+    sizes = [random_size(2, 6) for _ in range(4)]
     model = nn.Sequential(nn.Linear(sizes[0], sizes[1]), nn.ReLU(), nn.Linear(sizes[1], sizes[2]), nn.Tanh(),
                           nn.Linear(sizes[2], sizes[3]))
     return model, torch.randn(5, sizes[0])
 
 
 def _tied():
-    vocab, dim = _size(5, 9), _size()
+    vocab, dim = random_size(5, 9), random_size(2, 6)
     return TinyLM(vocab, dim), torch.randint(0, vocab, (7,))
 
 
 def _bn():
-    c = _size()
+    c = random_size(2, 6)
     model = nn.Sequential(nn.Linear(3, c), nn.BatchNorm1d(c), nn.ReLU(), nn.Linear(c, 2))
     model[1].eval()
     return model, torch.randn(6, 3)
@@ -76,13 +83,13 @@ CASES = {
 def make_model(case):
     """A model with a .grad on every parameter, some parameters frozen afterwards (they keep that stale .grad),
     and a random learning rate."""
-    words, build, frozen = CASES[case]
-    model, x = build()
+    words, make, frozen = CASES[case]
+    model, x = make()
     model(x).pow(2).mean().backward()
     for p in frozen(model):
         p.requires_grad_(False)
     lr = float(10 ** torch.empty(()).uniform_(-3.5, -1.0))
-    return model, x, lr, words
+    return model, lr, words
 
 
 def call(make_optimizer, model, lr):
@@ -119,13 +126,12 @@ def assert_adam(opt):
         f"make_optimizer returned a {type(opt).__name__}, but the task asks for `torch.optim.Adam`: a different "
         "optimizer follows a different update rule."
     )
-    for group in opt.param_groups:
-        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], Mistake(
-            "ex13.settings_changed", "Adam's other settings changed from their defaults",
-            "the Adam returned by make_optimizer has settings changed from their defaults "
-            f"(weight_decay={group['weight_decay']}, betas={group['betas']}, amsgrad={group['amsgrad']}): "
-            "pass only the parameters and `lr=lr`."
-        )
+    settings = adam_settings_changed(opt)
+    assert not settings, Mistake(
+        "ex13.settings_changed", "Adam's other settings changed from their defaults",
+        f"the Adam returned by make_optimizer has settings changed from their defaults ({settings}): "
+        "pass only the parameters and `lr=lr`."
+    )
 
 
 def assert_lr(opt, lr):
@@ -193,33 +199,30 @@ def assert_each_once(opt, model, words):
     )
 
 
-class Before:
-    """The model before make_optimizer: modes, flags, grads, objects, values."""
-
-    def __init__(self, model):
-        self.state = snapshot(model)
-        self.values = {name: t.detach().clone() for name, t in model.state_dict(keep_vars=True).items()}
-
-    def assert_unchanged(self, model, words):
-        found = changes(self.state, model)
-        assert not found, Mistake(
-            "ex13.model_changed", "the model changed (zero_grad, modes, flags)",
-            f"for {words}, make_optimizer changed the model: {listed(found)}. Building an optimizer reads the "
-            "parameters' flags; it must not change them, the modes, or the gradients (don't call `zero_grad()` or "
-            "`model.train()` here: the caller decides when)."
-        )
-        for name, t in model.state_dict(keep_vars=True).items():
-            assert torch.equal(t.detach(), self.values[name]), Mistake(
-                "ex13.values_changed", "parameters' values changed (a step taken)",
-                f"for {words}, make_optimizer changed the values of {name}: build the optimizer and return it, "
-                "without calling `step()`."
-            )
+def assert_unchanged(before, model, words):
+    """The model is as it was before make_optimizer: modes, flags, grads, objects, values."""
+    found = changes(before, model)
+    assert not found, Mistake(
+        "ex13.model_changed", "the model changed (zero_grad, modes, flags)",
+        f"for {words}, make_optimizer changed the model: {listed(found)}. Building an optimizer reads the "
+        "parameters' flags; it must not change them, the modes, or the gradients (don't call `zero_grad()` or "
+        "`model.train()` here: the caller decides when)."
+    )
+    moved = before.moved(model, buffers=True)
+    assert not moved, Mistake(
+        "ex13.values_changed", "parameters' values changed (a step taken)",
+        f"for {words}, make_optimizer changed the values of {moved[0]}: build the optimizer and return it, "
+        "without calling `step()`."
+    )
 
 
-def build(make_optimizer, model, lr, words):
+def build(make_optimizer, case):
+    """A case's model, what it was, its learning rate and words, and the Adam make_optimizer built for it."""
+    model, lr, words = make_model(case)
+    before = snapshot(model)
     opt = call(make_optimizer, model, lr)
     assert_adam(opt)
-    return opt
+    return model, before, lr, words, opt
 
 
 # --------------------------------------------------------------------------- checks
@@ -227,38 +230,32 @@ def build(make_optimizer, model, lr, words):
 
 @pytest.mark.parametrize("case", CASES)
 def test_returns_plain_adam(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    build(make_optimizer, model, lr, words)
+    build(make_optimizer, case)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_learning_rate_is_lr(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    opt = build(make_optimizer, model, lr, words)
+    _, _, lr, _, opt = build(make_optimizer, case)
     assert_lr(opt, lr)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_holds_exactly_the_trainable_parameters(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    opt = build(make_optimizer, model, lr, words)
+    model, _, _, words, opt = build(make_optimizer, case)
     assert_trainable_only(opt, model, words)
 
 
 @pytest.mark.parametrize("case", ["tied-lm-shared-weight", "mlp-first-layer-frozen", "all-trainable"])
 def test_each_parameter_is_held_once(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    opt = build(make_optimizer, model, lr, words)
+    model, _, _, words, opt = build(make_optimizer, case)
     assert_each_once(opt, model, words)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c != "all-trainable"])
 def test_frozen_parameters_do_not_move(make_optimizer, case):
-    model, x, lr, words = make_model(case)
-    frozen = [(name, p, p.detach().clone()) for name, p in model.named_parameters() if not p.requires_grad]
-    opt = build(make_optimizer, model, lr, words)
+    model, before, _, words, opt = build(make_optimizer, case)
     opt.step()
-    moved = [name for name, p, old in frozen if not torch.equal(p.detach(), old)]
+    moved = [name for name in before.moved(model) if not before.params[name].requires_grad]
     assert not moved, Mistake(
         "ex13.frozen_move", "frozen parameters that still move on step()",
         f"for {words}, opt.step() moved frozen parameters: {', '.join(moved)}. They still hold the `.grad` of the "
@@ -269,19 +266,17 @@ def test_frozen_parameters_do_not_move(make_optimizer, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_step_is_one_adam_step_at_lr(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    trainable = [(name, p, p.detach().clone(), p.grad.clone()) for name, p in model.named_parameters()
-                 if p.requires_grad]
-    before = Before(model)
-    opt = build(make_optimizer, model, lr, words)
+    model, before, lr, words, opt = build(make_optimizer, case)
     assert_lr(opt, lr)
     assert_trainable_only(opt, model, words)
     assert_each_once(opt, model, words)
-    before.assert_unchanged(model, words)
+    assert_unchanged(before, model, words)
     opt.step()
-    for name, p, old, grad in trainable:
-        want = old - lr * grad / (grad.abs() + 1e-8)  # Adam's first step: m/sqrt(v) after bias correction
-        assert torch.allclose(p.detach(), want, rtol=1e-5, atol=1e-7), Mistake(
+    for name, old in before.params.items():
+        if not old.requires_grad:
+            continue
+        want = old.values - lr * old.grad / (old.grad.abs() + 1e-8)  # Adam's first step: m/sqrt(v), bias-corrected
+        assert torch.allclose(old.obj.detach(), want, rtol=1e-5, atol=1e-7), Mistake(
             "ex13.wrong_step", "a step other than one Adam step at lr",
             f"for {words}, after one opt.step() parameter {name} is not where one Adam step at lr={lr:.4g} puts it "
             "(`p - lr * g / (|g| + eps)` for a first step): the optimizer was not created as "
@@ -291,10 +286,8 @@ def test_step_is_one_adam_step_at_lr(make_optimizer, case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_model_is_left_unchanged(make_optimizer, case):
-    model, _, lr, words = make_model(case)
-    before = Before(model)
-    opt = build(make_optimizer, model, lr, words)
-    before.assert_unchanged(model, words)
+    model, before, _, words, opt = build(make_optimizer, case)
+    assert_unchanged(before, model, words)
     assert not opt.state, Mistake(
         "ex13.steps_already", "the optimizer returned after a step",
         f"for {words}, the returned optimizer has already taken a step (its state is not empty): return it "

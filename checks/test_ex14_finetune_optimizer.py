@@ -9,7 +9,16 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, as_mistake, changes, describe_args, explain_errors, listed, snapshot
+from checks.instruments import (
+    Mistake,
+    adam_settings_changed,
+    as_mistake,
+    changes,
+    describe_args,
+    explain_errors,
+    listed,
+    snapshot,
+)
 
 ERRORS = {
     r"some parameters appear in more than one parameter group": Mistake(
@@ -138,8 +147,6 @@ class Setup:
         self.names = {id(p): name for name, p in self.model.named_parameters()}
         self.trainable = {name: p for name, p in self.model.named_parameters() if p.requires_grad}
         self.before = snapshot(self.model)
-        self.values = {name: p.detach().clone() for name, p in self.model.named_parameters()}
-        self.grads = {name: p.grad.clone() for name, p in self.model.named_parameters()}
         self.opt = call(finetune_optimizer, self.model, self.head, self.head_lr, self.body_lr)
 
     def expected_lr(self, name):
@@ -168,13 +175,12 @@ def assert_adam(s):
         "ex14.other_optimizer", "another optimizer than plain Adam",
         f"finetune_optimizer returned a {type(opt).__name__}, but the task asks for plain `torch.optim.Adam`."
     )
-    for group in opt.param_groups:
-        assert group["weight_decay"] == 0 and group["betas"] == (0.9, 0.999) and not group["amsgrad"], Mistake(
-            "ex14.settings_changed", "Adam's other settings changed from their defaults",
-            "a group of the returned Adam has settings changed from their defaults "
-            f"(weight_decay={group['weight_decay']}, betas={group['betas']}, amsgrad={group['amsgrad']}): "
-            "give each group only its \"params\" and its \"lr\"."
-        )
+    settings = adam_settings_changed(opt)
+    assert not settings, Mistake(
+        "ex14.settings_changed", "Adam's other settings changed from their defaults",
+        f"a group of the returned Adam has settings changed from their defaults ({settings}): "
+        "give each group only its \"params\" and its \"lr\"."
+    )
 
 
 def assert_model_parameters_only(s):
@@ -317,12 +323,12 @@ def assert_model_unchanged(s):
         "parameters' flags: don't change them, the modes or the gradients (no `requires_grad_`, `zero_grad()` or "
         "`model.train()` here)."
     )
-    for name, p in s.model.named_parameters():
-        assert torch.equal(p.detach(), s.values[name]), Mistake(
-            "ex14.values_changed", "parameters' values changed (a step taken)",
-            f"{s.words}, finetune_optimizer changed the values of {name}: build the optimizer and return it, "
-            "without calling `step()`."
-        )
+    moved = s.before.moved(s.model)
+    assert not moved, Mistake(
+        "ex14.values_changed", "parameters' values changed (a step taken)",
+        f"{s.words}, finetune_optimizer changed the values of {moved[0]}: build the optimizer and return it, "
+        "without calling `step()`."
+    )
 
 
 CHAIN = [assert_adam, assert_model_parameters_only, assert_no_frozen, assert_each_once, assert_all_trainable_held,
@@ -379,7 +385,7 @@ def test_step_moves_each_parameter_at_its_lr(finetune_optimizer, case):
     assert_model_unchanged(s)
     s.opt.step()
     for name, p in s.model.named_parameters():
-        old, grad = s.values[name], s.grads[name]
+        old, grad = s.before.params[name].values, s.before.params[name].grad
         if name not in s.trainable:
             assert torch.equal(p.detach(), old), Mistake(
                 "ex14.frozen_move", "frozen parameters that move on step()",

@@ -20,6 +20,7 @@ from checks.instruments import (
     grad_mode_kept,
     listed,
     snapshot,
+    what_changed,
 )
 
 IN_FEATURES, WIDTH, OUT_FEATURES = 4, 16, 3
@@ -235,10 +236,6 @@ def test_returns_a_python_float(evaluate, case):
     run(evaluate, model, data, loss_fn)
 
 
-def mode_changes(before, model):
-    return [c for c in changes(before, model, grads=False) if " mode" in c]
-
-
 def explain_mode_change(mode, changed, model, when=""):
     """A message for the modes evaluate got wrong, for a caller who left its model in `mode`."""
     where = f"{when}: " if when else ""
@@ -278,9 +275,7 @@ def explain_mode_change(mode, changed, model, when=""):
 def test_modes_are_restored(evaluate, mode):
     data, loss_fn, dtype = make_data("mse-batches-8-8-1" if mode != "train" else "cross-entropy-batches-5-3-7")
     model = make_model(dtype, mode)
-    before = snapshot(model)
-    evaluated(evaluate, model, data, loss_fn)
-    changed = mode_changes(before, model)
+    changed = what_changed(model, lambda: evaluated(evaluate, model, data, loss_fn), "modes")
     assert not changed, explain_mode_change(mode, changed, model)
 
 
@@ -309,7 +304,7 @@ def test_modes_are_restored_when_loss_fn_raises(evaluate, mode):
             "must learn that the validation failed. Don't catch exceptions; restore the modes in a "
             "`try: ... finally: ...` block, which runs its `finally:` part and lets the exception go on."
         ))
-    changed = mode_changes(before, model)
+    changed = changes(before, model, "modes")
     if changed and (model.training or any(m.training for m in model.modules())):
         raise AssertionError(explain_mode_change(mode, changed, model, when="when loss_fn raised"))
     assert not changed, Mistake(
@@ -330,8 +325,7 @@ def test_modes_are_restored_when_loss_fn_raises(evaluate, mode):
 def test_grad_mode_unchanged(evaluate, caller):
     data, loss_fn, dtype = make_data("mse-batches-8-8-1")
     model = make_model(dtype)
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("evaluate"):
+    with grad_mode_kept("evaluate", caller=caller):
         evaluated(evaluate, model, data, loss_fn)
 
 
@@ -341,17 +335,15 @@ def test_parameters_and_buffers_untouched(evaluate, mode):
     model = make_model(dtype, mode)
     model.get_submodule("0").bias.requires_grad_(False)  # the caller froze one parameter
     before = snapshot(model)
-    values = {n: t.detach().clone() for n, t in [*model.named_parameters(), *model.named_buffers()]}
     evaluated(evaluate, model, data, loss_fn)
-    changed = [c for c in changes(before, model) if " mode" not in c]
+    changed = changes(before, model, "flags grads")
     assert not changed, Mistake(
         "ex15.parameters_changed", "the caller's parameters changed (frozen, gradients cleared)",
         f"evaluate changed the caller's parameters: {listed(changed)}. A validation loop only reads the model: "
         "no `requires_grad_()` (freezing is not how to avoid the graph: `torch.no_grad()` is), no "
         "`zero_grad()`, no backward. The gradients of the last training step belong to the caller."
     )
-    now = dict([*model.named_parameters(), *model.named_buffers()])
-    moved = [n for n, old in values.items() if not torch.equal(now[n].detach(), old)]
+    moved = before.moved(model, buffers=True)
     assert not moved, Mistake(
         "ex15.values_changed", "parameters or running statistics changed",
         f"evaluate changed the values of {', '.join(moved)}. Running the model in eval mode, under "

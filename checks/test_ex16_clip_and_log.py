@@ -14,6 +14,7 @@ from checks.instruments import (
     expect_python_number,
     explain_errors,
     grad_mode_kept,
+    snapshot,
 )
 
 # id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
@@ -76,17 +77,15 @@ def make_case(case):
     return model, max_norm
 
 
-class Before:
-    """The model before the call, and what the call must produce (computed independently)."""
+class Expected:
+    """What clip_and_log must produce for a model (computed independently), and the model before the call."""
 
     def __init__(self, model, max_norm):
-        params = dict(model.named_parameters())
+        self.model = snapshot(model)
         self.max_norm = max_norm
-        self.values = {n: p.detach().clone() for n, p in params.items()}
-        self.flags = {n: p.requires_grad for n, p in params.items()}
-        self.objects = dict(params)
-        self.grads = {n: p.grad.clone() for n, p in params.items() if p.grad is not None}
-        self.without_grad = [n for n, p in params.items() if p.grad is None]
+        self.values = {n: s.values for n, s in self.model.params.items()}
+        self.grads = {n: s.grad for n, s in self.model.params.items() if s.grad is not None}
+        self.without_grad = [n for n, s in self.model.params.items() if s.grad is None]
         self.grad_norm = _total_norm(self.grads.values())
         self.weight_norm = _total_norm(self.values.values())
         coef = min(1.0, max_norm / (self.grad_norm + 1e-6))
@@ -118,97 +117,96 @@ def _close(a, b):
     return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-8)
 
 
-def assert_grad_norm(got, before):
-    want = before.grad_norm
+def assert_norm(got, want, suspects, otherwise):
+    """`got` is the norm `want`; else the message is that of the first suspect (value, mistake) whose value
+    `got` is (a known wrong way to compute it; a value None does not apply here), or `otherwise`."""
     if _close(got, want):
         return
-    per_tensor = sum(_total_norm([g]) for g in before.grads.values())
-    after = _total_norm(before.clipped.values())
-    if before.clips and _close(got, after):
-        raise AssertionError(Mistake(
+    for value, mistake in suspects:
+        if value is not None and _close(got, value):
+            raise AssertionError(mistake)
+    raise AssertionError(otherwise)
+
+
+def assert_grad_norm(got, expected):
+    want = expected.grad_norm
+    assert_norm(got, want, [
+        (_total_norm(expected.clipped.values()) if expected.clips else None, Mistake(
             "ex16.norm_after_clipping", "the gradient norm measured after clipping",
-            f'result["grad_norm"] is {got:.6g}, the norm AFTER clipping (max_norm={before.max_norm:.6g}); '
+            f'result["grad_norm"] is {got:.6g}, the norm AFTER clipping (max_norm={expected.max_norm:.6g}); '
             f"before clipping it was {want:.6g}. Measured after clipping the log shows max_norm at every "
             "step and hides the exploding gradients it is meant to reveal. Measure the norm before you clip: "
             "`torch.nn.utils.clip_grad_norm_` returns exactly that."
-        ))
-    if _close(got, per_tensor):
-        raise AssertionError(Mistake(
+        )),
+        (sum(_total_norm([g]) for g in expected.grads.values()), Mistake(
             "ex16.sum_of_grad_norms", "the sum of the gradients' norms instead of their total norm",
             f'result["grad_norm"] is {got:.6g}, the sum of the norms of the separate gradients; the total norm '
             f"is {want:.6g}. The total L2 norm treats all entries of all gradients as ONE vector: "
             "sqrt(||g1||^2 + ||g2||^2 + ...), for example the norm of the stacked per-tensor norms."
-        ))
-    if _close(got, want**2):
-        raise AssertionError(Mistake(
+        )),
+        (want**2, Mistake(
             "ex16.grad_norm_squared", "the gradient norm's square instead of the norm",
             f'result["grad_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
-        ))
-    raise AssertionError(Mistake(
+        )),
+    ], otherwise=Mistake(
         "ex16.wrong_grad_norm", "a gradient norm other than the total L2 norm before clipping",
         f'result["grad_norm"] is {got:.6g}; the total L2 norm of the gradients before clipping is {want:.6g} '
         "(all entries of every existing `p.grad` together, parameters without a gradient skipped)."
     ))
 
 
-def assert_weight_norm(got, before):
-    want = before.weight_norm
-    if _close(got, want):
-        return
-    per_tensor = sum(_total_norm([v]) for v in before.values.values())
-    with_grad = _total_norm([before.values[n] for n in before.grads])
-    if _close(got, per_tensor):
-        raise AssertionError(Mistake(
+def assert_weight_norm(got, expected):
+    want = expected.weight_norm
+    assert_norm(got, want, [
+        (sum(_total_norm([v]) for v in expected.values.values()), Mistake(
             "ex16.sum_of_weight_norms", "the sum of the parameters' norms instead of their total norm",
             f'result["weight_norm"] is {got:.6g}, the sum of the norms of the separate parameters; the total '
             f"norm is {want:.6g}. Treat all entries of all parameters as ONE vector: "
             "sqrt(||p1||^2 + ||p2||^2 + ...), for example the norm of the stacked per-parameter norms."
-        ))
-    if _close(got, with_grad):
-        raise AssertionError(Mistake(
+        )),
+        (_total_norm([expected.values[n] for n in expected.grads]), Mistake(
             "ex16.weight_norm_skips_no_grad", "parameters without a gradient left out of the weight norm",
             f'result["weight_norm"] is {got:.6g}, the norm of the parameters that have a gradient only; the norm '
-            f"of all parameters is {want:.6g}. Parameters without a gradient ({', '.join(before.without_grad)}) "
+            f"of all parameters is {want:.6g}. Parameters without a gradient ({', '.join(expected.without_grad)}) "
             "are skipped for the gradient norm, but they are weights of the model too: include them."
-        ))
-    if _close(got, want**2):
-        raise AssertionError(Mistake(
+        )),
+        (want**2, Mistake(
             "ex16.weight_norm_squared", "the weight norm's square instead of the norm",
             f'result["weight_norm"] is {got:.6g}, the sum of the squares; the norm is its square root, {want:.6g}.'
-        ))
-    raise AssertionError(Mistake(
+        )),
+    ], otherwise=Mistake(
         "ex16.wrong_weight_norm", "a weight norm other than the total L2 norm of all parameters",
         f'result["weight_norm"] is {got:.6g}; the total L2 norm of all parameters is {want:.6g} (all entries of '
         "every parameter together)."
     ))
 
 
-def assert_clipped(model, before):
+def assert_clipped(model, expected):
     params = dict(model.named_parameters())
-    for name in before.without_grad:
+    for name in expected.without_grad:
         assert params[name].grad is None, Mistake(
             "ex16.fills_missing_grads", "zeros filled in for missing gradients",
             f"parameter {name} had no gradient and now has one: parameters without a gradient took no part in "
             "the loss; skip them (`if p.grad is None: continue`), don't fill in zeros."
         )
-    now = {n: params[n].grad for n in before.grads}
-    if all(torch.allclose(now[n], before.clipped[n], rtol=1e-4, atol=1e-8) for n in now):
+    now = {n: params[n].grad for n in expected.grads}
+    if all(torch.allclose(now[n], expected.clipped[n], rtol=1e-4, atol=1e-8) for n in now):
         return
-    if all(torch.equal(now[n], before.grads[n]) for n in now):
+    if all(torch.equal(now[n], expected.grads[n]) for n in now):
         raise AssertionError(Mistake(
             "ex16.no_clipping", "the gradients not clipped",
-            f"the gradients were not clipped: their total norm is {before.grad_norm:.6g}, above "
-            f"max_norm={before.max_norm:.6g}, and they are unchanged. Scale every gradient in place by "
+            f"the gradients were not clipped: their total norm is {expected.grad_norm:.6g}, above "
+            f"max_norm={expected.max_norm:.6g}, and they are unchanged. Scale every gradient in place by "
             "`max_norm / (total + 1e-6)`, or call `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)`."
         ))
-    if not before.clips:
+    if not expected.clips:
         raise AssertionError(Mistake(
             "ex16.always_rescales", "gradients rescaled also below max_norm",
-            f"the gradients were changed although their total norm {before.grad_norm:.6g} is already below "
-            f"max_norm={before.max_norm:.6g}. Clipping only ever shrinks: scale by `max_norm / (total + 1e-6)` "
+            f"the gradients were changed although their total norm {expected.grad_norm:.6g} is already below "
+            f"max_norm={expected.max_norm:.6g}. Clipping only ever shrinks: scale by `max_norm / (total + 1e-6)` "
             "only when `total > max_norm`, and leave the gradients alone otherwise."
         ))
-    per_tensor = {n: g * min(1.0, before.max_norm / (_total_norm([g]) + 1e-6)) for n, g in before.grads.items()}
+    per_tensor = {n: g * min(1.0, expected.max_norm / (_total_norm([g]) + 1e-6)) for n, g in expected.grads.items()}
     if all(torch.allclose(now[n], per_tensor[n], rtol=1e-4, atol=1e-8) for n in now):
         raise AssertionError(Mistake(
             "ex16.clips_each_tensor", "each gradient clipped separately instead of by one total norm",
@@ -220,51 +218,50 @@ def assert_clipped(model, before):
     total_now = _total_norm(now.values())
     raise AssertionError(Mistake(
         "ex16.wrong_clipping", "gradients scaled by a factor other than max_norm / (total + 1e-6)",
-        f"after clip_and_log the gradients have total norm {total_now:.6g}; clipped from {before.grad_norm:.6g} "
-        f"to max_norm={before.max_norm:.6g} they should be the old gradients times "
-        f"{before.max_norm / (before.grad_norm + 1e-6):.6g} (`max_norm / (total + 1e-6)`), every one by the same "
+        f"after clip_and_log the gradients have total norm {total_now:.6g}; clipped from {expected.grad_norm:.6g} "
+        f"to max_norm={expected.max_norm:.6g} they should be the old gradients times "
+        f"{expected.max_norm / (expected.grad_norm + 1e-6):.6g} (`max_norm / (total + 1e-6)`), every one by the same "
         "factor, in place."
     ))
 
 
+def called(clip_and_log, model, max_norm):
+    """What clip_and_log must produce for the model, and what it returned."""
+    expected = Expected(model, max_norm)
+    return expected, call(clip_and_log, model, max_norm)
+
+
 def checked(clip_and_log, model, max_norm):
     """Call clip_and_log and check everything it computes, with the messages of the value checks."""
-    before = Before(model, max_norm)
-    result = call(clip_and_log, model, max_norm)
-    assert_grad_norm(result["grad_norm"], before)
-    assert_weight_norm(result["weight_norm"], before)
-    assert_clipped(model, before)
-    return before
+    expected, result = called(clip_and_log, model, max_norm)
+    assert_grad_norm(result["grad_norm"], expected)
+    assert_weight_norm(result["weight_norm"], expected)
+    assert_clipped(model, expected)
+    return expected
 
 
 @pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "clips-to-0.05-of-total-f64"])
 def test_returns_two_python_floats(clip_and_log, case):
-    model, max_norm = make_case(case)
-    call(clip_and_log, model, max_norm)
+    called(clip_and_log, *make_case(case))
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_grad_norm_before_clipping(clip_and_log, case):
-    model, max_norm = make_case(case)
-    before = Before(model, max_norm)
-    result = call(clip_and_log, model, max_norm)
-    assert_grad_norm(result["grad_norm"], before)
+    expected, result = called(clip_and_log, *make_case(case))
+    assert_grad_norm(result["grad_norm"], expected)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_weight_norm_of_all_parameters(clip_and_log, case):
-    model, max_norm = make_case(case)
-    before = Before(model, max_norm)
-    result = call(clip_and_log, model, max_norm)
-    assert_weight_norm(result["weight_norm"], before)
+    expected, result = called(clip_and_log, *make_case(case))
+    assert_weight_norm(result["weight_norm"], expected)
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_gradients_are_clipped(clip_and_log, case):
     model, max_norm = make_case(case)
-    before = Before(model, max_norm)
-    call(clip_and_log, model, max_norm)
-    assert_clipped(model, before)
+    expected, _ = called(clip_and_log, model, max_norm)
+    assert_clipped(model, expected)
 
 
 @pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "clips-to-0.05-of-total-f64"])
@@ -284,19 +281,20 @@ def test_builds_no_graph(clip_and_log, case):
 @pytest.mark.parametrize("case", ["clips-to-0.3-of-total", "no-clipping-max-2x-total"])
 def test_parameters_unchanged(clip_and_log, case):
     model, max_norm = make_case(case)
-    before = checked(clip_and_log, model, max_norm)
+    expected = checked(clip_and_log, model, max_norm)
     for name, p in model.named_parameters():
-        assert p is before.objects[name], Mistake(
+        was = expected.model.params[name]
+        assert p is was.obj, Mistake(
             "ex16.replaces_parameters", "parameters replaced by new objects",
             f"parameter {name} was replaced by a different object: clip_and_log only reads the parameters "
             "(and changes their gradients)."
         )
-        assert p.requires_grad == before.flags[name], Mistake(
+        assert p.requires_grad == was.requires_grad, Mistake(
             "ex16.flags_changed", "parameters frozen or unfrozen to compute a norm",
-            f"parameter {name} had requires_grad={before.flags[name]} and now has requires_grad={p.requires_grad}: "
+            f"parameter {name} had requires_grad={was.requires_grad} and now has requires_grad={p.requires_grad}: "
             "don't freeze or unfreeze parameters to compute a norm; `torch.no_grad()` is what stops autograd."
         )
-        assert p.is_leaf and p.grad_fn is None and torch.equal(p.detach(), before.values[name]), Mistake(
+        assert p.is_leaf and p.grad_fn is None and torch.equal(p.detach(), was.values), Mistake(
             "ex16.values_changed", "the parameters' values changed",
             f"the values of parameter {name} changed: clipping changes the gradients (`p.grad`), never the "
             "parameters; the optimizer's step does that later."
@@ -306,6 +304,5 @@ def test_parameters_unchanged(clip_and_log, case):
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
 def test_grad_mode_unchanged(clip_and_log, caller):
     model, max_norm = make_case("clips-to-0.3-of-total")
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("clip_and_log"):
+    with grad_mode_kept("clip_and_log", caller=caller):
         checked(clip_and_log, model, max_norm)

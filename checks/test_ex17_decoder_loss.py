@@ -10,8 +10,9 @@ from torch import nn
 from checks.instruments import (
     FailsOnPurpose,
     Mistake,
-    RaisedByTheCheck,
     as_mistake,
+    assert_left_alone,
+    assert_restored_when_it_raises,
     changes,
     count_saved_tensors,
     describe_args,
@@ -20,6 +21,7 @@ from checks.instruments import (
     grad_mode_kept,
     listed,
     snapshot,
+    what_changed,
 )
 
 IN_FEATURES, HIDDEN, CODE = 5, 8, 3
@@ -101,9 +103,13 @@ def arguments(s) -> str:
     return describe_args(encoder=s.encoder, decoder=s.decoder, x=s.x, target=s.target, loss_fn=s.loss_fn)
 
 
-def call(decoder_loss, s):
+def run(decoder_loss, s):
     with explain_errors("decoder_loss", ERRORS, called_with=arguments(s)):
-        loss = decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
+        return decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
+
+
+def call(decoder_loss, s):
+    loss = run(decoder_loss, s)
     if isinstance(loss, (float, int)) and not isinstance(loss, bool):
         raise AssertionError(Mistake(
             "ex17.returns_number", "a Python number returned instead of the loss tensor",
@@ -177,7 +183,7 @@ def test_loss_requires_grad(decoder_loss, case):
         "`loss.backward()` raises \"element 0 of tensors does not require grad and does not have a grad_fn\", and "
         "the decoder learns nothing."
     )
-    froze = [c for c in changes(before, s.decoder, grads=False) if "requires_grad=False" in c]
+    froze = [c for c in changes(before, s.decoder, "flags") if "requires_grad=False" in c]
     if froze:
         why = Mistake(
             "ex17.freezes_decoder", "the decoder frozen, so the loss has no history",
@@ -249,7 +255,7 @@ def test_no_gradient_reaches_encoder(decoder_loss, encoder):
     loss = call(decoder_loss, s)
     assert_loss(loss, s)
     backward(loss)
-    changed = [c for c in changes(before, s.encoder) if ".grad" in c]
+    changed = changes(before, s.encoder, "grads")
     if not changed:
         return
     message = (
@@ -276,9 +282,7 @@ def test_encoder_flags_unchanged(decoder_loss, flags):
     if flags == "encoder-partly-frozen":
         s.encoder[0].requires_grad_(False)
         s.refresh()
-    before = snapshot(s.encoder)
-    call(decoder_loss, s)
-    changed = [c for c in changes(before, s.encoder, grads=False) if "requires_grad" in c or "replaced" in c]
+    changed = what_changed(s.encoder, lambda: call(decoder_loss, s), "flags")
     if not changed:
         return
     unfrozen = [c for c in changed if "had requires_grad=False" in c]
@@ -305,15 +309,12 @@ def test_decoder_flags_unchanged(decoder_loss, flags):
     if flags == "decoder-partly-frozen":
         s.decoder[0].bias.requires_grad_(False)
         s.refresh()
-    before = snapshot(s.decoder)
-    call(decoder_loss, s)
-    changed = [c for c in changes(before, s.decoder, grads=False) if "requires_grad" in c or "replaced" in c]
-    assert not changed, Mistake(
+    assert_left_alone(s.decoder, lambda: call(decoder_loss, s), "flags", Mistake(
         "ex17.decoder_flags_changed", "the decoder's flags changed",
-        f"decoder_loss changed the decoder's parameters: {listed(changed)}. Which decoder parameters train is the "
+        "decoder_loss changed the decoder's parameters: {changes}. Which decoder parameters train is the "
         "caller's choice (some may be frozen on purpose). Leave every `requires_grad` flag as it is: all "
         "decoder_loss decides is where the gradient stops."
-    )
+    ))
 
 
 def test_grad_mode_unchanged(decoder_loss):
@@ -328,39 +329,25 @@ def test_modules_modes_unchanged(decoder_loss, modes):
     s = Setup()
     s.encoder.train(modes == "both-train")
     s.decoder.train(modes != "both-eval")
-    encoder_before, decoder_before = snapshot(s.encoder), snapshot(s.decoder)
-    call(decoder_loss, s)
-    changed = [f"encoder: {c}" for c in changes(encoder_before, s.encoder, grads=False) if " mode" in c]
-    changed += [f"decoder: {c}" for c in changes(decoder_before, s.decoder, grads=False) if " mode" in c]
-    assert not changed, Mistake(
+    assert_left_alone({"encoder": s.encoder, "decoder": s.decoder}, lambda: call(decoder_loss, s), "modes", Mistake(
         "ex17.modes_changed", "the modules' train/eval mode changed",
-        f"decoder_loss changed the modules' train/eval mode: {listed(changed)}. The mode is the caller's choice, "
+        "decoder_loss changed the modules' train/eval mode: {changes}. The mode is the caller's choice, "
         "and it has nothing to do with gradients (`eval()` does not stop autograd). Leave it, and stop the "
         "gradient with `torch.no_grad()` around the encoder."
-    )
+    ))
 
 
 def test_state_restored_when_encoder_raises(decoder_loss):
     s = Setup()
     s.encoder = FailsOnPurpose(IN_FEATURES, CODE, "this encoder")
     s.encoder.linear.bias.requires_grad_(False)
-    before = snapshot(s.encoder)
-    try:
-        with explain_errors("decoder_loss", ERRORS, called_with=arguments(s)):
-            decoder_loss(s.encoder, s.decoder, s.x, s.target, s.loss_fn)
-    except RaisedByTheCheck:
-        pass
-    now = torch.is_grad_enabled()
-    torch.set_grad_enabled(True)
-    assert now, Mistake(
+    assert_restored_when_it_raises(s.encoder, lambda: run(decoder_loss, s), grad_mode=Mistake(
         "ex17.grad_mode_not_restored_on_error", "gradient tracking switched back by hand, not when the encoder raises",
         "when the encoder raised an error, decoder_loss left gradient tracking switched off for the caller: the "
         "line that switches it back never ran. `with torch.no_grad():` restores the previous mode when the block "
         "ends, also when an exception leaves it."
-    )
-    changed = changes(before, s.encoder)
-    assert not changed, Mistake(
+    ), changed=Mistake(
         "ex17.encoder_changed_on_error", "the encoder's flags or mode left changed when it raises",
-        f"when the encoder raised an error, decoder_loss left it changed: {listed(changed)}. Don't change the "
+        "when the encoder raised an error, decoder_loss left it changed: {changes}. Don't change the "
         "encoder's flags or mode; `with torch.no_grad():` around its call is all it takes."
-    )
+    ))

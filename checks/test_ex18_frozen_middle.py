@@ -9,6 +9,7 @@ from torch import nn
 
 from checks.instruments import (
     Mistake,
+    assert_left_alone,
     changes,
     describe_args,
     expect_tensor,
@@ -185,7 +186,7 @@ def test_middle_gets_no_gradients(forward_frozen_middle, middle):
     out = call(forward_frozen_middle, s)
     assert_output(out, s)
     backward(out)
-    changed = [c for c in changes(before, s.middle) if ".grad" in c]
+    changed = changes(before, s.middle, "grads")
     if not changed:
         return
     message = (
@@ -217,7 +218,7 @@ def test_first_and_last_get_gradients(forward_frozen_middle, case):
         missing = [n for n in s.want_grads if n.startswith(owner + ".") and params[n].grad is None]
         if not missing:
             continue
-        frozen = [c for c in changes(before[owner], getattr(s, owner), grads=False) if "requires_grad=False" in c]
+        frozen = [c for c in changes(before[owner], getattr(s, owner), "flags") if "requires_grad=False" in c]
         if frozen:
             raise AssertionError(Mistake(
                 "ex18.freezes_others", "first or last frozen too",
@@ -247,20 +248,12 @@ def test_first_and_last_flags_unchanged(forward_frozen_middle, flags):
         s.first[0].bias.requires_grad_(False)
     if flags == "last-partly-frozen":
         s.last.weight.requires_grad_(False)
-    before = {owner: snapshot(getattr(s, owner)) for owner in ("first", "last")}
-    call(forward_frozen_middle, s)
-    changed = [
-        f"{owner}: {c}"
-        for owner in ("first", "last")
-        for c in changes(before[owner], getattr(s, owner), grads=False)
-        if "requires_grad" in c or "replaced" in c
-    ]
-    assert not changed, Mistake(
+    assert_left_alone({"first": s.first, "last": s.last}, lambda: call(forward_frozen_middle, s), "flags", Mistake(
         "ex18.other_flags_changed", "the flags of first or last changed",
-        f"forward_frozen_middle changed the flags of `first` or `last`: {listed(changed)}. Only middle is to be "
+        "forward_frozen_middle changed the flags of `first` or `last`: {changes}. Only middle is to be "
         "frozen; which parameters of first and last train is the caller's choice. Touch only "
         "`middle.parameters()`."
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- global state
@@ -279,17 +272,10 @@ def test_modules_modes_unchanged(forward_frozen_middle, modes):
     s.first.train(modes != "all-eval")
     s.middle.train(modes == "all-train")
     s.last.train(modes != "all-eval")
-    before = {owner: snapshot(getattr(s, owner)) for owner in ("first", "middle", "last")}
-    call(forward_frozen_middle, s)
-    changed = [
-        f"{owner}: {c}"
-        for owner in ("first", "middle", "last")
-        for c in changes(before[owner], getattr(s, owner), grads=False)
-        if " mode" in c
-    ]
-    assert not changed, Mistake(
+    modules = {"first": s.first, "middle": s.middle, "last": s.last}
+    assert_left_alone(modules, lambda: call(forward_frozen_middle, s), "modes", Mistake(
         "ex18.modes_changed", "a module's train/eval mode changed",
-        f"forward_frozen_middle changed a module's train/eval mode: {listed(changed)}. The mode is the caller's "
+        "forward_frozen_middle changed a module's train/eval mode: {changes}. The mode is the caller's "
         "choice, and it freezes nothing: `eval()` only changes how dropout and batch-norm compute. Freeze with "
         "`requires_grad_(False)` on middle's parameters, and leave modes alone."
-    )
+    ))

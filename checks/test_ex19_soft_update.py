@@ -5,7 +5,15 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, count_saved_tensors, describe_args, explain_errors, grad_mode_kept
+from checks.instruments import (
+    Mistake,
+    count_saved_tensors,
+    describe_args,
+    explain_errors,
+    grad_mode_kept,
+    head,
+    snapshot,
+)
 
 # id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
 CASES = {
@@ -71,19 +79,6 @@ def make_pair(case):
     return target, source, tau
 
 
-class State:
-    """A module's parameters and buffers: objects, values, versions, flags, grads, storage."""
-
-    def __init__(self, module):
-        self.objects = dict(module.named_parameters())
-        self.values = {n: p.detach().clone() for n, p in self.objects.items()}
-        self.versions = {n: p._version for n, p in self.objects.items()}
-        self.flags = {n: p.requires_grad for n, p in self.objects.items()}
-        self.grads = {n: None if p.grad is None else p.grad.clone() for n, p in self.objects.items()}
-        self.storages = {n: p.untyped_storage().data_ptr() for n, p in self.objects.items()}
-        self.buffers = {n: b.clone() for n, b in module.named_buffers()}
-
-
 def call(soft_update, target, source, tau):
     with explain_errors("soft_update", ERRORS, called_with=describe_args(target=target, source=source, tau=tau)):
         soft_update(target, source, tau)
@@ -95,8 +90,7 @@ def _all_close(tensors, wanted):
 
 def assert_blended(target, source, before_t, before_s, tau):
     """Every target parameter (the same object) holds (1 - tau) * old + tau * source; else say what happened."""
-    current = dict(target.named_parameters())
-    replaced = [n for n, p in before_t.objects.items() if current.get(n) is not p]
+    replaced = before_t.replaced(target)
     if replaced:
         raise AssertionError(Mistake(
             "ex19.new_parameters", "the target's parameters replaced by new objects",
@@ -105,10 +99,10 @@ def assert_blended(target, source, before_t, before_s, tau):
             "which never changed. Update each parameter in place: `p_t.mul_(1 - tau).add_(p_s, alpha=tau)` "
             "or `p_t.lerp_(p_s, tau)`, inside `torch.no_grad()`."
         ))
-    names = list(before_t.values)
-    now = [before_t.objects[n].detach() for n in names]
-    old = [before_t.values[n] for n in names]
-    src = [before_s.values[n] for n in names]
+    names = list(before_t.params)
+    now = [before_t.params[n].obj.detach() for n in names]
+    old = [before_t.params[n].values for n in names]
+    src = [before_s.params[n].values for n in names]
     if _all_close(now, [(1 - tau) * o + tau * s for o, s in zip(old, src)]):
         return
     if all(torch.equal(t, o) for t, o in zip(now, old)):
@@ -147,19 +141,14 @@ def assert_blended(target, source, before_t, before_s, tau):
     raise AssertionError(Mistake(
         "ex19.wrong_blend", "a blend other than (1 - tau) * p_t + tau * p_s",
         f"target parameter {name} holds the wrong values after soft_update (tau={tau}): expected "
-        f"`(1 - tau) * p_t + tau * p_s` = {_head(want)}, found {_head(t)}."
+        f"`(1 - tau) * p_t + tau * p_s` = {head(want)}, found {head(t)}."
     ))
-
-
-def _head(t, n=4):
-    values = [round(v, 5) for v in t.flatten()[:n].tolist()]
-    return f"{values}{'...' if t.numel() > n else ''}"
 
 
 def updated(soft_update, case):
     """Make the networks, run soft_update, check the values: the one values message for every check."""
     target, source, tau = make_pair(case)
-    before_t, before_s = State(target), State(source)
+    before_t, before_s = snapshot(target), snapshot(source)
     call(soft_update, target, source, tau)
     assert_blended(target, source, before_t, before_s, tau)
     return target, source, before_t, before_s
@@ -174,10 +163,10 @@ def test_parameters_are_blended(soft_update, case):
 def test_target_buffers_untouched(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     buffers = dict(target.named_buffers())
-    moved = [n for n, b in before_t.buffers.items() if not torch.equal(buffers[n], b)]
+    moved = [n for n, b in before_t.buffers.items() if not torch.equal(buffers[n], b.values)]
     if not moved:
         return
-    copied = [n for n in moved if torch.equal(buffers[n], before_s.buffers[n])]
+    copied = [n for n in moved if torch.equal(buffers[n], before_s.buffers[n].values)]
     if copied:
         raise AssertionError(BUFFERS_COPIED.says(names=", ".join(copied)))
     raise AssertionError(Mistake(
@@ -192,31 +181,32 @@ def test_target_buffers_untouched(soft_update, case):
 @pytest.mark.parametrize("case", BOTH_KINDS)
 def test_source_untouched(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
+    regraded = before_s.regraded(source)
     for name, p in source.named_parameters():
-        assert p is before_s.objects[name] and torch.equal(p.detach(), before_s.values[name]), Mistake(
+        was = before_s.params[name]
+        assert p is was.obj and torch.equal(p.detach(), was.values), Mistake(
             "ex19.source_changed", "the source's parameters changed",
             f"the source's parameter {name} changed: the source network is only read. Update the target's "
             "parameters (`p_t`), not the source's."
         )
-        assert p._version == before_s.versions[name], Mistake(
+        assert p._version == was.version, Mistake(
             "ex19.source_written", "the source's parameters written to in place",
             f"the source's parameter {name} was written to in place (its version counter moved from "
-            f"{before_s.versions[name]} to {p._version}), even if with the same values: the source is only read."
+            f"{was.version} to {p._version}), even if with the same values: the source is only read."
         )
-        assert p.requires_grad == before_s.flags[name], Mistake(
+        assert p.requires_grad == was.requires_grad, Mistake(
             "ex19.source_flags_changed", "the source's flags changed",
-            f"the source's parameter {name} had requires_grad={before_s.flags[name]} and now has "
+            f"the source's parameter {name} had requires_grad={was.requires_grad} and now has "
             f"requires_grad={p.requires_grad}: the source is the network being trained; don't freeze it. "
             "`torch.no_grad()` is what keeps the update out of autograd."
         )
-        was = before_s.grads[name]
-        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), Mistake(
+        assert name not in regraded, Mistake(
             "ex19.source_grads_changed", "the source's gradients changed",
             f"the source's parameter {name} had its `.grad` changed: soft_update must not touch the gradients "
             "of the network being trained (no `zero_grad()`, no backward)."
         )
     buffers = dict(source.named_buffers())
-    moved = [n for n, b in before_s.buffers.items() if not torch.equal(buffers[n], b)]
+    moved = [n for n, b in before_s.buffers.items() if not torch.equal(buffers[n], b.values)]
     assert not moved, Mistake("ex19.source_buffers_changed", "the source's buffers changed",
                               f"the source's buffers {', '.join(moved)} changed: the source network is only read.")
 
@@ -225,7 +215,7 @@ def test_source_untouched(soft_update, case):
 def test_parameters_stay_same_objects(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     for name, p in target.named_parameters():
-        assert p.untyped_storage().data_ptr() == before_t.storages[name], Mistake(
+        assert p.untyped_storage().data_ptr() == before_t.params[name].storage, Mistake(
             "ex19.data_replaced", "the target's `.data` replaced instead of updated in place",
             f"target parameter {name} now lives in different memory: its values were replaced (for example "
             "`p_t.data = ...`) instead of updated in place. Update in place: `p_t.mul_(1 - tau).add_(p_s, "
@@ -236,9 +226,11 @@ def test_parameters_stay_same_objects(soft_update, case):
 @pytest.mark.parametrize("case", CASES)
 def test_parameters_stay_leaves_with_their_flags(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
+    regraded = before_t.regraded(target)
     for name, p in target.named_parameters():
+        was = before_t.params[name]
         if not p.is_leaf or p.grad_fn is not None:
-            frozen = "frozen " if not before_t.flags[name] else ""
+            frozen = "frozen " if not was.requires_grad else ""
             raise AssertionError(Mistake(
                 "ex19.no_no_grad", "the blend recorded by autograd, so target parameters stop being leaves",
                 f"the {frozen}target parameter {name} is no longer a leaf: it has grad_fn="
@@ -247,14 +239,13 @@ def test_parameters_stay_leaves_with_their_flags(soft_update, case):
                 "`p_t.add_(p_s, ...)` outside `no_grad` ties the target to the source's graph, silently. Do the "
                 "update inside `with torch.no_grad():`."
             ))
-        assert p.requires_grad == before_t.flags[name], Mistake(
+        assert p.requires_grad == was.requires_grad, Mistake(
             "ex19.target_flags_changed", "the target's flags changed",
-            f"target parameter {name} had requires_grad={before_t.flags[name]} and now has "
+            f"target parameter {name} had requires_grad={was.requires_grad} and now has "
             f"requires_grad={p.requires_grad}: soft_update must not freeze or unfreeze the target. "
             "`torch.no_grad()` is what keeps the update out of autograd, without touching the flags."
         )
-        was = before_t.grads[name]
-        assert (p.grad is None) == (was is None) and (was is None or torch.equal(p.grad, was)), Mistake(
+        assert name not in regraded, Mistake(
             "ex19.target_grads_changed", "the target's gradients changed",
             f"target parameter {name} had its `.grad` changed: soft_update blends values, it does not touch "
             "gradients."
@@ -265,10 +256,10 @@ def test_parameters_stay_leaves_with_their_flags(soft_update, case):
 def test_version_counters_increase(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     for name, p in target.named_parameters():
-        assert p._version > before_t.versions[name], Mistake(
+        assert p._version > before_t.params[name].version, Mistake(
             "ex19.through_data", "the update made through `.data`, hidden from autograd",
             f"autograd's version counter of target parameter {name} did not move (`p._version` is still "
-            f"{before_t.versions[name]}): the update went through `.data`, which hides the change from autograd. "
+            f"{before_t.params[name].version}): the update went through `.data`, which hides the change from autograd. "
             "If that parameter was saved for a backward (the targets computed with it), autograd can no longer "
             "tell it was modified. Update it inside `with torch.no_grad():` instead of through `.data`."
         )
@@ -277,7 +268,7 @@ def test_version_counters_increase(soft_update, case):
 @pytest.mark.parametrize("case", ["frozen-target-tau0.3", "frozen-target-tau0.75-f64"])
 def test_builds_no_graph(soft_update, case):
     target, source, tau = make_pair(case)
-    before_t, before_s = State(target), State(source)
+    before_t, before_s = snapshot(target), snapshot(source)
     with count_saved_tensors() as saved:
         call(soft_update, target, source, tau)
     assert_blended(target, source, before_t, before_s, tau)
@@ -296,6 +287,5 @@ def test_builds_no_graph(soft_update, case):
 
 @pytest.mark.parametrize("caller", ["grad-enabled", "inside-no_grad"])
 def test_grad_mode_unchanged(soft_update, caller):
-    torch.set_grad_enabled(caller == "grad-enabled")
-    with grad_mode_kept("soft_update"):
+    with grad_mode_kept("soft_update", caller=caller):
         updated(soft_update, "trainable-target-tau0.1")

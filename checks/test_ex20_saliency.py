@@ -2,7 +2,6 @@
 also under torch.no_grad(), touching no parameter's .grad and not the caller's x."""
 
 import copy
-import warnings
 
 import pytest
 import torch
@@ -15,6 +14,7 @@ from checks.instruments import (
     expect_tensor,
     explain_errors,
     graph_nodes,
+    head,
     listed,
     snapshot,
 )
@@ -108,11 +108,6 @@ def call(saliency, model, x):
     return expect_tensor(out, "saliency")
 
 
-def _head(t, n=4):
-    values = [round(v, 4) for v in t.detach().flatten()[:n].tolist()]
-    return f"{values}{'...' if t.numel() > n else ''}"
-
-
 def _close(a, b):
     return a.shape == b.shape and torch.allclose(a.detach().to(b.dtype), b, rtol=1e-4, atol=1e-6)
 
@@ -153,7 +148,7 @@ def assert_saliency(out, model, x, want, how="called normally"):
         ))
     raise AssertionError(Mistake(
         "ex20.wrong_values", "values other than |d score / d x|",
-        f"saliency returned wrong values ({how}): expected |d score / d x| = {_head(want)}, found {_head(out)}, "
+        f"saliency returned wrong values ({how}): expected |d score / d x| = {head(want, 4)}, found {head(out, 4)}, "
         "where score = the sum over the rows of each row's largest output of model(x). Compute the score on a "
         "tracked stand-in of x (`x.detach().requires_grad_()`), take its gradient with respect to that stand-in, "
         "and return the gradient's absolute value."
@@ -225,15 +220,15 @@ def test_parameter_grads_are_left_alone(saliency, grads, caller):
     elif grads == "some-frozen":
         params["0.weight"].requires_grad_(False)
         params["0.bias"].requires_grad_(False)
-    before = {n: (None if p.grad is None else p.grad.clone()) for n, p in params.items()}
+    before = snapshot(model)
     want = reference(model, x)
     with torch.set_grad_enabled(caller == "grad-enabled"):
         out = call(saliency, model, x)
     assert_saliency(out, model, x, want)
-    appeared = [n for n, p in params.items() if before[n] is None and p.grad is not None]
-    cleared = [n for n, p in params.items() if before[n] is not None and p.grad is None]
-    changed = [n for n, p in params.items()
-               if before[n] is not None and p.grad is not None and not torch.equal(p.grad, before[n])]
+    regraded = before.regraded(model)
+    appeared = [n for n in regraded if before.params[n].grad is None]
+    cleared = [n for n in regraded if params[n].grad is None]
+    changed = [n for n in regraded if n not in appeared + cleared]
     assert not appeared and not changed, Mistake(
         "ex20.fills_parameter_grads", "score.backward(), which fills the parameters' .grad",
         f"saliency changed the `.grad` of the model's parameters ({', '.join((appeared + changed)[:4])}"
@@ -263,7 +258,7 @@ def test_model_is_left_as_it_was(saliency, state):
     with torch.no_grad():
         out = call(saliency, model, x)
     assert_saliency(out, model, x, want)
-    found = changes(before, model, grads=False)
+    found = changes(before, model, "modes flags")
     assert not found, Mistake(
         "ex20.model_changed", "the model's modes or flags changed",
         f"saliency changed the caller's model: {listed(found)}. A function that only looks at the model must "
@@ -271,13 +266,6 @@ def test_model_is_left_as_it_was(saliency, state):
         "parameter does not stop the gradient from reaching the input, and `torch.enable_grad()` is what makes "
         "recording work under the caller's `no_grad()`."
     )
-
-
-def _grad_of(t):
-    """`t.grad`, without PyTorch's warning when `t` is not a leaf (its .grad is normally never filled)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return t.grad
 
 
 # id -> how the caller's x was made
@@ -297,19 +285,18 @@ def test_callers_x_is_untouched(saliency, made):
     else:
         source = x0.requires_grad_()
         x = source * 2 - 1
-    grad_before = None if _grad_of(x) is None else _grad_of(x).clone()
-    values, version, requires_grad, grad_fn = x.detach().clone(), x._version, x.requires_grad, x.grad_fn
+    before = snapshot(x)
     want = reference(model, x)
     out = call(saliency, model, x)
     assert_saliency(out, model, x, want, how=f"for an x that is {made}")
-    assert x.requires_grad == requires_grad, Mistake(
+    assert x.requires_grad == before.requires_grad, Mistake(
         "ex20.requires_grad_on_callers_x", "requires_grad switched on the caller's x instead of a stand-in",
         f"saliency switched {'on' if x.requires_grad else 'off'} `requires_grad` of the caller's `x`: the flag stays "
         "changed after your function returns, and everything the caller computes from x afterwards is recorded. "
         "Don't call `x.requires_grad_()`: make your own tracked stand-in, `inputs = x.detach().requires_grad_()` "
         "(`detach()` makes a new tensor over the same values, and its flag concerns nobody else)."
     )
-    grad_now = _grad_of(x)
+    grad_before, grad_now = before.grad, snapshot(x).grad
     got_grad = grad_now is not None and (grad_before is None or not torch.equal(grad_now, grad_before))
     assert not got_grad, Mistake(
         "ex20.callers_x_gets_grad", "the caller's x used as the tracked input, so it gets a .grad",
@@ -323,7 +310,8 @@ def test_callers_x_is_untouched(saliency, made):
         "went through x into the caller's computation. Cut x off from its history first: "
         "`inputs = x.detach().requires_grad_()`, and differentiate with respect to `inputs`."
     )
-    assert x.grad_fn is grad_fn and x._version == version and torch.equal(x.detach(), values), Mistake(
+    unchanged = x.grad_fn is before.grad_fn and x._version == before.version and torch.equal(x.detach(), before.values)
+    assert unchanged, Mistake(
         "ex20.callers_x_modified", "the caller's x modified",
         "saliency modified the caller's `x` (its values, its version counter or its history changed). "
         "Leave it as it is: compute on `x.detach().requires_grad_()`."

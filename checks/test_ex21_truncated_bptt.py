@@ -9,7 +9,16 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, as_mistake, describe_args, expect_python_number, explain_errors, grad_mode_kept
+from checks.instruments import (
+    Mistake,
+    as_mistake,
+    describe_args,
+    expect_python_number,
+    explain_errors,
+    grad_mode_kept,
+    head,
+    snapshot,
+)
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
 
@@ -201,11 +210,6 @@ def _close_lists(a, b):
     )
 
 
-def _head(values, n=4):
-    shown = [round(float(v), 5) for v in values[:n]]
-    return f"{shown}{'...' if len(values) > n else ''}"
-
-
 def diagnose(problem, losses, reference):
     """Why the learner's run differs from the reference: one message per known mistake."""
     params = [p.detach().clone() for p in problem.params]
@@ -223,7 +227,7 @@ def diagnose(problem, losses, reference):
     return Mistake(
         "ex21.differs_from_reference", "chunk losses or trained parameters that differ from the reference run",
         f"the chunk losses or the trained parameters differ from the reference run (reference losses "
-        f"{_head(reference.losses)}, yours {_head(losses)}). Per chunk of k steps: start from the previous chunk's "
+        f"{head(reference.losses)}, yours {head(losses)}). Per chunk of k steps: start from the previous chunk's "
         "final state, detached; loss = mean over the chunk's steps of `loss_fn(readout(h), ys[t])`; then "
         "`loss.backward()`, `optimizer.step()`, `optimizer.zero_grad()` with the optimizer you were given."
     )
@@ -336,17 +340,17 @@ def test_h0_is_untouched(train_truncated_bptt, case, made):
     encoder = nn.Linear(3, HIDDEN)
     h0 = torch.randn(BATCH, HIDDEN) if made == "plain" else torch.tanh(encoder(torch.randn(BATCH, 3)))
     problem = make_problem(case, h0=h0)
-    values, version, requires_grad, grad_fn = h0.detach().clone(), h0._version, h0.requires_grad, h0.grad_fn
+    before = snapshot(h0)
     reference = _oracle(problem)
     losses = expect_losses(call(train_truncated_bptt, problem), problem)
     assert_trained(problem, losses, reference)
-    assert h0.requires_grad == requires_grad and h0.grad_fn is grad_fn, Mistake(
+    assert h0.requires_grad == before.requires_grad and h0.grad_fn is before.grad_fn, Mistake(
         "ex21.detach_in_place", "the caller's h0 detached in place",
-        f"the caller's h0 lost its history (requires_grad {requires_grad} -> {h0.requires_grad}, grad_fn "
-        f"{grad_fn} -> {h0.grad_fn}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
+        f"the caller's h0 lost its history (requires_grad {before.requires_grad} -> {h0.requires_grad}, grad_fn "
+        f"{before.grad_fn} -> {h0.grad_fn}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
         "h0). `detach_()` changes the tensor everybody holds; `h = h.detach()` makes a new one and leaves h0 alone."
     )
-    assert h0._version == version and torch.equal(h0.detach(), values), Mistake(
+    assert h0._version == before.version and torch.equal(h0.detach(), before.values), Mistake(
         "ex21.h0_modified", "the caller's h0 modified in place",
         "the caller's h0 was modified in place (its values or version counter changed). Start from it, but write "
         "the new state into a new tensor: `h = cell(xs[t], h)` rebinds `h`, it never overwrites h0."
