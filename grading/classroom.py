@@ -24,6 +24,7 @@ else:  # pragma: no cover - Python 3.10
 
 from . import ROOT
 from .catalog import Catalog, CatalogError, Exercise, load_catalog
+from .generated import write_or_check
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "classroom.yml"
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
@@ -142,17 +143,9 @@ def main(argv=None) -> int:
     except (ClassroomError, CatalogError) as exc:
         print(f"grading.classroom: error: {exc}", file=sys.stderr)
         return 2
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if "--check" in argv:
-        if current != wanted:
-            print(f"{WORKFLOW_PATH.as_posix()} is out of date: run `python -m grading.classroom`", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(wanted, encoding="utf-8")
-        print(f"wrote {WORKFLOW_PATH.as_posix()}")
-    return 0
+    return write_or_check(path, wanted, argv,
+                          stale=f"{WORKFLOW_PATH.as_posix()} is out of date: run `python -m grading.classroom`",
+                          wrote=f"wrote {WORKFLOW_PATH.as_posix()}")
 
 
 if __name__ == "__main__":

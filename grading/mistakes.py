@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import CHECKS_DIR, ROOT
 from .catalog import Catalog, load_catalog
+from .generated import write_or_check
 
 DOC_PATH = ROOT / "docs" / "mistakes.md"
 SHARED = "any"  # the "exercise" of the shared instruments' mistakes
@@ -161,18 +162,9 @@ def main(argv=None) -> int:
     if wrong:
         print("\n".join(wrong), file=sys.stderr)
         return 1
-    wanted = render(declared, catalog)
-    current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else None
-    if "--check" in argv:
-        if current != wanted:
-            print("docs/mistakes.md is out of step with the checks: run `python -m grading.mistakes`", file=sys.stderr)
-            return 1
-        return 0
-    if current != wanted:
-        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-        DOC_PATH.write_text(wanted, encoding="utf-8")
-        print(f"docs/mistakes.md: {len(declared)} mistakes")
-    return 0
+    return write_or_check(DOC_PATH, render(declared, catalog), argv,
+                          stale="docs/mistakes.md is out of step with the checks: run `python -m grading.mistakes`",
+                          wrote=f"docs/mistakes.md: {len(declared)} mistakes")
 
 
 if __name__ == "__main__":
