@@ -24,6 +24,7 @@ MODELS = {
     "mlp-tanh": ("mlp-tanh", (6, 5), torch.float32),
     "mlp-relu-f64": ("mlp-relu", (5, 4), torch.float64),
     "conv1d": ("conv1d", (4, 2, 7), torch.float32),
+    "sum-pooling": ("sum-pooling", (5, 3, 6), torch.float32),
 }
 
 ENABLE_GRAD = Mistake(
@@ -47,6 +48,14 @@ ERRORS = {
         "`x` here was computed from other tensors (it is not a leaf), so its `requires_grad` flag cannot be changed, "
         "and it is the caller's anyway. Make your own tracked stand-in: `inputs = x.detach().requires_grad_()`."
     ),
+    r"more than one element of the written-to tensor refers to a single memory location": Mistake(
+        "ex20.gradient_changed_in_place", "the gradient autograd returned changed in place (abs_())",
+        "The gradient autograd handed back was changed in place (`grad.abs_()`), and PyTorch refused: autograd may "
+        "return a gradient whose entries share memory, or one it still uses elsewhere. Here the model first sums x "
+        "over its last dimension, so all the entries a sum adds up get the same gradient, and autograd returns that "
+        "value once, expanded over them (one memory location for many entries): writing to it is impossible. Never "
+        "modify a gradient autograd gives you in place: `grad.abs()` returns a new tensor."
+    ),
     r"Trying to backward through the graph a second time": Mistake(
         "ex20.second_backward", "a second backward through a freed graph",
         "A second backward went through a graph that the first one already freed. Compute the score once and ask "
@@ -60,15 +69,25 @@ def saliency(learner):
     return learner
 
 
+class SumOverLength(nn.Module):
+    """Global sum pooling, (batch, channels, length) -> (batch, channels): the gradient of each sum is one
+    value for every entry it adds up, which autograd returns expanded (one memory location for all of them)."""
+
+    def forward(self, x):
+        return x.sum(dim=-1)
+
+
 def make_model(kind):
     arch, shape, dtype = MODELS[kind]
     if arch == "mlp-tanh":
         model = nn.Sequential(nn.Linear(shape[1], 8), nn.Tanh(), nn.Linear(8, 3))
     elif arch == "mlp-relu":
         model = nn.Sequential(nn.Linear(shape[1], 6), nn.ReLU(), nn.Linear(6, 4))
-    else:
+    elif arch == "conv1d":
         channels, length = shape[1], shape[2]
         model = nn.Sequential(nn.Conv1d(channels, 3, 3), nn.Tanh(), nn.Flatten(), nn.Linear(3 * (length - 2), 4))
+    else:
+        model = nn.Sequential(SumOverLength(), nn.Linear(shape[1], 6), nn.Tanh(), nn.Linear(6, 4))
     model = model.to(dtype)
     return model, torch.randn(shape, dtype=dtype)
 
