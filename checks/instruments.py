@@ -7,7 +7,9 @@
   device (a CUDA GPU, or a device that is not CUDA) for machines without one;
   `devices_for_numpy()` adds a real CUDA device where there is one.
 - `TinyLM`: a model with tied weights (one tensor held by two modules); `unique_parameters()` /
-  `parameter_slots()`: a model's parameters each once, or once per module that holds them.
+  `parameter_slots()`: a model's parameters each once, or once per module that holds them;
+  `random_size()`: a layer size drawn from the check's seeded generator; `adam_settings_changed()`:
+  an Adam's settings other than lr, where they are not the defaults.
 - `snapshot(...)`: what a module (modes, parameters, buffers), a tensor (values, flags, history,
   gradient, version counter, memory) or a list of tensors was before the learner's function ran;
   `changes(before, model, what)` / `what_changed(modules, run, what)` / `listed(...)`: what
