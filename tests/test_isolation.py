@@ -247,10 +247,11 @@ def test_spawn_fallback_gives_the_same_verdicts(tmp_path):
     assert verdicts(forked) == verdicts(spawned)
 
 
-@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission"), ("spawn", "exercise")])
+@pytest.mark.parametrize("method,isolation", [("fork", "exercise"), ("fork", "submission")])
 def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method, isolation):
     """Several submissions graded by one child (batch): a message, a load error or a time-out of
-    one submission never becomes another's verdict, also where one interpreter runs them all."""
+    one submission never becomes another's verdict, also where one process runs them all. (Without
+    fork, every submission has an interpreter of its own: test_spawn_fallback_gives_the_same_verdicts.)"""
     from grading.runner import grade_many
 
     texts = [f"def {EX.function}(:\n    pass\n",  # a load error
