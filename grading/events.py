@@ -48,13 +48,13 @@ class Event:
     kind: ClassVar[str] = ""
 
     def to_json(self) -> bytes:
-        data = {"event": self.kind}
-        data.update((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        return (json.dumps(data) + "\n").encode()
+        return (json.dumps({"event": self.kind, **self.__dict__}) + "\n").encode()
 
     def about(self, target: int) -> "Event":
-        """The same event, about submission `target`."""
-        return dataclasses.replace(self, target=target) if hasattr(self, "target") else self
+        """This event, now about submission `target` (events are made to be sent once)."""
+        if "target" in self.__dict__:
+            self.target = target
+        return self
 
 
 @dataclass
@@ -151,6 +151,7 @@ KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
 FROM_EXERCISE = (Start, Result, Note, Flag)  # what an exercise process may say: the lane says the rest
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
+_FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}
 
 
 def parse(line: bytes | str) -> Event | None:
@@ -164,9 +165,11 @@ def parse(line: bytes | str) -> Event | None:
     cls = KINDS.get(data.pop("event", None))
     if cls is None:
         return None
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    if any(name not in fields or not _fits(value, fields[name].type) for name, value in data.items()):
-        return None
+    fields = _FIELDS[cls]
+    for name, value in data.items():
+        expected = fields.get(name)
+        if expected is None or not _fits(value, expected):
+            return None
     try:
         event = cls(**data)  # a required field missing raises
     except TypeError:
@@ -182,8 +185,7 @@ def parse(line: bytes | str) -> Event | None:
     return event
 
 
-def _fits(value, annotation: str) -> bool:
-    expected = _TYPES[annotation]
+def _fits(value, expected) -> bool:
     if isinstance(value, bool) and expected is not bool:
         return False  # JSON true is not a number here
     if not isinstance(value, expected):

@@ -147,19 +147,15 @@ class Snapshot:
         # What the learner's code left behind goes now, not at some later moment: a context it
         # entered and still held (an inference-mode guard, say) must not switch its mode back in
         # the middle of the next exercise, and an object whose __del__ patches something must not
-        # do it after the state is put back. So garbage is collected, the state put back, and
-        # again while putting it back freed something that changed it (at most three times).
+        # do it after the state is put back. So garbage is collected, the state put back, and,
+        # where putting it back made garbage of cycles (whose __del__ may patch again), collected
+        # and put back again (at most three times).
+        gc.collect()
         for _ in range(3):
-            gc.collect()
-            changed = False
-            for namespace in self.namespaces:
-                changed = namespace.restore() or changed
-            for name, module in self.sys_modules.items():
-                if modules.get(name) is not module:
-                    modules[name] = module
-                    changed = True
-            if not changed:
+            if not self._put_back_namespaces() or gc.collect() == 0:
                 break
+        else:
+            self._put_back_namespaces()
         if self.cwd is not None and _cwd() != self.cwd:
             try:
                 os.chdir(self.cwd)
@@ -176,6 +172,18 @@ class Snapshot:
             sys.setrecursionlimit(self.recursion_limit)
         if self.torch is not None:
             self.torch.restore()
+
+    def _put_back_namespaces(self) -> bool:
+        """The modules' and classes' attributes and sys.modules as they were; True if any had changed."""
+        changed = False
+        for namespace in self.namespaces:
+            changed = namespace.restore() or changed
+        modules = sys.modules
+        for name, module in self.sys_modules.items():
+            if modules.get(name) is not module:
+                modules[name] = module
+                changed = True
+        return changed
 
     def threads_left(self) -> list[threading.Thread]:
         """Threads the learner's code started that are still running: nothing can stop them from
