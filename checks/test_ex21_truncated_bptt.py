@@ -15,6 +15,7 @@ from checks.instruments import (
     describe_args,
     expect_python_number,
     explain_errors,
+    grad_fn_name,
     grad_mode_kept,
     head,
     snapshot,
@@ -347,7 +348,7 @@ def test_h0_is_untouched(train_truncated_bptt, case, made):
     assert h0.requires_grad == before.requires_grad and h0.grad_fn is before.grad_fn, Mistake(
         "ex21.detach_in_place", "the caller's h0 detached in place",
         f"the caller's h0 lost its history (requires_grad {before.requires_grad} -> {h0.requires_grad}, grad_fn "
-        f"{before.grad_fn} -> {h0.grad_fn}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
+        f"{grad_fn_name(before.grad_fn)} -> {grad_fn_name(h0.grad_fn)}): it was detached IN PLACE (`h.detach_()` while `h` was still the caller's "
         "h0). `detach_()` changes the tensor everybody holds; `h = h.detach()` makes a new one and leaves h0 alone."
     )
     assert h0._version == before.version and torch.equal(h0.detach(), before.values), Mistake(
