@@ -310,28 +310,10 @@ def _empty(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """`python -m grading.export gradescope|classroom ...`: the same as `python grader.py export ...`."""
+    from .cli import main as grader
 
-    argv = sys.argv[1:] if argv is None else argv
-    p = argparse.ArgumentParser(prog="python -m grading.export", description="Classroom exports of the kata.")
-    sub = p.add_subparsers(dest="kind", required=True)
-    gs = sub.add_parser("gradescope", help="a Gradescope autograder bundle (.zip)")
-    gs.add_argument("--out", required=True, help="the .zip to write, e.g. autograder.zip")
-    cl = sub.add_parser("classroom", help="a repository for learners (GitHub Classroom template)")
-    cl.add_argument("dest", help="a new or empty folder")
-    args = p.parse_args(argv)
-    try:
-        if args.kind == "gradescope":
-            out = export_gradescope(Path(args.out))
-            print(f"wrote {out}: upload it as the autograder of a Gradescope programming assignment")
-        else:
-            out = export_classroom(Path(args.dest))
-            print(f"wrote the learners' repository to {out}: push it to GitHub and use it as the "
-                  "assignment's template repository")
-    except ExportError as exc:
-        print(f"export: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return grader(["export", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
