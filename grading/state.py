@@ -27,11 +27,11 @@ def load() -> dict:
 
 
 def save(data: dict) -> None:
+    from .atomic import write_atomic
+
     path = _state_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def hints_seen(exercise_id: str) -> int:

@@ -146,3 +146,15 @@ def test_readme_learning_path_matches_the_catalog():
     from grading.readme import main as readme_main
 
     assert readme_main(["--check"]) == 0, "run `python -m grading.readme`"
+
+
+def test_hint_progress_is_saved_whatever_is_planted_beside_it(tmp_path, monkeypatch, capsys):
+    """.kata/state.json is written whole through a unique temporary: a folder where a fixed
+    temporary name would go does not stop a hint from being counted."""
+    state = tmp_path / "planted"
+    (state / "state.json.tmp").mkdir(parents=True)
+    (state / "state.tmp").mkdir()
+    monkeypatch.setenv("KATA_STATE_DIR", str(state))
+    assert main(["hint", EX.short]) == 0
+    assert main(["hint", EX.short]) == 0
+    assert f"Hint 2 of {len(EX.hints)}" in capsys.readouterr().out
