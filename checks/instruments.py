@@ -45,6 +45,16 @@ from grading.mistakes import ID as MISTAKE_ID
 from grading.targets import learner_location
 
 
+# --------------------------------------------------------------------------- oracles
+
+def oracle(fn):
+    """Mark a check's reference computation (an oracle: what the right answer is, computed by the
+    checks). The checks call it; the learner's code must not. Every oracle of the checks carries
+    this mark, so that a call made from the learner's code can be told apart and flagged."""
+    fn.__kata_oracle__ = True
+    return fn
+
+
 # --------------------------------------------------------------------------- known mistakes
 
 class Mistake(str):
