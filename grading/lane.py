@@ -66,6 +66,7 @@ def build_request(base: dict, work: list[Work], method: str) -> dict:
         "optimizers": any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
         "inifile": str(inifile) if inifile.exists() else None,
         "scratch": base["scratch"],
+        "targets": base["targets"],
         "display_base": base["display_base"],
     }
 

@@ -59,11 +59,21 @@ def scratch_folder(root: str | None):
     at the end): files it writes with relative paths land there, not in the grader's folder."""
     path = tempfile.mkdtemp(prefix="work-", dir=root)
     previous = os.getcwd()
+    names = ("TMPDIR", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "XDG_CACHE_HOME")
+    saved, saved_tempdir = {name: os.environ.get(name) for name in names}, tempfile.tempdir
     os.chdir(path)
+    tempfile.tempdir = None  # the learner's temporary files and caches land here too (the sandbox writes nowhere else)
+    os.environ.update(dict.fromkeys(names, path))
     try:
         yield path
     finally:
         os.chdir(previous)
+        tempfile.tempdir = saved_tempdir
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -71,13 +81,16 @@ class GradingPlugin:
     """Runs the collected checks and sends an event for each through `send(event)`."""
 
     def __init__(self, send, *, fork: bool = False, isolation: str = "exercise", restore: bool = True,
-                 jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None):
+                 jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None,
+                 targets: list[str] | None = None):
         self._send = send
         self.fork, self.isolation, self.restore = fork, isolation, restore
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]; None: the configured target
         self.timeout = timeout  # seconds per check
         self._channel = channel  # where `send` writes (a forked process moves it to a pipe of its own)
         self.scratch = scratch  # the folder that holds each exercise's throwaway working folder
+        self.targets = targets or []  # every submission of the run: the sandbox keeps the others out of reach
+        self.confinement: str | None = None
         self.collected: dict[str, list[str]] = {}
         self.target = 0  # the index of the submission being graded
         self.target_path: str | None = None
@@ -134,6 +147,9 @@ class GradingPlugin:
             self._snapshot = Snapshot()  # before any learner's code ran here; put back after every exercise
             self._room = Headroom()
         left = sum(1 for _, _, exercises in jobs for ex in exercises if by_exercise.get(ex))
+        if self.restore and not self.fork and self.scratch:  # a fresh interpreter grading one submission here
+            self.target_path = jobs[0][1]
+            self._confine()
         for index, target, exercises in jobs:
             self.target, self.target_path = index, target
             if target is not None:
@@ -310,6 +326,8 @@ class GradingPlugin:
             code = 0
             try:
                 os.close(read_fd)
+                if self.scratch:
+                    self._confine()
                 if self._channel is not None:
                     self._channel.move_to(write_fd)
                 else:  # events go where `send` sends them (a plugin used on its own)
@@ -321,6 +339,24 @@ class GradingPlugin:
                 os._exit(code)
         os.close(write_fd)
         return self._relay(read_fd, pid, set(exercises))
+
+    def _confine(self) -> None:
+        """Confine this process (a grading process, before any learner's code runs in it) with the
+        kernel's sandbox: it writes only in a working folder of its own, made here inside the run's
+        scratch folder, and reads neither the reference solutions nor the other submissions."""
+        from . import SOLUTIONS_DIR
+        from .sandbox import confine_grading_process
+
+        own = tempfile.mkdtemp(prefix="sandbox-", dir=self.scratch)
+        current = os.path.realpath(self.target_path) if self.target_path else None
+
+        def related(path: str) -> bool:  # the submission graded here, or a folder that holds it
+            real = os.path.realpath(path)
+            return current is not None and (current == real or current.startswith(real.rstrip(os.sep) + os.sep))
+
+        denied = [str(SOLUTIONS_DIR), self.scratch, *self.targets]
+        self.confinement = confine_grading_process(own, [d for d in denied if not related(d)])
+        self.scratch = own
 
     def _relay(self, fd: int, pid: int, exercises: set[str]) -> int:
         lines, seen = Lines(), set()
