@@ -41,6 +41,13 @@ def folder(path: Path, exercises, **texts) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def detection_only(monkeypatch):
+    """These attacks are watched from outside through files they write: they prove what holds where
+    the kernel offers no sandbox (KATA_SANDBOX=off). tests/test_sandbox.py proves the sandbox."""
+    monkeypatch.setenv("KATA_SANDBOX", "off")
+
+
 def batch(tmp_path: Path, exercises, texts: dict, **kwargs):
     """Grade [honest, the submission, honest] in one run; returns the three RunResults."""
     targets = [folder(tmp_path / "honest-a", exercises), folder(tmp_path / "submission", exercises, **texts),
