@@ -180,7 +180,7 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
     with replacing(out, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["submission", "entry"] + [ex.id for ex in catalog]
-                        + ["total", "max_total", "status", "integrity"])
+                        + ["total", "max_total", "status", "integrity", "sandbox"])
         for o in outcomes:
             if o.result is None:
                 scores = [0] * len(catalog)
@@ -190,7 +190,8 @@ def write_csv(outcomes: list[Outcome], catalog: Catalog, out: Path) -> None:
                 scores = [by_id[ex.id]["classroom_score"] for ex in catalog]
                 total = o.result["classroom_score"]
             writer.writerow([csv_cell(o.name), csv_cell(o.entry)] + [f"{s:g}" for s in scores]
-                            + [f"{total:g}", f"{catalog.max_score:g}", csv_cell(o.status), csv_cell(integrity_cell(o))])
+                            + [f"{total:g}", f"{catalog.max_score:g}", csv_cell(o.status), csv_cell(integrity_cell(o)),
+                               csv_cell((o.result or {}).get("sandbox", ""))])
 
 
 @dataclass

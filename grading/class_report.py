@@ -404,6 +404,9 @@ def render_class_report(outcomes: list[Outcome], catalog: Catalog, *, seed: int 
         about.append(f"from {esc(Path(source).name)}/")
     if seed is not None:
         about.append(f"seed {seed}")
+    sandboxes = sorted({o.result.get("sandbox", "") for o in graded} - {""})
+    if sandboxes:
+        about.append("sandbox: " + ", ".join(esc(sandbox) for sandbox in sandboxes))
     about.append(f"generated {when}")
     cards = [(len(outcomes), "submissions"), (size, "graded"), (f"{median} / {_num(max_total)}", "median total"),
              (mean, "mean total"), (complete, "passed every exercise"), (attention, "need attention")]

@@ -113,6 +113,10 @@ def _add_limits(p, *, jobs: bool = False):
                         f"({config.describe('exercise_timeout')})")
     p.add_argument("--submission-timeout", type=float, metavar="S",
                    help=f"seconds allowed for a whole submission ({config.describe('submission_timeout')})")
+    p.add_argument("--sandbox", choices=config.CHOICES["sandbox"],
+                   help="confine the learner's code with the kernel's sandbox (Landlock): auto where the kernel "
+                        "offers it, require (refuse to grade without it), off (debugging only) "
+                        f"({config.describe('sandbox')})")
     if jobs:
         p.add_argument("--jobs", type=int, metavar="N", help=f"grading processes side by side, at most one per core "
                                                              f"({config.describe('jobs')})")
@@ -140,8 +144,8 @@ def _commands_help() -> str:
 
 ENVIRONMENT = (
     "environment:\n"
-    "  KATA_SEED, KATA_TIMEOUT, KATA_MEMORY_MB, KATA_JOBS, KATA_ISOLATION\n"
-    "                  defaults of --seed, --timeout, --memory-mb, --jobs, --isolation\n"
+    "  KATA_SEED, KATA_TIMEOUT, KATA_MEMORY_MB, KATA_JOBS, KATA_ISOLATION, KATA_SANDBOX\n"
+    "                  defaults of --seed, --timeout, --memory-mb, --jobs, --isolation, --sandbox\n"
     "  NO_COLOR        when not empty: no colour\n"
     "  FORCE_COLOR     when not empty: colour even when piped (NO_COLOR and --no-color win)\n"
     "  KATA_STATE_DIR  where hint progress, the mistakes met and reset backups live (default: .kata/)"
@@ -349,5 +353,7 @@ def _main(argv: list[str]) -> int:
 
     from . import commands
 
+    if hasattr(args, "sandbox"):  # a command that grades: the confinement its grading processes get
+        commands.choose_sandbox(args.sandbox)
     handler = commands.HANDLERS.get(command.partition(" ")[0], commands.grade)
     return handler(catalog, args, style, exercise if getattr(args, "one_exercise", False) else None)

@@ -6,6 +6,7 @@ maps each command word to its handler, and grading (`grade`) is the default.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -145,6 +146,24 @@ def _memory(args) -> int:
 
 def _time_limits(args) -> dict:
     return {name: _setting(name, getattr(args, name, None)) for name in ("exercise_timeout", "submission_timeout")}
+
+
+def choose_sandbox(value: str | None) -> str:
+    """The sandbox setting (--sandbox, KATA_SANDBOX, pyproject.toml), passed on to every grading
+    process through KATA_SANDBOX. `require` where the kernel has no Landlock is a usage error;
+    `off` says loudly what it gives up."""
+    from .sandbox import abi, status
+
+    chosen = _setting("sandbox", value)
+    os.environ["KATA_SANDBOX"] = chosen
+    if chosen == "require" and abi() <= 0:
+        raise UsageError("--sandbox require: this system offers no Landlock sandbox (it needs Linux 5.13 or later "
+                         "with Landlock enabled), so learner code could not be confined; grade on such a system, "
+                         "or use --sandbox auto to grade with detection only")
+    if chosen == "off":
+        print(f"warning: sandbox {status()}. Use this for debugging only: learner code can then write "
+              "and read anywhere this user can.", file=sys.stderr)
+    return chosen
 
 
 def _setting(name, value):

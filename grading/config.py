@@ -8,6 +8,8 @@
                         # submission, per submission in batch (KATA_ISOLATION, --isolation)
     exercise_timeout = 60     # seconds for all the checks of one exercise (KATA_EXERCISE_TIMEOUT)
     submission_timeout = 600  # seconds for a whole submission (KATA_SUBMISSION_TIMEOUT)
+    sandbox = "auto"    # confine learner code with the kernel's Landlock: "auto" where the kernel can,
+                        # "require" (no grading without it), "off" (debugging) (KATA_SANDBOX, --sandbox)
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ else:  # pragma: no cover
 from . import ROOT
 
 DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto",
-            "exercise_timeout": 60.0, "submission_timeout": 600.0}
+            "exercise_timeout": 60.0, "submission_timeout": 600.0, "sandbox": "auto"}
 ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION",
-       "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT"}
+       "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT",
+       "sandbox": "KATA_SANDBOX"}
 CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str,
-        "exercise_timeout": float, "submission_timeout": float}
-CHOICES = {"isolation": ("auto", "exercise", "submission")}
+        "exercise_timeout": float, "submission_timeout": float, "sandbox": str}
+CHOICES = {"isolation": ("auto", "exercise", "submission"), "sandbox": ("auto", "require", "off")}
 
 
 class ConfigError(ValueError):

@@ -22,7 +22,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from .results import CheckResult, ExerciseResult, RunResult
+from .results import CheckResult, ExerciseResult, RunResult, confinement
 
 # ------------------------------------------------------------------ text a learner's code influenced
 
@@ -224,6 +224,8 @@ def to_gradescope(run: RunResult) -> dict:
     passed = sum(t["status"] == "passed" for t in tests)
     summary = [f"{passed} of {len(tests)} exercises pass (random inputs drawn with seed {run.seed})."]
     summary += _integrity_lines(run)
+    if run.sandbox:
+        summary.append(confinement(run.sandbox))
     if not run.complete:
         summary.append("Grading did not finish: the exercises without a result score 0.")
     return {
@@ -233,7 +235,7 @@ def to_gradescope(run: RunResult) -> dict:
         "output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"seed": run.seed, "complete": run.complete},
+        "extra_data": {"seed": run.seed, "complete": run.complete, "sandbox": run.sandbox},
         "tests": tests,
     }
 
@@ -317,6 +319,8 @@ def to_junit(run: RunResult) -> str:
         ET.SubElement(props, "property", name="score", value=f"{classroom_score(run, e):g}")
         ET.SubElement(props, "property", name="max_score", value=f"{e.max_score:g}")
         ET.SubElement(props, "property", name="seed", value=str(run.seed))
+        if run.sandbox:
+            ET.SubElement(props, "property", name="sandbox", value=run.sandbox)
         suite.extend(case for case, _ in cases)
         totals["tests"] += len(cases)
         totals["failures"] += failures

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .catalog import Catalog, Exercise
-from .results import ExerciseResult, RunResult
+from .results import ExerciseResult, RunResult, confinement
 from .style import Style
 from .targets import display_path, exercise_file
 
@@ -31,6 +31,13 @@ def integrity_warnings(run: RunResult, s: Style) -> list[str]:
         for flag in e.flags:
             lines.append(s("Warning: ", "bold", "yellow") + f"{e.id[:4]}: {flag} In a classroom this scores 0.")
     return lines + ([""] if lines else [])
+
+
+def sandbox_warning(run: RunResult, s: Style) -> list[str]:
+    """A run whose learner code was not confined because the sandbox was turned off, said loudly."""
+    if not run.sandbox.startswith("off"):
+        return []
+    return [s("Warning: ", "bold", "yellow") + confinement(run.sandbox), ""]
 
 
 def mistake_line(title: str | None, s: Style, indent: int) -> list[str]:
@@ -63,12 +70,14 @@ def summary(run: RunResult, catalog: Catalog, style: Style, target_is_default: b
     done = sum(e.passed for e in run.exercises)
     total = len(run.exercises)
     lines = [
-        s("autograd kata", "bold") + s(f"  {display_path(run.target)}", "dim"),
+        s("autograd kata", "bold") + s(f"  {display_path(run.target)}", "dim")
+        + (s(f"  sandbox: {run.sandbox.partition(' (')[0]}", "dim") if run.sandbox else ""),
         f"{s.bar(done, total)}  {done}/{total} exercises  "
         f"{run.score:g}/{run.max_score:g} points",
         "",
     ]
     lines += integrity_warnings(run, s)
+    lines += sandbox_warning(run, s)
     title_width = max((len(catalog[e.id].title) for e in run.exercises), default=20)
     for e in run.exercises:
         ex = catalog[e.id]

@@ -129,6 +129,7 @@ class RunResult:
     complete: bool = True  # False while grading is still under way (partial reports)
     integrity: dict = field(default_factory=dict)  # {"ok": bool, "modified": [...], "missing": [...]}
     integrity_affected: set = field(default_factory=set)  # exercise ids whose checks are in doubt
+    sandbox: str = ""  # the confinement the grading processes had, in words (grading.sandbox.status)
 
     @property
     def score(self) -> float:
@@ -158,6 +159,19 @@ class RunResult:
             "seed": self.seed,
             "duration": round(self.duration, 3),
             "complete": self.complete,
+            "sandbox": self.sandbox,
             "integrity": {**self.integrity, "affected": sorted(self.integrity_affected)} if self.integrity else {},
             "exercises": [e.to_dict() for e in self.exercises],
         }
+
+
+def confinement(sandbox: str) -> str:
+    """The confinement of a run's grading processes (`RunResult.sandbox`), as a report says it."""
+    if sandbox.startswith("landlock"):
+        return f"Learner code ran confined by the kernel's sandbox ({sandbox.replace('landlock', 'Landlock')})."
+    if sandbox.startswith("off"):
+        return "The sandbox was off: learner code was not confined by the kernel (for debugging only)."
+    if sandbox:
+        reason = sandbox.partition("(")[2].rstrip(")") or "no Landlock"
+        return f"Learner code was not confined by the kernel ({reason}); the grader's other defences held."
+    return ""

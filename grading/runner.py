@@ -88,7 +88,10 @@ def grade_many(
     limits = Limits(timeout, exercise_timeout or _setting("exercise_timeout"),
                     submission_timeout or _setting("submission_timeout"))
     started = time.perf_counter()
-    runs = [RunResult(target=str(t), seed=seed, complete=False,
+    from .sandbox import status as confinement
+
+    sandbox = confinement()
+    runs = [RunResult(target=str(t), seed=seed, complete=False, sandbox=sandbox,
                       exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
     results = {(i, e.id): e for i, run in enumerate(runs) for e in run.exercises}
     lock = threading.Lock()

@@ -75,15 +75,21 @@ def abi() -> int:
 
 
 def mode() -> str:
-    """auto (confine where the kernel can), require (a missing sandbox is an error) or off."""
-    value = os.environ.get("KATA_SANDBOX", "").strip().lower()
-    return value if value in ("auto", "require", "off") else "auto"
+    """auto (confine where the kernel can), require (a missing sandbox is an error) or off: the
+    `sandbox` setting (KATA_SANDBOX, pyproject.toml). A value that is none of these requires the
+    sandbox: a typo must not lower the confinement."""
+    from .config import ConfigError, setting
+
+    try:
+        return setting("sandbox")
+    except ConfigError:
+        return "require"
 
 
 def status() -> str:
     """Which confinement a grading process gets here, in words (for the reports)."""
     if mode() == "off":
-        return "off (KATA_SANDBOX=off: learner code is not confined by the kernel)"
+        return "off (learner code is not confined by the kernel)"
     level = abi()
     if level <= 0:
         return "none (the kernel offers no Landlock: detection only)"

@@ -38,7 +38,7 @@ def sample_run() -> RunResult:
 
     ok = lambda name: CheckResult(name, "passed", duration=0.01)  # noqa: E731
     return RunResult(
-        target="/submissions/alice", seed=1234, duration=12.4,
+        target="/submissions/alice", seed=1234, duration=12.4, sandbox="landlock ABI 7",
         integrity={"checked": True, "ok": False, "modified": ["checks/test_ex05_to_numpy.py"], "missing": []},
         integrity_affected={"ex05_to_numpy"},
         exercises=[

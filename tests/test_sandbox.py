@@ -166,3 +166,57 @@ def test_without_landlock_grading_still_works(tmp_path, monkeypatch):
     (target / EX.filename).write_text(solution(EX), encoding="utf-8")
     run = grade_many([target], [EX], seed=1, lanes=1)[0]
     assert run.exercises[0].score == run.exercises[0].max_score
+
+
+def test_the_sandbox_setting_and_every_report_say_which_confinement_held(tmp_path, monkeypatch, capsys):
+    """--sandbox off says so loudly and reaches the grading processes; every report carries it."""
+    import csv
+    import json
+
+    from grading.batch import run_batch
+    from grading.catalog import Catalog
+    from grading.cli import main
+    from grading.formats import render
+    from grading.report_text import summary
+    from grading.style import Style
+
+    monkeypatch.setenv("KATA_SANDBOX", "auto")  # main() sets it for the processes it starts: put back afterwards
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / EX.filename).write_text(solution(EX), encoding="utf-8")
+    out = tmp_path / "report.json"
+    assert main(["ex01", "--target", str(target), "--sandbox", "off", "--format", "json", "-o", str(out)]) == 0
+    assert "sandbox off" in capsys.readouterr().err
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["sandbox"].startswith("off")
+
+    monkeypatch.setenv("KATA_SANDBOX", "auto")
+    run = grade_many([target], [EX], seed=1, lanes=1)[0]
+    assert run.sandbox == sandbox.status()
+    assert json.loads(render(run, "json"))["sandbox"] == run.sandbox
+    gradescope = json.loads(render(run, "gradescope"))
+    assert gradescope["extra_data"]["sandbox"] == run.sandbox
+    assert "confined by the kernel" in gradescope["output"]
+    assert f'name="sandbox" value="{run.sandbox}"' in render(run, "junit")
+    assert f"sandbox: {run.sandbox.partition(' (')[0]}" in summary(run, Catalog([EX]), Style(color=False)).splitlines()[0]
+
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / EX.filename).write_text(solution(EX), encoding="utf-8")
+    grades, page = tmp_path / "grades.csv", tmp_path / "class.html"
+    run_batch(subs, Catalog([EX]), grades, jobs=1, seed=2, timeout=10, memory_mb=2048, feedback=None, report=page)
+    rows = list(csv.DictReader(grades.open(encoding="utf-8")))
+    assert [row["sandbox"] for row in rows] == [sandbox.status()]
+    assert f"sandbox: {sandbox.status()}" in page.read_text(encoding="utf-8")
+
+
+def test_require_refuses_to_grade_without_landlock(tmp_path, monkeypatch, capsys):
+    from grading.cli import main
+
+    monkeypatch.setenv("KATA_SANDBOX", "auto")
+    monkeypatch.setattr(sandbox, "abi", lambda: 0)
+    assert main(["ex01", "--target", str(SOLUTIONS_DIR), "--sandbox", "require"]) == 2
+    err = capsys.readouterr().err
+    assert "--sandbox require" in err and "no Landlock" in err
+    monkeypatch.setenv("KATA_SANDBOX", "requier")  # a typo never lowers the confinement
+    assert sandbox.mode() == "require"
