@@ -582,6 +582,9 @@ class RaisedByTheCheck(Exception):
 # (AssertionError: the learner's own assert, shown as written; NotImplementedError: "not started";
 # MemoryError: out of memory). BaseExceptions (time limits, Ctrl-C, exits) are never caught.
 _NOT_EXPLAINED = (AssertionError, NotImplementedError, MemoryError, RaisedByTheCheck)
+# what running out of memory says where it is not a MemoryError: torch's allocator, and a mapping or
+# a thread refused by the address-space limit (OSError ENOMEM)
+OUT_OF_MEMORY = re.compile(r"(?i)can(?:'|no)t allocate memory")
 
 NONE_ADVICE = Mistake("any.none_used", "a None used as a value (a missing .grad, weight or bias)", (
     "A value your code used is None. The usual sources: the `.grad` of a parameter that took no part in the "
@@ -701,7 +704,7 @@ def explain_errors(fn_name: str, explanations: dict[str, str] | None = None, *, 
     except _NOT_EXPLAINED:
         raise
     except Exception as exc:
-        if isinstance(exc, let_through) or "can't allocate memory" in _text_of(exc):
+        if isinstance(exc, let_through) or OUT_OF_MEMORY.search(_text_of(exc)):
             raise
         raise AssertionError(explanation(fn_name, exc, explanations or {}, called_with)) from exc
 

@@ -109,6 +109,9 @@ def _cuda_unusable_after_fork(torch) -> bool:
         return False
 
 
+AS_SLACK = 512 * 2**20  # address space reserved and not used: a thread's stack, its malloc arena
+
+
 def _limit_memory(memory_mb) -> None:
     """Cap the child's data memory at what the grader already holds (torch, the checks) plus
     `memory_mb` for the learner's code: an allocation past it fails inside the learner's code.
@@ -119,10 +122,14 @@ def _limit_memory(memory_mb) -> None:
     try:
         import resource
 
-        from .restore import data_in_use
+        from .restore import address_space_in_use, data_in_use
 
         limit = data_in_use() + int(memory_mb) * 2**20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        # shared mappings are not data: the address space counts them, with room for what torch's
+        # threads reserve (stacks, malloc arenas) and never uses
+        room = address_space_in_use() + int(memory_mb) * 2**20 + AS_SLACK
+        resource.setrlimit(resource.RLIMIT_AS, (room, room))
     except (ImportError, ValueError, OSError):  # Windows, or a platform without RLIMIT_DATA
         pass
 

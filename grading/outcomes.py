@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import signal
 import threading
 import traceback
@@ -136,7 +137,7 @@ def describe(excinfo) -> dict:
             "Replace the `raise NotImplementedError` with your implementation.",
         )
         return info
-    if isinstance(exc, MemoryError) or "can't allocate memory" in str(exc):
+    if isinstance(exc, MemoryError) or re.search(r"(?i)can(?:'|no)t allocate memory", str(exc)):
         info["message"] = (f"your code ran out of memory ({location or 'while the check ran'}): it asked for more "
                            "than the memory allowed per exercise. Look for a tensor or list far larger than the "
                            "inputs need.")

@@ -263,16 +263,21 @@ class Headroom:
         return data_in_use() - self.start > self.SHARE * (self.limit - self.start)
 
 
-def data_in_use() -> int:
+def data_in_use(field: str = "VmData") -> int:
     """Bytes of data memory this process holds now (Linux), or 0 where that cannot be read."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmData:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def address_space_in_use() -> int:
+    """Bytes of address space this process has mapped (Linux: VmSize), or 0."""
+    return data_in_use("VmSize")
 
 
 def _data_limit() -> int:

@@ -220,3 +220,18 @@ def test_require_refuses_to_grade_without_landlock(tmp_path, monkeypatch, capsys
     assert "--sandbox require" in err and "no Landlock" in err
     monkeypatch.setenv("KATA_SANDBOX", "requier")  # a typo never lowers the confinement
     assert sandbox.mode() == "require"
+
+
+def test_shared_memory_counts_against_the_memory_limit(tmp_path):
+    """A shared anonymous mapping is not data memory (RLIMIT_DATA misses it): the address-space
+    limit refuses 1.5 GB under a 512 MB allowance, so a correct function that holds one fails."""
+    target = tmp_path / "t"
+    target.mkdir()
+    hog = ("import mmap\n_held = []\n\ndef _hold():\n    if not _held:\n"
+           "        _held.append(mmap.mmap(-1, 1536 * 2**20, flags=mmap.MAP_SHARED))\n")
+    body = solution(EX).replace(f"def {EX.function}(", f"def _honest(", 1)
+    (target / EX.filename).write_text(hog + body + f"\n\ndef {EX.function}(*args, **kwargs):\n"
+                                      "    _hold()\n    return _honest(*args, **kwargs)\n", encoding="utf-8")
+    result = grade_many([target], [EX], seed=1, lanes=1, memory_mb=512)[0].exercises[0]
+    assert result.score == 0
+    assert "ran out of memory" in result.first_problem.message, result.first_problem.message
