@@ -16,6 +16,7 @@ from checks.instruments import (
     expect_tensor,
     explain_errors,
     grad_mode_kept,
+    oracle,
     snapshot,
 )
 
@@ -65,6 +66,7 @@ def call(predict, model, x):
     return expect_tensor(run(predict, model, x), "predict")
 
 
+@oracle
 def reference(model, x):
     """model(x) as the caller would get it now: on a copy of the model, with the current random stream."""
     twin = copy.deepcopy(model)

@@ -185,6 +185,13 @@ def _watch_for_solutions(target: str, plugin) -> None:
                 yield from words(item)
 
     def hook(event, args):
+        if event == "object.__setattr__":
+            if len(args) > 1 and args[1] in _FUNCTION_PARTS and _foreign_function(args[0]):
+                raise RuntimeError(f"{args[1]} of the grader's or a library's function {args[0].__qualname__} "
+                                   "cannot be replaced while grading")
+            return
+        if event == "sys.addaudithook":  # no other hook: one would outlive its exercise (none can be removed)
+            raise RuntimeError("no audit hook can be added while grading")
         if event == "open":
             if args and isinstance(args[0], (str, bytes, os.PathLike)) and not grading_the_reference():
                 found = solution_file(args[0])
@@ -220,6 +227,28 @@ def _watch_for_solutions(target: str, plugin) -> None:
 
     builtins.__import__ = guarded_import
     importlib.import_module = guarded_import_module
+
+    # a call of the checks' own reference computations (`checks.instruments.oracle`) from the learner's code
+    try:
+        from checks.instruments import ORACLE_WATCHERS
+    except ImportError:  # checks of another shape: nothing to watch
+        return
+    ORACLE_WATCHERS[:] = [lambda name: plugin.flag(
+        f"the code of this exercise called the checks' reference computation {name}(), which computes the answer.")]
+
+
+_FUNCTION_PARTS = ("__code__",)  # defaults are set after the fact by the standard library (namedtuple)
+
+
+def _foreign_function(obj) -> bool:
+    """Whether `obj` is a function that is not the learner's own: the checks', the engine's, a
+    library's, defined in a file. Their code stays what it is while grading (a replaced `__code__`
+    would outlive the exercise in a process that grades several)."""
+    from .targets import is_learner_file
+
+    code = getattr(obj, "__code__", None) if callable(obj) else None
+    filename = getattr(code, "co_filename", "")
+    return isinstance(filename, str) and os.path.isabs(filename) and not is_learner_file(filename)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -22,7 +22,8 @@ the next:
   detection): inference mode, the default device, torch-function and dispatch modes and
   saved-tensor hooks left entered, deterministic algorithms, the number of threads;
 - the working folder, the environment, `sys.path`, the warning filters, the recursion limit, the
-  garbage collector's callbacks; garbage is collected before the state is put back and again
+  garbage collector's callbacks, trace and profile functions (`sys.settrace`, `sys.setprofile`,
+  and threading's); garbage is collected before the state is put back and again
   after (a `__del__` that patches runs before, not after), until nothing changes;
 - threads: one that the learner's code started and left running could change the state again at
   any moment, so the rest of the submission gets a fresh process (`threads_left()`);
@@ -134,12 +135,15 @@ class Snapshot:
         self.filters = list(warnings.filters)
         self.recursion_limit = sys.getrecursionlimit()
         self.gc_callbacks = list(gc.callbacks)
+        self.hooks = _trace_hooks()
         self.threads = {t.ident for t in threading.enumerate()}
         self.torch = _TorchState.take()
 
     def restore(self) -> None:
         forget_loaded()  # the next exercise loads its module afresh
         gc.callbacks[:] = self.gc_callbacks  # a learner's callback would patch again at every collection
+        if _trace_hooks() != self.hooks:  # a trace or profile function sees (and may rewrite) every later frame
+            _set_trace_hooks(self.hooks)
         modules = sys.modules
         for name in [n for n in modules if (n.startswith(MODULE_PREFIX) or is_sibling_module(n))
                      and n not in self.sys_modules]:
@@ -190,6 +194,20 @@ class Snapshot:
         changing the state again, so the process must not grade another exercise."""
         me = threading.current_thread()
         return [t for t in threading.enumerate() if t is not me and t.ident not in self.threads and t.is_alive()]
+
+
+def _trace_hooks() -> tuple:
+    """The trace and profile functions of this thread and of threads started from now on."""
+    return (sys.gettrace(), sys.getprofile(), getattr(threading, "gettrace", lambda: None)(),
+            getattr(threading, "getprofile", lambda: None)())
+
+
+def _set_trace_hooks(hooks: tuple) -> None:
+    trace, profile, thread_trace, thread_profile = hooks
+    sys.settrace(trace)
+    sys.setprofile(profile)
+    threading.settrace(thread_trace)
+    threading.setprofile(thread_profile)
 
 
 def _cwd() -> str | None:

@@ -464,3 +464,61 @@ def test_a_process_left_running_by_one_exercise_is_gone_before_the_next(tmp_path
     for run in runs:
         assert_full_marks(run)
     assert seen.read_text().split() and set(seen.read_text().split()) == {"gone"}
+
+
+# ------------------------------------------------------------------ the checks' oracles, traces, code objects
+
+FRAME_WALKER = '''
+import sys
+
+
+def predict(model, x):
+    frame = sys._getframe(1)
+    while frame is not None and "reference" not in frame.f_globals:
+        frame = frame.f_back
+    return frame.f_globals["reference"](model, x)  # the checks' own answer, found through the stack
+'''
+
+
+def test_calling_the_checks_oracle_through_the_stack_is_flagged(tmp_path):
+    target = folder(tmp_path / "walker", [EX02], **{EX02.id: FRAME_WALKER})
+    result = grade(target, [EX02]).exercise(EX02.id)
+    assert any("reference computation reference()" in flag for flag in result.flags), (result.flags, failures(result))
+
+
+TRACER = '''
+import sys
+
+
+def _tracer(frame, event, arg):
+    if event == "call" and frame.f_code.co_name.startswith("test_"):
+        print("TRACED", frame.f_code.co_name)
+    return None
+
+
+sys.settrace(_tracer)
+sys.setprofile(lambda frame, event, arg: None)
+try:
+    sys.modules["checks.instruments"].describe_args.__code__ = (lambda *args, **kwargs: "forged").__code__
+    print("CODE-REPLACED")
+except RuntimeError:
+    print("CODE-REFUSED")
+try:
+    sys.addaudithook(lambda event, args: None)
+    print("HOOK-ADDED")
+except RuntimeError:
+    print("HOOK-REFUSED")
+'''
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_trace_hooks_and_replaced_code_never_reach_the_next_exercise(tmp_path, method):
+    """A trace function set by one exercise is gone before the next; a grader's or library's
+    function keeps its code; no audit hook can be added (none could be removed)."""
+    runs = batch(tmp_path, [EX01, EX04], {EX01.id: TRACER + solution(EX01)}, method=method, lanes=1)
+    for run in runs:
+        assert_full_marks(run)
+    first = "".join(c.output for c in runs[1].exercise(EX01.id).checks)
+    assert "CODE-REFUSED" in first and "CODE-REPLACED" not in first, first[:500]
+    later = "".join(c.output for c in runs[1].exercise(EX04.id).checks)
+    assert "TRACED" not in later, later[:500]
