@@ -36,7 +36,7 @@ def run(fd: int, request: dict) -> None:
         import pytest
         import torch
 
-    from . import targets
+    from . import CHECKS_DIR, targets
     from .events import Channel, Done, ForkUnsafe
     from .plugin import GradingPlugin
     from .processes import become_subreaper, hide_from_siblings
@@ -77,6 +77,10 @@ def run(fd: int, request: dict) -> None:
         "--assert=plain",  # the learner's message exactly as the check wrote it
         "--continue-on-collection-errors",
         "--capture=no",  # the plugin keeps each check's output itself
+        # only the checks' own conftest.py, never one left in the kata's folder; and the kata's
+        # folder after the installed packages on sys.path (see grading/__init__.py)
+        "--confcutdir", str(CHECKS_DIR),
+        "--import-mode=append",
         "-q",
         # a controlled set of plugins: no autoloaded third-party ones, none of the clean-up
         # plugins whose gc passes over torch's heap cost most of a run, and none of those whose

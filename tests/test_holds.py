@@ -522,3 +522,23 @@ def test_trace_hooks_and_replaced_code_never_reach_the_next_exercise(tmp_path, m
     assert "CODE-REFUSED" in first and "CODE-REPLACED" not in first, first[:500]
     later = "".join(c.output for c in runs[1].exercise(EX04.id).checks)
     assert "TRACED" not in later, later[:500]
+
+
+PLANTED = "import os\nopen(os.environ['KATA_PLANT_LOG'], 'a').write({name!r} + '\\n')\n"
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_files_left_in_the_kata_folder_are_never_imported_by_the_grader(tmp_path, method):
+    """A `resource.py` (a module the grader imports) and a `conftest.py` left at the kata's root, as
+    a learner's code could leave them where no sandbox stops it: a later grade imports neither."""
+    kata = kata_copy(tmp_path)
+    log = tmp_path / "planted.log"
+    for name in ("resource", "conftest", "struct", "mmap"):
+        (kata / f"{name}.py").write_text(PLANTED.format(name=name))
+    proc = subprocess.run(
+        [sys.executable, "grader.py", "--target", "solutions", "ex01", "ex03", "--format", "json", "--memory-mb", "512"],
+        cwd=kata, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, KATA_PLANT_LOG=str(log), KATA_START_METHOD=method, KATA_SANDBOX="off"))
+    assert not log.exists(), f"the grader imported {log.read_text().split()}"
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["score"] == EX01.points + EX03.points
