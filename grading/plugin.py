@@ -306,7 +306,10 @@ class GradingPlugin:
                     return
             shared[:8] = struct.pack("q", len(exercises))
 
-        code = self._in_exercise_process(run_all, exercises)
+        def reached() -> int:  # the exercises up to this one have begun in that process
+            return struct.unpack("q", shared[:8])[0]
+
+        code = self._in_exercise_process(run_all, exercises, reached)
         n, stopped = struct.unpack("qq", shared[:16])
         shared.close()
         for exercise in exercises[:n]:  # finished in that process
@@ -316,10 +319,13 @@ class GradingPlugin:
             return n + 1
         return n
 
-    def _in_exercise_process(self, work, exercises: list[str]) -> int:
+    def _in_exercise_process(self, work, exercises: list[str], reached=None) -> int:
         """Run `work()` in a forked process of its own, which writes its events to a pipe of its
-        own: this process reads them and passes on only what that process may say. Returns the
-        process's exit code, once it and whatever it started have ended."""
+        own: this process reads them and passes on only what that process may say: events about
+        its `exercises` and, where it grades them one after the other, only about those it has
+        begun (`reached()`: the index of the last one begun, as that process's own loop wrote it
+        before it ran the exercise's code). Returns the process's exit code, once it and whatever it
+        started have ended."""
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the exercise process: never returns into the caller
@@ -338,7 +344,11 @@ class GradingPlugin:
             finally:
                 os._exit(code)
         os.close(write_fd)
-        return self._relay(read_fd, pid, set(exercises))
+        if reached is None:
+            allowed = lambda: exercises  # noqa: E731
+        else:
+            allowed = lambda: exercises[:reached() + 1]  # noqa: E731
+        return self._relay(read_fd, pid, allowed)
 
     def _confine(self) -> None:
         """Confine this process (a grading process, before any learner's code runs in it) with the
@@ -358,7 +368,7 @@ class GradingPlugin:
         self.confinement = confine_grading_process(own, [d for d in denied if not related(d)])
         self.scratch = own
 
-    def _relay(self, fd: int, pid: int, exercises: set[str]) -> int:
+    def _relay(self, fd: int, pid: int, exercises) -> int:
         lines, seen = Lines(), set()
         pidfd = _pidfd(pid)
         poller = select.poll()
@@ -402,11 +412,12 @@ class GradingPlugin:
             kill_descendants()
         return os.waitstatus_to_exitcode(status)
 
-    def _pass_on(self, line: bytes, exercises: set[str], seen: set) -> None:
+    def _pass_on(self, line: bytes, exercises, seen: set) -> None:
         """Pass on one line of an exercise process, if it is an event that process may send:
-        about its own exercises, a collected check, each start and result once."""
+        about its own exercises (`exercises()`: those it may speak of now), a collected check,
+        each start and result once."""
         event = parse(line)
-        if not isinstance(event, FROM_EXERCISE) or event.exercise not in exercises:
+        if not isinstance(event, FROM_EXERCISE) or event.exercise not in exercises():
             return
         if isinstance(event, (Start, Result)):
             if event.check.removesuffix(" (teardown)") not in self.collected.get(event.exercise, ()):

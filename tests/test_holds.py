@@ -542,3 +542,36 @@ def test_files_left_in_the_kata_folder_are_never_imported_by_the_grader(tmp_path
     assert not log.exists(), f"the grader imported {log.read_text().split()}"
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["score"] == EX01.points + EX03.points
+
+
+LATER_FORGER = """
+import json, os, stat
+
+def _forge():
+    lines = []
+    for name in {names!r}:
+        for event in ("start", "result"):
+            lines.append(json.dumps({{"event": event, "target": 1, "exercise": "ex04_accuracy", "check": name,
+                                      "status": "passed"}}))
+    data = ("\\n".join(lines) + "\\n").encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except OSError:
+            pass
+"""
+
+
+def test_an_exercise_cannot_send_results_for_a_later_exercise_of_its_submission(tmp_path):
+    """In a process per submission, ex01's code writes passing results for every check of ex04 (a
+    stub) into every pipe it holds: only the exercises that process has begun may speak, so ex04
+    keeps the verdict of its own code."""
+    names = [c.name for c in grade(SOLUTIONS_DIR, [EX04]).exercise(EX04.id).checks]
+    forger = LATER_FORGER.format(names=names) + solution(EX01).replace(
+        "    t.requires_grad_(True)", "    _forge()\n    t.requires_grad_(True)", 1)
+    assert "_forge()\n" in forger
+    runs = batch(tmp_path, [EX01, EX04], {EX01.id: forger, EX04.id: stub_for(EX04)}, lanes=1, method="fork")
+    assert_full_marks(runs[0])
+    assert_full_marks(runs[2])
+    assert runs[1].exercise(EX04.id).status == "not_started", [(c.name, c.status) for c in runs[1].exercise(EX04.id).checks][:3]
