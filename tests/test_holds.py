@@ -229,6 +229,15 @@ def test_processes_a_submission_leaves_running_cost_nothing_and_end_with_the_gra
 FORGER = """
 import json, os, stat
 
+def _to_every_pipe(lines):
+    data = ("\\n".join(lines) + "\\n").encode()
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, data)
+        except OSError:
+            pass
+
 def _forge(names):
     lines = [
         "[1, 2]", "{{}}", '{{"event": "start"}}', '{{"event": "done", "exit_code": "x"}}', "not json",
@@ -242,13 +251,7 @@ def _forge(names):
                                       "check": name, "status": "passed"}}))
     lines += [json.dumps({{"event": "start", "target": 1, "exercise": "ex01_enable_tracking",
                           "check": names[0]}})] * 2000
-    data = ("\\n".join(lines) + "\\n").encode()
-    for fd in range(3, 64):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, data)
-        except OSError:
-            pass
+    _to_every_pipe(lines)
 
 def enable_tracking(t):
     _forge({names!r})
@@ -553,14 +556,8 @@ def _forge():
         for event in ("start", "result"):
             lines.append(json.dumps({{"event": event, "target": 1, "exercise": "ex04_accuracy", "check": name,
                                       "status": "passed"}}))
-    data = ("\\n".join(lines) + "\\n").encode()
-    for fd in range(3, 64):
-        try:
-            if stat.S_ISFIFO(os.fstat(fd).st_mode):
-                os.write(fd, data)
-        except OSError:
-            pass
-"""
+    _to_every_pipe(lines)
+""" + FORGER[FORGER.index("def _to_every_pipe"):FORGER.index("def _forge")]
 
 
 def test_an_exercise_cannot_send_results_for_a_later_exercise_of_its_submission(tmp_path):
