@@ -26,6 +26,7 @@ import itertools
 import os
 import select
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -97,6 +98,7 @@ class GradingPlugin:
         self._running: str | None = None
         self._flagged: set[str] = set()
         self._noted: set[tuple[str, str]] = set()
+        self._regraded: set[str] = set()  # exercises graded again after a death from outside
 
     def emit(self, event) -> None:
         self._send(event.about(self.target))
@@ -164,6 +166,8 @@ class GradingPlugin:
                 left -= 1
                 if self.fork:
                     code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
+                    if from_outside(code):  # graded again: a death the learner's code may not have caused
+                        code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
                     # always said: a learner's os._exit(0) ends the process as "cleanly" as finishing does
                     self.emit(ExerciseExit(exercise, describe_exit(code), code))
                     continue
@@ -312,6 +316,11 @@ class GradingPlugin:
         code = self._in_exercise_process(run_all, exercises, reached)
         n, stopped = struct.unpack("qq", shared[:16])
         shared.close()
+        if from_outside(code) and n < len(exercises) and exercises[n] not in self._regraded:
+            self._regraded.add(exercises[n])  # graded again from this one, once: the death may not be its own
+            for exercise in exercises[:n]:
+                self.emit(ExerciseExit(exercise, describe_exit(0), 0))
+            return n
         for exercise in exercises[:n]:  # finished in that process
             self.emit(ExerciseExit(exercise, describe_exit(0), 0))
         if n < len(exercises) and not (stopped and code == 0):  # it died during this one, which is charged with it
@@ -379,7 +388,7 @@ class GradingPlugin:
         try:
             while True:
                 if status is None:
-                    wait = None if pidfd is not None else 50
+                    wait = STOP_WATCH_MS
                 else:
                     wait = max(0, int((drain_until - time.monotonic()) * 1000))
                 ended = False
@@ -394,7 +403,10 @@ class GradingPlugin:
                 if ended:
                     break
                 if status is None:
-                    done, code = os.waitpid(pid, os.WNOHANG)
+                    done, code = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+                    if done and os.WIFSTOPPED(code):  # stopped (SIGSTOP, SIGTSTP): it goes on
+                        os.kill(pid, signal.SIGCONT)
+                        continue
                     if done:
                         status = code
                         if pidfd is not None:
@@ -427,6 +439,18 @@ class GradingPlugin:
                 return
             seen.add(key)
         self.emit(event)
+
+
+STOP_WATCH_MS = 50  # how often the relay looks whether the exercise's process was stopped
+# deaths a learner's code causes itself by what it computes are charged at once; a death by any other
+# signal (SIGKILL, SIGTERM, ...) may come from outside, where no sandbox scopes signals: graded again once
+_OWN_DEATHS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT, signal.SIGXCPU,
+               signal.SIGXFSZ, signal.SIGSYS}
+
+
+def from_outside(code: int) -> bool:
+    """Whether an exit code (negative: the signal) is a death that may not be the learner's own doing."""
+    return code < 0 and -code not in {int(s) for s in _OWN_DEATHS}
 
 
 def _pidfd(pid: int) -> int | None:

@@ -572,3 +572,51 @@ def test_an_exercise_cannot_send_results_for_a_later_exercise_of_its_submission(
     assert_full_marks(runs[0])
     assert_full_marks(runs[2])
     assert runs[1].exercise(EX04.id).status == "not_started", [(c.name, c.status) for c in runs[1].exercise(EX04.id).checks][:3]
+
+
+WAITS_ONCE = """
+import os, time
+
+def _wait_once():
+    if not os.path.exists({marker!r}):
+        with open({marker!r}, "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(3)
+"""
+
+
+@pytest.mark.parametrize("isolation,sig", [("exercise", signal.SIGKILL), ("submission", signal.SIGKILL),
+                                           ("exercise", signal.SIGSTOP)])
+def test_a_death_or_stop_from_outside_is_not_charged(tmp_path, isolation, sig):
+    """A classmate's code (where no sandbox scopes signals) kills or stops an honest submission's
+    process mid-check: the exercise is graded again (a stopped process is continued) and keeps
+    its points. A submission that kills itself each time is still charged."""
+    import threading
+
+    marker = tmp_path / "pid"
+    honest = WAITS_ONCE.format(marker=str(marker)) + solution(EX01).replace(
+        "    t.requires_grad_(True)", "    _wait_once()\n    t.requires_grad_(True)", 1)
+    target = folder(tmp_path / "honest", [EX01, EX04], **{EX01.id: honest})
+
+    def attack():
+        for _ in range(600):
+            if marker.exists() and marker.read_text():
+                time.sleep(0.2)
+                os.kill(int(marker.read_text()), sig)
+                return
+            time.sleep(0.05)
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    run = grade_many([target], [EX01, EX04], isolation=isolation, lanes=1)[0]
+    attacker.join()
+    assert marker.exists()
+    assert_full_marks(run)
+
+
+def test_a_submission_that_kills_itself_is_charged(tmp_path):
+    killer = solution(EX01).replace("    t.requires_grad_(True)",
+                                    "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)", 1)
+    target = folder(tmp_path / "killer", [EX01], **{EX01.id: killer})
+    result = grade(target, [EX01]).exercise(EX01.id)
+    assert not result.passed and "SIGKILL" in failures(result), failures(result)[:500]
