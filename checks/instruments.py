@@ -958,7 +958,7 @@ def _fake(value, kinds: frozenset) -> str | None:
         return f"a {kind.__qualname__} (a subclass of torch.Tensor)"
     if isinstance(value, np.ndarray) and kind is not np.ndarray:
         return f"a {kind.__qualname__} (a subclass of numpy.ndarray)"
-    if not isinstance(value, (torch.Tensor, np.ndarray)) and (
+    if not isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and (  # numpy numbers: expect_python_number
             hasattr(kind, "__torch_function__") or hasattr(kind, "__array_interface__")):
         return f"a {kind.__qualname__} (an object that poses as a tensor or an array)"
     return None
