@@ -5,6 +5,7 @@ graded, and a syntax error does not stop the watch."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def test_a_rename_on_save_and_a_double_write_are_each_graded_once_and_alone(tmp_
     finally:
         _stop(proc)
     out = "".join(seen)
-    graded = [line.split("] ", 1)[1].strip() for line in out.splitlines() if line.startswith("[")]
+    graded = [m.group(1) for m in re.finditer(r"^\[\d\d:\d\d:\d\d\] (.+)$", out, re.MULTILINE)]
     assert graded == [f"{EX.filename} saved"] * 3 + [f"{OTHER.filename} saved"], out
 
 
