@@ -10,7 +10,8 @@ floor    a fresh process that imports torch, numpy and pytest and builds one opt
          the cost no grader can avoid
 cold     `python grader.py --target solutions`, from a fresh process
 pytest   bare `python -m pytest checks --target solutions`
-watch    watch mode: from saving an exercise file to its result being printed
+watch    watch mode: from saving an exercise file to its result being printed (median of several
+         saves, a second apart, each a rename over the file as many editors save)
 batch    `python grader.py batch` over N (and N/2) copies of the solutions, in both isolation
          modes (per submission is batch's default): seconds per submission, and the marginal
          cost of one more
@@ -85,9 +86,11 @@ def bench_watch(n, _):
             latencies = []
             source = (target / exercise.filename).read_text()
             for i in range(max(n * 3, 5) if n > 1 else 2):
-                time.sleep(0.3)  # the watcher is back in its polling loop
+                time.sleep(1.0)  # saves a second apart, as a learner makes them: the next grading process is ready
+                saved = target / f".{exercise.filename}.tmp"
+                saved.write_text(source + f"\n# save {i}\n")
                 started = time.perf_counter()
-                (target / exercise.filename).write_text(source + f"\n# save {i}\n")
+                os.replace(saved, target / exercise.filename)  # the moment the new version is there
                 _wait_for(proc, "exercises,")
                 latencies.append(time.perf_counter() - started)
         finally:
@@ -166,7 +169,7 @@ def table(results: dict) -> str:
         if "cold" in b:
             rows.append(("  grader / bare pytest", "", ratio(b["cold"]["median_s"], p["median_s"]), "<= 1.05x", ""))
     if "watch" in b:
-        rows.append(("watch re-grade after a save", f"{b['watch']['median_s'] * 1000:.0f} ms", "", "<= 300 ms", ""))
+        rows.append(("watch re-grade after a save", f"{b['watch']['median_s'] * 1000:.0f} ms", "", "<= 100 ms", ""))
     if "batch" in b:
         for isolation in ("exercise", "submission"):
             bb = b["batch"][isolation]

@@ -219,7 +219,8 @@ def build_parsers() -> dict[str, _Parser]:
     _add_color(p)
 
     p = command("watch", "Grade every exercise, then re-grade each exercise file as soon as it is saved "
-                         f"(the folder is looked at every {config.WATCH_POLL:g} s). Ctrl-C stops.")
+                         "(woken by the file system; where watchfiles is missing, the folder is looked at every "
+                         f"{config.WATCH_POLL:g} s). Ctrl-C stops.")
     no_words(p, "`watch` takes no exercise: it follows whichever file you save")
     _add_target(p, "the folder of exercises to watch")
     _add_seed(p, f"${config.SEED_ENV} if set, else {config.SEED}")

@@ -75,14 +75,35 @@ class Shared:
     """What the lanes of one grading run share: the results, the checks each exercise owes, the
     limits, and when each target's grading began."""
 
-    def __init__(self, runs, results, limits: Limits, report, on_complete, pending: list[Work]):
+    def __init__(self, runs, results, limits: Limits, report, on_complete, pending: list[Work], on_settled=None):
         self.runs, self.results, self.limits, self.report, self.on_complete = runs, results, limits, report, on_complete
+        self.on_settled = on_settled
         self.expected: dict[str, list[str]] = {}  # exercise id -> its collected checks, set once
         self.began: dict[int, float] = {}  # target -> when its first check started
         self.out_of_time: set[int] = set()  # targets past the submission limit
         self.remaining: dict[int, set[str]] = {i: set() for i in range(len(runs))}
+        self.unsettled: dict[int, set[str]] = {i: {e.id for e in run.exercises} for i, run in enumerate(runs)}
         for i, ex in pending:
             self.remaining[i].add(ex.id)
+
+    def settle(self, i: int, exercise_id: str) -> None:
+        """Nothing more can come about this exercise of target i (the process that graded it has
+        ended): a collected check that never reported fails it now (no result, no points), and a
+        target whose exercises are all settled has its final results (on_settled(i, run))."""
+        left = self.unsettled[i]
+        if exercise_id not in left:
+            return
+        left.discard(exercise_id)
+        result = self.results[i, exercise_id]
+        names = self.expected.get(exercise_id, [])
+        reported = {c.name for c in result.checks}
+        missing = [n for n in names if n not in reported]
+        charged = any(c.status in ("crashed", "timeout") for c in result.checks)
+        if missing and not result.error and not charged:
+            result.error = (f"{len(missing)} check(s) of this exercise never reported a result "
+                            f"(the first: {missing[0]}): no result, no points")
+        if not left and self.on_settled:
+            self.on_settled(i, self.runs[i])
 
     def finished(self, i: int, exercise_id: str) -> None:
         """The exercise of target i has its final results; a target with nothing left is
@@ -126,6 +147,22 @@ class Lane:
         self.quiet_until = 0.0  # nothing came in time: the child is stopped
 
     def start(self, events: queue.Queue, read: bool = True) -> None:
+        work = self._begin()
+        self.child = start_worker(build_request(self.base, work, self.method), self.method, events,
+                                  (self.number, self.generation), read, sources=self.sources)
+
+    def adopt(self, worker: Worker, events: queue.Queue) -> None:
+        """Start this lane's share in `worker`, a child on standby that was given (at least) this
+        share's target and exercises and has collected their checks; the thread that reads its
+        events is left for the caller to start. Should it have died meanwhile, its stream simply
+        ends, and `finish()` leaves the work to a new child."""
+        work = self._begin()
+        self.child = worker
+        worker.read_into(events, (self.number, self.generation))
+        worker.release(build_request(self.base, work, self.method)["jobs"])
+
+    def _begin(self) -> list[Work]:
+        """A new child's turn: what it is given of the pending work."""
         self.generation += 1
         self.current = self.last = self.yielded = self.timed_out = None
         self.ended_cleanly = self.fork_unsafe = False
@@ -136,8 +173,7 @@ class Lane:
             work = list(itertools.takewhile(lambda w: w[0] == self.pending[0][0], work))
         self.assigned = work
         self.keys = {(i, ex.id) for i, ex in work}
-        self.child = start_worker(build_request(self.base, work, self.method), self.method, events,
-                                  (self.number, self.generation), read, sources=self.sources)
+        return work
 
     # ---------------------------------------------------------------- time
 
@@ -224,6 +260,9 @@ class Lane:
         key = (event.target, event.exercise)
         if key not in self.keys:
             return  # not this child's work
+        if isinstance(event, ExerciseExit) and key in self.done:  # its process has ended after its last result
+            self.run.settle(*key)
+            return
         if key in self.done and not isinstance(event, (Note, Flag, Yield)) \
                 and not (isinstance(event, Result) and event.check.endswith(" (teardown)")):
             return  # already complete
@@ -255,6 +294,7 @@ class Lane:
                 result.error = (f"the process grading this exercise {event.how} between checks; "
                                 "its other checks did not run: no result, no points")
             self._mark_done(key)
+            self.run.settle(*key)
             self.run.report()
         elif isinstance(event, Note):
             if event.message not in result.notes:
@@ -288,6 +328,8 @@ class Lane:
         elif not self.ended_cleanly:
             self._charge(how)
         self.pending = [w for w in self.pending if (w[0], w[1].id) not in self.done]
+        for key in self.done & self.keys:  # this child is gone: nothing more comes about its work
+            self.run.settle(*key)
         if len(self.done) == self.progress_at_start:  # nothing finished: don't try for ever
             self.barren += 1
             if self.barren >= 2:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import select
 import shutil
@@ -83,8 +84,9 @@ class GradingPlugin:
 
     def __init__(self, send, *, fork: bool = False, isolation: str = "exercise", restore: bool = True,
                  jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None,
-                 targets: list[str] | None = None):
+                 targets: list[str] | None = None, standby: int | None = None):
         self._send = send
+        self.standby = standby  # a pipe: once the checks are collected, the jobs to run come on it
         self.fork, self.isolation, self.restore = fork, isolation, restore
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]; None: the configured target
         self.timeout = timeout  # seconds per check
@@ -99,6 +101,7 @@ class GradingPlugin:
         self._flagged: set[str] = set()
         self._noted: set[tuple[str, str]] = set()
         self._regraded: set[str] = set()  # exercises graded again after a death from outside
+        self._spare: _Spare | None = None
 
     def emit(self, event) -> None:
         self._send(event.about(self.target))
@@ -148,10 +151,22 @@ class GradingPlugin:
 
             self._snapshot = Snapshot()  # before any learner's code ran here; put back after every exercise
             self._room = Headroom()
-        left = sum(1 for _, _, exercises in jobs for ex in exercises if by_exercise.get(ex))
         if self.restore and not self.fork and self.scratch:  # a fresh interpreter grading one submission here
             self.target_path = jobs[0][1]
             self._confine()
+        if self.standby is not None:  # all made ahead of time: now wait to be told what to grade
+            if self.fork and self.isolation == "exercise" and self._channel is not None:
+                self._spare = _Spare(self, session, jobs[0][1], by_exercise)
+            jobs = self.jobs = self._wait_for_jobs()
+        try:
+            return self._run_jobs(session, jobs, by_exercise)
+        finally:
+            spare, self._spare = self._spare, None
+            if spare is not None:  # not needed after all
+                spare.dismiss()
+
+    def _run_jobs(self, session, jobs, by_exercise) -> bool:
+        left = sum(1 for _, _, exercises in jobs for ex in exercises if by_exercise.get(ex))
         for index, target, exercises in jobs:
             self.target, self.target_path = index, target
             if target is not None:
@@ -165,7 +180,13 @@ class GradingPlugin:
             for exercise in todo:
                 left -= 1
                 if self.fork:
-                    code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
+                    spare, self._spare = self._spare, None
+                    if spare is not None and spare.target == target:
+                        code = spare.run(index, exercise)
+                    else:
+                        if spare is not None:
+                            spare.dismiss()
+                        code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
                     if from_outside(code):  # graded again: a death the learner's code may not have caused
                         code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
                     # always said: a learner's os._exit(0) ends the process as "cleanly" as finishing does
@@ -176,6 +197,13 @@ class GradingPlugin:
                     self.emit(Yield(exercise))
                     return True
         return True
+
+    def _wait_for_jobs(self) -> list:
+        """The jobs the grader sends on the standby pipe (all it writes, until it closes it); none
+        if it closed it without a word. The pipe is closed before any learner's code runs."""
+        fd, self.standby = self.standby, None
+        data = _read_all(fd)
+        return json.loads(data)["jobs"] if data.strip() else []
 
     # ---------------------------------------------------------------- one exercise, one check
 
@@ -451,6 +479,69 @@ _OWN_DEATHS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, sign
 def from_outside(code: int) -> bool:
     """Whether an exit code (negative: the signal) is a death that may not be the learner's own doing."""
     return code < 0 and -code not in {int(s) for s in _OWN_DEATHS}
+
+
+class _Spare:
+    """An exercise process forked and confined ahead of time by a worker on standby: it waits to
+    be told which exercise of `target` to run, so that grading a save pays for neither the fork
+    nor the sandbox. Told nothing (`dismiss()`), it ends without running anything."""
+
+    def __init__(self, plugin: GradingPlugin, session, target: str | None, by_exercise: dict):
+        self.plugin, self.target = plugin, target
+        go_read, self.go = os.pipe()
+        self.fd, write_fd = os.pipe()
+        plugin.target_path = target
+        self.pid = os.fork()
+        if self.pid == 0:  # the exercise process: never returns into the caller
+            code = 0
+            try:
+                os.close(self.fd)
+                os.close(self.go)
+                if plugin.scratch:
+                    plugin._confine()
+                plugin._channel.move_to(write_fd)
+                told = _read_all(go_read)
+                if told:
+                    plugin.target, exercise = json.loads(told)
+                    session.config.kata_target = Path(target)
+                    set_graded(session.config.kata_target)
+                    plugin._run_exercise(by_exercise[exercise])
+            except BaseException:
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(go_read)
+        os.close(write_fd)
+
+    def run(self, index: int, exercise: str) -> int:
+        """Run `exercise` (of submission `index`) there; its exit code, as `_in_exercise_process`."""
+        self._tell(json.dumps([index, exercise]).encode())
+        return self.plugin._relay(self.fd, self.pid, lambda: (exercise,))
+
+    def dismiss(self) -> None:
+        self._tell(b"")
+        os.close(self.fd)
+        os.waitpid(self.pid, 0)
+
+    def _tell(self, data: bytes) -> None:
+        try:
+            while data:
+                data = data[os.write(self.go, data):]
+        except OSError:  # it has ended already: its exit code says how
+            pass
+        finally:
+            os.close(self.go)
+
+
+def _read_all(fd: int) -> bytes:
+    """All that comes on the pipe `fd` until it is closed at the other end; `fd` is closed."""
+    data = b""
+    try:
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    finally:
+        os.close(fd)
+    return data
 
 
 def _pidfd(pid: int) -> int | None:

@@ -140,17 +140,17 @@ def kill_descendants(keep: set[int] | frozenset[int] = frozenset(), limit: float
     return killed
 
 
-def close_inherited_channels(keep: int) -> None:
+def close_inherited_channels(keep: set[int]) -> None:
     """Close every pipe, socket and terminal this (just forked) process inherited beyond standard
-    input, output and error, but `keep`: a learner's code run here must find no way to write to
-    the grader's own pipes, its other workers' or its terminal. Files and other descriptors
-    (which libraries hold) stay open."""
+    input, output and error, but those in `keep`: a learner's code run here must find no way to
+    write to the grader's own pipes, its other workers' or its terminal. Files and other
+    descriptors (which libraries hold) stay open."""
     try:
         fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:  # not Linux: nothing is closed (the grader's own pipes are closed by their users)
         return
     for fd in fds:
-        if fd <= 2 or fd == keep:
+        if fd <= 2 or fd in keep:
             continue
         try:
             mode = os.fstat(fd).st_mode
@@ -229,6 +229,26 @@ class Worker:
     pid: int | None = None
     popen: subprocess.Popen | None = None
     reader: threading.Thread | None = None
+    stream: object = None  # where its events come from
+    go: int | None = None  # a worker on standby: the pipe on which it is told what to grade
+
+    def read_into(self, events: "queue.Queue", tag) -> None:
+        """Its events go to `events` as (tag, event), read by a thread the caller starts."""
+        self.events = events
+        self.reader = threading.Thread(target=read_events, args=(self.stream, events, tag), daemon=True)
+
+    def release(self, jobs: list) -> None:
+        """A worker on standby: grade `jobs` ([[target index, target, [exercise ids]], ...]) now.
+        One that has died meanwhile is not told: its stream has ended, and its lane starts another."""
+        data = json.dumps({"jobs": jobs}).encode()
+        try:
+            while data:
+                data = data[os.write(self.go, data):]
+        except OSError:
+            pass
+        finally:
+            os.close(self.go)
+            self.go = None
 
     @property
     def process_id(self) -> int:
@@ -275,11 +295,17 @@ def bootstrap(sources: Sources) -> str:
 
 
 def start_worker(request: dict, method: str, events: "queue.Queue | None" = None, tag=None,
-                 read: bool = True, *, sources: Sources) -> Worker:
+                 read: bool = True, *, sources: Sources, standby: bool = False) -> Worker:
     """Start a lane's child for `request`, importing the kata's files from `sources`; its events
     arrive on `events` (a new queue if None) as (tag, event). With read=False the thread that reads
-    them is left for the caller to start."""
+    them is left for the caller to start. With `standby`, the child starts pytest and collects
+    the checks, then waits until `Worker.release()` tells it which of the request's exercises to
+    grade (not on Windows, where a fresh interpreter cannot be handed the pipe)."""
     events = queue.Queue() if events is None else events
+    go_read = go_write = None
+    if standby:
+        go_read, go_write = os.pipe()
+        request = {**request, "standby_fd": go_read}
     if method == "fork":
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -287,7 +313,10 @@ def start_worker(request: dict, method: str, events: "queue.Queue | None" = None
             try:
                 os.setpgid(0, 0)  # its own group: a timeout kills the exercise processes it forks too
                 os.close(read_fd)
-                close_inherited_channels(keep=write_fd)  # the grader's own pipes and terminal are not the learner's
+                if go_write is not None:
+                    os.close(go_write)
+                # the grader's own pipes and terminal are not the learner's
+                close_inherited_channels(keep={write_fd, go_read})
                 from . import child, frozen
 
                 frozen.install(sources)  # the checks and catalog from the copy read when grading began
@@ -306,6 +335,7 @@ def start_worker(request: dict, method: str, events: "queue.Queue | None" = None
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=hasattr(os, "killpg"),
+            pass_fds=() if go_read is None else (go_read,),
         )
         try:
             popen.stdin.write(json.dumps({**request, "sources": {"root": sources.root, "texts": sources.texts}}).encode())
@@ -314,7 +344,10 @@ def start_worker(request: dict, method: str, events: "queue.Queue | None" = None
             pass
         handle = Worker(events, popen=popen)
         stream = popen.stdout
-    handle.reader = threading.Thread(target=read_events, args=(stream, events, tag), daemon=True)
+    if go_read is not None:
+        os.close(go_read)
+    handle.stream, handle.go = stream, go_write
+    handle.read_into(events, tag)
     if read:
         handle.reader.start()
     return handle

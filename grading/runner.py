@@ -16,6 +16,7 @@ Reading on: `grading.lane` (what happens to each event), `grading.child` (a work
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -29,8 +30,8 @@ from . import ROOT
 from .catalog import Exercise
 from .config import DEFAULTS
 from .frozen import Sources
-from .lane import Lane, Limits, Shared, Work
-from .processes import (become_subreaper, ctrl_c_from_outside, kill_descendants, start_method,
+from .lane import Lane, Limits, Shared, Work, build_request
+from .processes import (Worker, become_subreaper, ctrl_c_from_outside, kill_descendants, start_method, start_worker,
                         stop_being_subreaper, warm_up)
 from .results import ExerciseResult, RunResult
 
@@ -70,6 +71,8 @@ def grade_many(
     submission_timeout: float | None = None,
     on_progress=None,
     on_complete=None,
+    on_settled=None,
+    standby: "Standby | None" = None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -80,9 +83,15 @@ def grade_many(
     `timeout` limits each check, `exercise_timeout` all the checks of one exercise and
     `submission_timeout` all of one target (defaults: the settings of the same names).
     on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
-    once for each target, as soon as all its exercises have them.
+    once for each target, as soon as all its exercises have them, on_settled(index, run) once for
+    each target, as soon as those results are final (the processes that graded its exercises
+    have ended: the results the run returns, before the run has tidied up). `standby` (see `Standby`):
+    a child made ready beforehand grades the work, if it was made for this very target and these
+    exercises (else it is left as it was).
     Returns one RunResult per target, in order."""
     method = method or start_method()
+    if standby is not None and not standby.fits(targets, exercises, method):
+        standby = None
     if isolation == "auto":
         isolation = "submission" if len(targets) > 1 else "exercise"
     limits = Limits(timeout, exercise_timeout or _setting("exercise_timeout"),
@@ -107,22 +116,26 @@ def grade_many(
             for i in range(len(targets)):
                 results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
     pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
-    count = max(1, min(lanes or default_lanes(), len(pending)))
+    count = 1 if standby is not None else max(1, min(lanes or default_lanes(), len(pending)))
     heavy = [w for w in pending if w[1].optimizers]
     # one submission, several lanes, and torch._dynamo not imported yet: the exercises that need it
     # get a lane of their own, which imports it while the others grade the rest
     split = (method == "fork" and len(targets) == 1 and count > 1 and 0 < len(heavy) < len(pending)
              and "torch._dynamo" not in sys.modules)
-    if method == "fork":  # torch._dynamo only where some exercise needs it and no lane of its own pays for it
+    if method == "fork" and standby is None:  # torch._dynamo only where some exercise needs it and no lane of its own pays for it
         warm_up(optimizer=bool(heavy) and not split)
     shares = plan_lanes(pending, len(targets), count, split)
-    state = Shared(runs, results, limits, report, on_complete, pending)
-    sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
-    scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
-    base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
-            "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
+    state = Shared(runs, results, limits, report, on_complete, pending, on_settled)
+    if standby is not None:  # what the child on standby was made with
+        sources, scratch, base = standby.sources, standby.scratch, {**standby.base, "exercises": exercises}
+    else:
+        sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
+        scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
+        base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
+                "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
     events: queue.Queue = queue.Queue()
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
+    ready = standby.take() if standby is not None and active else None
     subreaper = become_subreaper()  # what a learner's code leaves running comes here when its lane ends
 
     def advance(lane: Lane) -> None:
@@ -140,7 +153,11 @@ def grade_many(
     try:
         with ctrl_c_from_outside() as ctrl_c:
             for lane in active:  # all forked before any thread that reads them starts
-                lane.start(events, read=False)
+                if ready is not None:
+                    lane.adopt(ready, events)
+                    ready = None
+                else:
+                    lane.start(events, read=False)
             for lane in active:
                 lane.child.reader.start()
             while active:
@@ -173,14 +190,8 @@ def grade_many(
             stop_being_subreaper()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    for (i, exercise_id), result in results.items():  # fail closed: every collected check owes a result
-        names = state.expected.get(exercise_id, [])
-        reported = {c.name for c in result.checks}
-        missing = [n for n in names if n not in reported]
-        charged = any(c.status in ("crashed", "timeout") for c in result.checks)
-        if missing and not result.error and not charged:
-            result.error = (f"{len(missing)} check(s) of this exercise never reported a result "
-                            f"(the first: {missing[0]}): no result, no points")
+    for i, exercise_id in results:  # fail closed: every collected check owes a result
+        state.settle(i, exercise_id)
     elapsed = time.perf_counter() - started
     for run in runs:
         run.duration = elapsed / len(runs)
@@ -190,6 +201,60 @@ def grade_many(
 
 
 POLL = 0.25  # seconds between looks for a Ctrl-C while waiting for events
+
+
+class Standby:
+    """A grading child made ready before it is needed, for one target: started, pytest set up
+    and the checks of `exercises` collected, it waits to be told which of them to grade. Watch
+    mode keeps one, so that grading a save pays neither for pytest's start nor for the collection
+    of the checks (most of the time a single exercise takes); the grading itself is `grade()`'s,
+    time limits, events checked and failing closed included. Each standby grades once.
+
+    `options` are `grade_many`'s (seed, timeout, memory_mb, exercise_timeout, submission_timeout).
+    Where a waiting child cannot be made (Windows), `worker` is None and `grade()` starts a child
+    as usual."""
+
+    def __init__(self, target: Path, exercises: list[Exercise], **options):
+        self.target, self.exercises, self.options = Path(target), list(exercises), options
+        self.method = options.pop("method", None) or start_method()
+        self.sources = current_sources()  # before any learner's code runs
+        self.scratch = tempfile.mkdtemp(prefix="kata-scratch-")
+        self.base = {"targets": [str(self.target)], "seed": options.get("seed", 0),
+                     "timeout": options.get("timeout", DEFAULT_TIMEOUT), "memory_mb": options.get("memory_mb"),
+                     "isolation": "exercise", "exercises": self.exercises, "scratch": self.scratch,
+                     "display_base": _cwd()}
+        self.worker: Worker | None = None
+        if os.name == "posix":
+            work = [(0, ex) for ex in self.exercises if ex.check_file.exists()]
+            self.worker = start_worker(build_request(self.base, work, self.method), self.method, read=False,
+                                       sources=self.sources, standby=True)
+
+    def fits(self, targets: list[Path], exercises: list[Exercise], method: str) -> bool:
+        return (self.worker is not None and [Path(t) for t in targets] == [self.target] and method == self.method
+                and {ex.id for ex in exercises} <= {ex.id for ex in self.exercises})
+
+    def take(self) -> Worker:
+        worker, self.worker = self.worker, None
+        return worker
+
+    def grade(self, exercises: list[Exercise], **options) -> RunResult:
+        """Grade `exercises` (some of those it was made for) of its target, as `grade()` does."""
+        options = {**self.options, "method": self.method, **options}
+        if self.worker is None:
+            self.close()
+            return grade(self.target, exercises, **options)
+        return grade(self.target, exercises, standby=self, **options)
+
+    def close(self) -> None:
+        """Stop the waiting child, if it was not used, and remove what was made for it."""
+        worker = self.take()
+        if worker is not None:
+            worker.kill()
+            worker.wait()
+            for close in (lambda: os.close(worker.go), worker.stream.close):
+                with contextlib.suppress(OSError, TypeError):
+                    close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _setting(name: str) -> float:

@@ -15,6 +15,15 @@ from grading.runner import grade, grade_many
 from grading.stubs import stub_for
 
 CORPUS = Path(__file__).parent / "corpus"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Every skip is listed with its reason in the closing summary: what this machine could not
+    check (a browser, the kernel's sandbox) is said, not only counted."""
+    chars = config.option.reportchars or ""
+    if not any(c in chars for c in "saA"):
+        config.option.reportchars = chars + "s"
 CATALOG = load_catalog()
 
 
