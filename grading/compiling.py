@@ -120,7 +120,9 @@ class _Timed:
     def __init__(self, loader):
         self.loader = loader
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # get_source, get_resource_reader, ...: the loader's
+        if name == "loader":
+            raise AttributeError(name)
         return getattr(self.loader, name)
 
     def create_module(self, spec):

@@ -74,11 +74,15 @@ class CollectError(Event):
 
 
 @dataclass
-class Start(Event):
-    kind: ClassVar[str] = "start"
+class _AboutCheck(Event):
     exercise: str
     check: str
     target: int = 0
+
+
+@dataclass
+class Start(_AboutCheck):
+    kind: ClassVar[str] = "start"
 
 
 @dataclass
@@ -123,11 +127,8 @@ class Flag(_AboutExercise):
 
 
 @dataclass
-class Compiling(Event):
-    kind: ClassVar[str] = "compiling"  # the time from here to `Compiled` is compilation's, not the check's
-    exercise: str
-    check: str
-    target: int = 0
+class Compiling(_AboutCheck):
+    kind: ClassVar[str] = "compiling"  # the time from here to `Compiled` is compiling's, not the check's
 
 
 @dataclass
