@@ -1,8 +1,9 @@
 """Compiling is the grader's cost, not the learner's: the time torch.compile spends compiling
 (importing Dynamo and Inductor, Dynamo's tracing, AOTAutograd, Inductor's code generation and
 its C++ compiler, on a cold cache: every grading process has a cache folder of its own, in its
-working folder, empty at first) is not charged to the time limits, up to `ALLOWANCE` seconds
-per exercise.
+working folder, empty at first) is not charged to the time limits, up to an allowance per exercise
+(`allowance()`: the `compile_allowance` setting, 120 s unless the environment or pyproject.toml
+says otherwise).
 
 In the process that runs the learner's code, while Dynamo compiles in the main thread (its
 compile callbacks, `torch._dynamo.callback_handler`, registered as soon as it is imported) or
@@ -13,7 +14,7 @@ per exercise, per submission: `grading.lane`) stop counting too.
 A learner's code can pretend to compile (call the callbacks itself, forge the events, or compile
 a function whose backend never returns): the allowance bounds what that gains. In the process,
 compiling past what is left of the allowance ends the check as out of time; in the lane,
-which is out of the learner's reach, the events buy at most `ALLOWANCE` seconds per exercise
+which is out of the learner's reach, the events buy at most the allowance per exercise
 however many are sent, and a process that still runs after its limit plus that is stopped.
 """
 
@@ -28,7 +29,16 @@ import time
 
 from .events import Compiled, Compiling
 
-ALLOWANCE = 120.0  # seconds of compilation per exercise that no time limit charges
+
+
+def allowance() -> float:
+    """Seconds of compiling per exercise that no time limit charges."""
+    from .config import DEFAULTS, ConfigError, setting
+
+    try:
+        return float(setting("compile_allowance"))
+    except ConfigError:
+        return float(DEFAULTS["compile_allowance"])
 
 
 class _Watch:
@@ -39,7 +49,7 @@ class _Watch:
         self.exercise = self.check = self.emit = None
         self.used: dict[str, float] = {}  # exercise -> seconds of compilation not charged
         self.since: float | None = None  # when the compilation going on now began
-        self.left = 0.0  # the allowance left when it began
+        self.allowance = self.left = 0.0  # the allowance, and what was left of it when it began
         self.alarm = 0.0  # what was left of the check's alarm then (0: none was set)
         self.handler = None  # the check's SIGALRM handler, while the allowance's holds
 
@@ -52,10 +62,11 @@ def _compiling(_args=None) -> bool:
     w = _WATCH
     if w.exercise is None or w.since is not None or threading.current_thread() is not threading.main_thread():
         return False
-    left = ALLOWANCE - w.used.get(w.exercise, 0.0)
+    total = allowance()
+    left = total - w.used.get(w.exercise, 0.0)
     if left <= 0:  # the allowance is spent: compiling now counts as any other work
         return False
-    w.since, w.left, w.alarm = time.monotonic(), left, 0.0
+    w.since, w.allowance, w.left, w.alarm = time.monotonic(), total, left, 0.0
     if hasattr(signal, "setitimer"):
         remaining = signal.getitimer(signal.ITIMER_REAL)[0]
         if remaining > 0:  # the check's time limit: paused, and the allowance's alarm instead
@@ -85,8 +96,8 @@ def _compiled(_args=None, *, check_over: bool = False) -> None:
 def _out_of_allowance(signum, frame):
     from .outcomes import CheckTimeout  # (the grader's own process needs none of it)
 
-    timeout = CheckTimeout(ALLOWANCE)
-    timeout.msg = (f"torch.compile was compiling for more than {ALLOWANCE:g} s during this exercise, the most "
+    timeout = CheckTimeout(_WATCH.allowance)
+    timeout.msg = (f"torch.compile was compiling for more than {_WATCH.allowance:g} s during this exercise, the most "
                    "compiling the grader allows on top of the time limits")
     raise timeout
 

@@ -8,6 +8,8 @@
                         # submission, per submission in batch (KATA_ISOLATION, --isolation)
     exercise_timeout = 60     # seconds for all the checks of one exercise (KATA_EXERCISE_TIMEOUT)
     submission_timeout = 600  # seconds for a whole submission (KATA_SUBMISSION_TIMEOUT)
+    compile_allowance = 120   # seconds of torch.compile's compiling per exercise that no time limit
+                              # counts (KATA_COMPILE_ALLOWANCE; see grading/compiling.py)
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ else:  # pragma: no cover
 from . import ROOT
 
 DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto",
-            "exercise_timeout": 60.0, "submission_timeout": 600.0}
+            "exercise_timeout": 60.0, "submission_timeout": 600.0, "compile_allowance": 120.0}
 ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION",
-       "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT"}
+       "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT",
+       "compile_allowance": "KATA_COMPILE_ALLOWANCE"}
 CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str,
-        "exercise_timeout": float, "submission_timeout": float}
+        "exercise_timeout": float, "submission_timeout": float, "compile_allowance": float}
 CHOICES = {"isolation": ("auto", "exercise", "submission")}
 
 
@@ -78,7 +81,7 @@ def setting_source(name: str, cli_value=None) -> tuple:
     return DEFAULTS[name], None
 
 
-UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s"}
+UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s", "compile_allowance": "s"}
 
 
 def describe(name: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import queue
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import ROOT, compiling
 from .events import (Collected, CollectError, Compiled, Compiling, Done, Event, ExerciseExit, Flag, ForkUnsafe, Note,
@@ -36,6 +36,7 @@ class Limits:
     check: float  # seconds per check
     exercise: float  # seconds for all the checks of one exercise
     submission: float  # seconds for all the exercises of one target
+    compiling: float = field(default_factory=compiling.allowance)  # seconds of compiling per exercise not charged
 
 
 def crashed(check: str, how: str) -> CheckResult:
@@ -94,7 +95,7 @@ class Shared:
 
     def start_compiling(self, key: tuple[int, str], now: float) -> float:
         """The exercise says it compiles: the seconds its deadlines move (0 once the allowance is spent)."""
-        left = compiling.ALLOWANCE - self.compiled.get(key, 0.0)
+        left = self.limits.compiling - self.compiled.get(key, 0.0)
         if key in self.compiling or left <= 0:
             return 0.0
         self.compiling[key] = (now, left)
@@ -364,7 +365,7 @@ class Lane:
         if compiled < 0.05:
             return self._timeout_text()
         return self._timeout_text() + (f" The {compiled:.1f} s that torch.compile spent compiling in this exercise were "
-                                       f"not counted (up to {compiling.ALLOWANCE:g} s of compiling per exercise goes uncounted).")
+                                       f"not counted (up to {self.run.limits.compiling:g} s of compiling per exercise goes uncounted).")
 
     def _timeout_text(self) -> str:
         limits = self.run.limits
