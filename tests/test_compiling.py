@@ -16,29 +16,16 @@ import pytest
 from grading import ROOT, lane, sandbox
 from grading.runner import grade_many
 
+from .conftest import CORPUS
 from .support import EX, make_target
 
-# the update compiled with the default backend (Inductor: code generation and a C++ compiler).
-# The new values are computed by the compiled function and written in place outside it: an
-# in-place update inside a compiled function leaves a 0-dimensional float64 tensor unchanged
-# (torch 2.13, CPU), which the checks rightly fail.
-COMPILED = '''
-import torch
-
-
-@torch.compile
-def stepped(p, grad, lr):
-    return p - lr * grad
-
-
-def sgd_step(params, lr):
-    with torch.no_grad():
-        for p in params:
-            if p.grad is None:
-                continue
-            p.copy_(stepped(p, p.grad, lr))
-            p.grad = None
-'''
+# the corpus's compiled update, with the default backend (Inductor: code generation and a C++
+# compiler). The new values are computed by the compiled function and written in place outside
+# it: an in-place update inside a compiled function leaves a 0-dimensional float64 tensor
+# unchanged (torch 2.13, CPU), which the checks rightly fail.
+CORPUS_COMPILED = (CORPUS / EX.id / "right_compiled_update.py").read_text(encoding="utf-8")
+COMPILED = CORPUS_COMPILED.replace('@torch.compile(backend="aot_eager")', "@torch.compile")
+assert COMPILED != CORPUS_COMPILED
 
 
 @pytest.mark.slow  # two cold compilations: the slowest test of the suite
