@@ -30,7 +30,6 @@ import time
 from .events import Compiled, Compiling
 
 
-
 def allowance() -> float:
     """Seconds of compiling per exercise that no time limit charges."""
     from .config import DEFAULTS, ConfigError, setting
