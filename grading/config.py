@@ -81,7 +81,8 @@ def setting_source(name: str, cli_value=None) -> tuple:
     return DEFAULTS[name], None
 
 
-UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s", "compile_allowance": "s"}
+UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s",
+         "compile_allowance": "s"}
 
 
 def describe(name: str) -> str:

@@ -165,7 +165,8 @@ class ForkUnsafe(Event):
 KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
                                  (Collected, CollectError, Start, Result, Note, Flag, Compiling, Compiled, ExerciseExit,
                                   Yield, Done, ForkUnsafe)}
-FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled)  # what an exercise process may say: the lane says the rest
+# what an exercise process may say: the lane says the rest
+FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled)
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
 _FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}

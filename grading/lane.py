@@ -125,7 +125,8 @@ class Shared:
         began = self.began.get(i)
         if began is None:
             return float("inf")
-        return began + self.limits.submission + sum(self.credit(k) for k in {*self.compiled, *self.compiling} if k[0] == i)
+        credit = sum(self.credit(k) for k in {*self.compiled, *self.compiling} if k[0] == i)
+        return began + self.limits.submission + credit
 
 
 class Lane:
@@ -176,11 +177,14 @@ class Lane:
             return when
         if self.current is not None:
             i, exercise, _ = self.current
-            when = min(when, self.exercise_began[i, exercise] + self.run.limits.exercise + self.run.credit((i, exercise)))
+            when = min(when, self._exercise_deadline(i, exercise))
         target = self.current[0] if self.current is not None else self.last[0] if self.last is not None else None
         if target is not None and not self.ended_cleanly and self.run.remaining[target]:  # also between two checks
             when = min(when, self.run.submission_deadline(target))
         return when
+
+    def _exercise_deadline(self, i: int, exercise: str) -> float:
+        return self.exercise_began[i, exercise] + self.run.limits.exercise + self.run.credit((i, exercise))
 
     def expire(self) -> bool:
         """Nothing came in time, or the exercise or submission is out of time: stop the child;
@@ -195,7 +199,7 @@ class Lane:
             if now >= self.run.submission_deadline(i):
                 self.timed_out = "submission"
                 self.run.out_of_time.add(i)
-            elif now >= self.exercise_began[i, exercise] + self.run.limits.exercise + self.run.credit((i, exercise)):
+            elif now >= self._exercise_deadline(i, exercise):
                 self.timed_out = "exercise"
             else:
                 self.timed_out = "check"
@@ -347,7 +351,8 @@ class Lane:
             if self.timed_out in (None, "quiet"):
                 result.checks.append(crashed(check, how))
             else:
-                result.checks.append(CheckResult(name=check, status=CheckStatus.TIMEOUT, message=self._timeout_message((i, exercise_id))))
+                result.checks.append(CheckResult(name=check, status=CheckStatus.TIMEOUT,
+                                                 message=self._timeout_message((i, exercise_id))))
             self._mark_done((i, exercise_id))
         elif self.last is not None and self.last not in self.done:
             result = self.run.results[self.last]
@@ -364,8 +369,9 @@ class Lane:
         compiled = self.run.compiled.get(key, 0.0)
         if compiled < 0.05:
             return self._timeout_text()
-        return self._timeout_text() + (f" The {compiled:.1f} s that torch.compile spent compiling in this exercise were "
-                                       f"not counted (up to {self.run.limits.compiling:g} s of compiling per exercise goes uncounted).")
+        return self._timeout_text() + (
+            f" The {compiled:.1f} s that torch.compile spent compiling in this exercise were not counted "
+            f"(up to {self.run.limits.compiling:g} s of compiling per exercise goes uncounted).")
 
     def _timeout_text(self) -> str:
         limits = self.run.limits
