@@ -139,3 +139,27 @@ def test_code_that_only_pretends_to_compile_still_runs_out_of_time(tmp_path, mon
     stopped = said["stops_the_alarm_and_says_it_compiles"]
     assert "still running after 1 s and was stopped" in stopped and "torch.compile spent compiling" in stopped
     assert "did not finish in time" in said["loops_after_compiling"]
+
+
+def test_the_lane_credits_no_more_than_the_allowance_however_often_an_exercise_says_it_compiles():
+    """The lane is out of the learner's reach: `Compiling` and `Compiled` sent again and again (or
+    forged) move an exercise's deadlines by the allowance at most, and its submission's by the
+    sum of its exercises' (each at most the allowance)."""
+    limits = lane.Limits(check=1.0, exercise=60.0, submission=600.0, compiling=5.0)
+    shared = lane.Shared([None], {}, limits, report=None, on_complete=None, pending=[])
+    key = (0, EX.id)
+    shared.began[0] = 0.0
+    moved = shared.start_compiling(key, now=0.0)
+    assert moved == 5.0 and shared.start_compiling(key, now=0.5) == 0.0  # said twice: counted once
+    assert shared.submission_deadline(0) == 605.0  # while it compiles, the deadline is where the allowance ends
+    assert shared.stop_compiling(key, now=2.0) == 3.0 and shared.credit(key) == 2.0  # 2 s used, 3 s moved back
+    t = 2.0
+    for _ in range(100):
+        shared.start_compiling(key, now=t)
+        t += 1.0
+        shared.stop_compiling(key, now=t)
+    assert shared.credit(key) == 5.0 and shared.start_compiling(key, now=t) == 0.0
+    assert shared.stop_compiling(key, now=t + 1) == 0.0  # "done" with nothing begun moves nothing
+    shared.start_compiling((0, "ex04_accuracy"), now=t)
+    shared.stop_compiling((0, "ex04_accuracy"), now=t + 10)
+    assert shared.submission_deadline(0) == 610.0
