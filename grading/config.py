@@ -8,6 +8,8 @@
                         # submission, per submission in batch (KATA_ISOLATION, --isolation)
     exercise_timeout = 60     # seconds for all the checks of one exercise (KATA_EXERCISE_TIMEOUT)
     submission_timeout = 600  # seconds for a whole submission (KATA_SUBMISSION_TIMEOUT)
+    compile_allowance = 120   # seconds of torch.compile's compiling per exercise that no time limit
+                              # counts (KATA_COMPILE_ALLOWANCE; see grading/compiling.py)
     sandbox = "auto"    # confine learner code with the kernel's Landlock: "auto" where the kernel can,
                         # "require" (no grading without it), "off" (debugging) (KATA_SANDBOX, --sandbox)
 """
@@ -26,12 +28,12 @@ else:  # pragma: no cover
 from . import ROOT
 
 DEFAULTS = {"timeout": 10.0, "memory_mb": 1024, "jobs": 2, "isolation": "auto",
-            "exercise_timeout": 60.0, "submission_timeout": 600.0, "sandbox": "auto"}
+            "exercise_timeout": 60.0, "submission_timeout": 600.0, "compile_allowance": 120.0, "sandbox": "auto"}
 ENV = {"timeout": "KATA_TIMEOUT", "memory_mb": "KATA_MEMORY_MB", "jobs": "KATA_JOBS", "isolation": "KATA_ISOLATION",
        "exercise_timeout": "KATA_EXERCISE_TIMEOUT", "submission_timeout": "KATA_SUBMISSION_TIMEOUT",
-       "sandbox": "KATA_SANDBOX"}
+       "compile_allowance": "KATA_COMPILE_ALLOWANCE", "sandbox": "KATA_SANDBOX"}
 CAST = {"timeout": float, "memory_mb": int, "jobs": int, "isolation": str,
-        "exercise_timeout": float, "submission_timeout": float, "sandbox": str}
+        "exercise_timeout": float, "submission_timeout": float, "compile_allowance": float, "sandbox": str}
 CHOICES = {"isolation": ("auto", "exercise", "submission"), "sandbox": ("auto", "require", "off")}
 
 
@@ -81,7 +83,8 @@ def setting_source(name: str, cli_value=None) -> tuple:
     return DEFAULTS[name], None
 
 
-UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s"}
+UNITS = {"timeout": "s", "memory_mb": "MB", "exercise_timeout": "s", "submission_timeout": "s",
+         "compile_allowance": "s"}
 
 
 def describe(name: str) -> str:

@@ -21,6 +21,8 @@ what it could forge there concerns that submission only.
 | Result | exercise, check, status, message, ... | exercise process: a check's outcome |
 | Note | exercise, message | exercise process: how the answer was found (notebooks) |
 | Flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
+| Compiling | exercise, check | exercise process: torch.compile began compiling (the limits stop counting) |
+| Compiled | exercise, check | exercise process: ... and ended (see `grading.compiling`) |
 | ExerciseExit | exercise, how, code | lane: the process grading that exercise ended |
 | Yield | exercise | lane: it stopped after this exercise; a new lane grades the rest |
 | Done | | lane: all its work is done |
@@ -72,11 +74,15 @@ class CollectError(Event):
 
 
 @dataclass
-class Start(Event):
-    kind: ClassVar[str] = "start"
+class _AboutCheck(Event):
     exercise: str
     check: str
     target: int = 0
+
+
+@dataclass
+class Start(_AboutCheck):
+    kind: ClassVar[str] = "start"
 
 
 @dataclass
@@ -121,6 +127,16 @@ class Flag(_AboutExercise):
 
 
 @dataclass
+class Compiling(_AboutCheck):
+    kind: ClassVar[str] = "compiling"  # the time from here to `Compiled` is compiling's, not the check's
+
+
+@dataclass
+class Compiled(Compiling):
+    kind: ClassVar[str] = "compiled"
+
+
+@dataclass
 class ExerciseExit(Event):
     kind: ClassVar[str] = "exercise_exit"
     exercise: str
@@ -147,8 +163,10 @@ class ForkUnsafe(Event):
 
 
 KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
-                                 (Collected, CollectError, Start, Result, Note, Flag, ExerciseExit, Yield, Done, ForkUnsafe)}
-FROM_EXERCISE = (Start, Result, Note, Flag)  # what an exercise process may say: the lane says the rest
+                                 (Collected, CollectError, Start, Result, Note, Flag, Compiling, Compiled, ExerciseExit,
+                                  Yield, Done, ForkUnsafe)}
+# what an exercise process may say: the lane says the rest
+FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled)
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
 _FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}

@@ -3,9 +3,10 @@
 `grading.runner` plans the lanes and waits for their events; each `Lane` starts a worker for
 its share (`grading.processes.start_worker`), checks every event the worker sends against what
 it was given (its own submissions and exercises, checks that were collected, each result once:
-see `grading.events`), keeps the time limits (per check, per exercise, per submission), and,
-when the worker's stream ends, charges what it was doing if it died and keeps the work it had
-not started for the next worker. What the lanes of one run share is a `Shared`.
+see `grading.events`), keeps the time limits (per check, per exercise, per submission; none of
+them charges torch.compile's compiling, up to an allowance per exercise: `grading.compiling`),
+and, when the worker's stream ends, charges what it was doing if it died and keeps the work it
+had not started for the next worker. What the lanes of one run share is a `Shared`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import itertools
 import queue
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import ROOT
-from .events import (Collected, CollectError, Done, Event, ExerciseExit, Flag, ForkUnsafe, Note, Result, Start,
-                     Yield)
+from . import ROOT, compiling
+from .events import (Collected, CollectError, Compiled, Compiling, Done, Event, ExerciseExit, Flag, ForkUnsafe, Note,
+                     Result, Start, Yield)
 from .frozen import Sources
 from .processes import Worker, start_worker
 from .results import CheckResult, CheckStatus
@@ -35,6 +36,7 @@ class Limits:
     check: float  # seconds per check
     exercise: float  # seconds for all the checks of one exercise
     submission: float  # seconds for all the exercises of one target
+    compiling: float = field(default_factory=compiling.allowance)  # seconds of compiling per exercise not charged
 
 
 def crashed(check: str, how: str) -> CheckResult:
@@ -85,6 +87,30 @@ class Shared:
         self.unsettled: dict[int, set[str]] = {i: {e.id for e in run.exercises} for i, run in enumerate(runs)}
         for i, ex in pending:
             self.remaining[i].add(ex.id)
+        self.compiled: dict[tuple[int, str], float] = {}  # (target, exercise) -> seconds of compiling not charged
+        self.compiling: dict[tuple[int, str], tuple[float, float]] = {}  # compiling now: (since, allowance left)
+
+    def credit(self, key: tuple[int, str]) -> float:
+        """Seconds the limits of this exercise do not charge: its compiling so far, and, while it
+        compiles, all the allowance it has left (the deadlines stand where that would end)."""
+        return self.compiled.get(key, 0.0) + (self.compiling[key][1] if key in self.compiling else 0.0)
+
+    def start_compiling(self, key: tuple[int, str], now: float) -> float:
+        """The exercise says it compiles: the seconds its deadlines move (0 once the allowance is spent)."""
+        left = self.limits.compiling - self.compiled.get(key, 0.0)
+        if key in self.compiling or left <= 0:
+            return 0.0
+        self.compiling[key] = (now, left)
+        return left
+
+    def stop_compiling(self, key: tuple[int, str], now: float) -> float:
+        """... and that it is done: the seconds its deadlines move back (the allowance not used)."""
+        if key not in self.compiling:
+            return 0.0
+        since, left = self.compiling.pop(key)
+        spent = min(max(0.0, now - since), left)
+        self.compiled[key] = self.compiled.get(key, 0.0) + spent
+        return left - spent
 
     def settle(self, i: int, exercise_id: str) -> None:
         """Nothing more can come about this exercise of target i (the process that graded it has
@@ -118,7 +144,10 @@ class Shared:
 
     def submission_deadline(self, i: int) -> float:
         began = self.began.get(i)
-        return began + self.limits.submission if began is not None else float("inf")
+        if began is None:
+            return float("inf")
+        credit = sum(self.credit(k) for k in {*self.compiled, *self.compiling} if k[0] == i)
+        return began + self.limits.submission + credit
 
 
 class Lane:
@@ -184,11 +213,14 @@ class Lane:
             return when
         if self.current is not None:
             i, exercise, _ = self.current
-            when = min(when, self.exercise_began[i, exercise] + self.run.limits.exercise)
+            when = min(when, self._exercise_deadline(i, exercise))
         target = self.current[0] if self.current is not None else self.last[0] if self.last is not None else None
         if target is not None and not self.ended_cleanly and self.run.remaining[target]:  # also between two checks
             when = min(when, self.run.submission_deadline(target))
         return when
+
+    def _exercise_deadline(self, i: int, exercise: str) -> float:
+        return self.exercise_began[i, exercise] + self.run.limits.exercise + self.run.credit((i, exercise))
 
     def expire(self) -> bool:
         """Nothing came in time, or the exercise or submission is out of time: stop the child;
@@ -203,7 +235,7 @@ class Lane:
             if now >= self.run.submission_deadline(i):
                 self.timed_out = "submission"
                 self.run.out_of_time.add(i)
-            elif now >= self.exercise_began[i, exercise] + self.run.limits.exercise:
+            elif now >= self._exercise_deadline(i, exercise):
                 self.timed_out = "exercise"
             else:
                 self.timed_out = "check"
@@ -276,9 +308,17 @@ class Lane:
             self.exercise_began.setdefault(key, now)
             self.run.began.setdefault(key[0], now)
             self.quiet_until = now + self.run.limits.check + KILL_GRACE
+        elif isinstance(event, Compiling):  # Compiled too: trusted only as far as the allowance goes
+            if self.current != (*key, event.check) or self.timed_out:
+                return
+            if isinstance(event, Compiled):
+                self.quiet_until -= self.run.stop_compiling(key, time.monotonic())
+            else:
+                self.quiet_until += self.run.start_compiling(key, time.monotonic())
         elif isinstance(event, Result):
             if event.check.removesuffix(" (teardown)") not in names or any(c.name == event.check for c in result.checks):
                 return
+            self.run.stop_compiling(key, time.monotonic())
             result.checks.append(event.to_check())
             self.current = None
             self.last = key
@@ -319,6 +359,8 @@ class Lane:
         leave in `pending` the work still to do."""
         how = self.child.wait()
         self.child = None
+        if self.current is not None:  # what it said it was compiling ended with it
+            self.run.stop_compiling(self.current[:2], time.monotonic())
         if self.fork_unsafe:
             self.method = "spawn"  # the same work again, in a fresh interpreter
             return
@@ -351,7 +393,8 @@ class Lane:
             if self.timed_out in (None, "quiet"):
                 result.checks.append(crashed(check, how))
             else:
-                result.checks.append(CheckResult(name=check, status=CheckStatus.TIMEOUT, message=self._timeout_message()))
+                result.checks.append(CheckResult(name=check, status=CheckStatus.TIMEOUT,
+                                                 message=self._timeout_message((i, exercise_id))))
             self._mark_done((i, exercise_id))
         elif self.last is not None and self.last not in self.done:
             result = self.run.results[self.last]
@@ -364,7 +407,15 @@ class Lane:
                                 "the rest of this exercise's checks did not run")
             self._mark_done(self.last)
 
-    def _timeout_message(self) -> str:
+    def _timeout_message(self, key: tuple[int, str]) -> str:
+        compiled = self.run.compiled.get(key, 0.0)
+        if compiled < 0.05:
+            return self._timeout_text()
+        return self._timeout_text() + (
+            f" The {compiled:.1f} s that torch.compile spent compiling in this exercise were not counted "
+            f"(up to {self.run.limits.compiling:g} s of compiling per exercise goes uncounted).")
+
+    def _timeout_text(self) -> str:
         limits = self.run.limits
         if self.timed_out == "submission":
             return (f"the submission ran for more than {limits.submission:g} s in all, the limit for one submission, "

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from .compiling import uncharged
 from .events import FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Lines, Note, Result, Start, Yield, parse
 from .outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
 from .processes import become_subreaper, describe_exit, kill_descendants
@@ -260,7 +261,8 @@ class GradingPlugin:
         pytest's own setup, call and teardown hooks run the check, so fixtures behave as
         always; what is left out is pytest's report objects and failure text, which cost
         more than most checks do. The learner's output and warnings are kept, and the
-        time limit is the grader's own."""
+        time limit is the grader's own (torch.compile's compiling is not charged to it:
+        `grading.compiling`)."""
         exercise, name = exercise_of(item.nodeid), check_name(item.nodeid)
         self._running = exercise
         self.emit(Start(exercise, name))
@@ -276,7 +278,7 @@ class GradingPlugin:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
-                    with time_limit(self.timeout):
+                    with time_limit(self.timeout), uncharged(exercise, name, self.emit):
                         item.ihook.pytest_runtest_setup(item=item)
                         item.ihook.pytest_runtest_call(item=item)
                 except PASS_THROUGH:
@@ -285,7 +287,7 @@ class GradingPlugin:
                     outcome = describe_current()
                 duration = time.perf_counter() - started
                 try:
-                    with time_limit(self.timeout):
+                    with time_limit(self.timeout), uncharged(exercise, name, self.emit):
                         item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
                 except PASS_THROUGH:
                     raise
