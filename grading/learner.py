@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import SOLUTIONS_DIR
 from .catalog import Exercise
+from . import state
 from .state import state_dir
 from .stubs import stub_for
 from .style import Style
@@ -31,8 +32,7 @@ def pristine_stub(exercise: Exercise) -> str:
 
 def backup(path: Path, exercise: Exercise) -> Path:
     """Copy the learner's file to .kata/backups/<id>-<time>.py; never overwrite a backup."""
-    folder = state_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = state.folder(state_dir() / "backups")  # a file in its way is set aside, not overwritten
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dest = folder / f"{exercise.id}-{stamp}.py"
     n = 1

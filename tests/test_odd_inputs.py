@@ -295,15 +295,21 @@ def test_hint_sets_a_state_of_another_shape_aside_and_goes_on(content, tmp_path,
     assert "Hint 2 of" in capsys.readouterr().out
 
 
-def test_a_state_file_that_is_a_folder_is_set_aside(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("what", ["state.json a folder", ".kata a file"])
+def test_a_state_file_that_is_a_folder_or_a_state_folder_that_is_a_file_is_set_aside(what, tmp_path, monkeypatch,
+                                                                                     capsys):
     from grading.cli import main
 
     state = tmp_path / "state"
     monkeypatch.setenv("KATA_STATE_DIR", str(state))
-    (state / "state.json").mkdir(parents=True)
+    if what == ".kata a file":
+        state.write_text("{}", encoding="utf-8")
+    else:
+        (state / "state.json").mkdir(parents=True)
     assert main(["hint", FIRST.short]) == 0
     err = capsys.readouterr().err
     assert (state / "state.json").is_file() and "set aside" in err, err
+    assert len(list(tmp_path.glob("state*set-aside*")) + list(state.glob("state.json.set-aside*"))) == 1
 
 
 def test_reset_sets_a_backups_file_aside_and_keeps_the_learners_file(tmp_path, monkeypatch, capsys):
