@@ -353,7 +353,9 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     o.status, o.result = f"error: not graded (the batch was stopped{' ' + how if how else ''})", None
                     if feedback is not None and feedback.is_dir():
                         _write_feedback(feedback, o)
-            write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+            written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+            if progress_stream is not None:
+                progress_stream.write(f"\nstopped: wrote {', '.join(shown_name(str(p)) for p in written)}\n")
             raise
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)

@@ -307,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     except _Done as done:
         return done.code
     except (UsageError, CatalogError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
+        from .formats import visible
+
+        print(f"{name}: error: {visible(exc)}", file=sys.stderr)  # a path in it may hold anything
         return 2
     except KeyboardInterrupt as exc:
         code = getattr(exc, "exit_code", 130)

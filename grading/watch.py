@@ -98,7 +98,7 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
             say(progress_line(run, style))
             if run.all_passed:
                 say(style("Every exercise passes. Well done!", "green", "bold"))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C ends watching (exit 0); SIGTERM or SIGHUP, 128 + the signal
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting is not an error
         say("\nStopped watching.")
-        return 0
+        return getattr(stop, "exit_code", 0)
