@@ -110,7 +110,8 @@ def test_sigterm_to_a_batch_writes_the_gradebook_and_leaves_nothing_behind(tmp_p
     assert temporaries == [], f"temporary files left: {temporaries}"
 
 
-def test_sighup_to_a_grade_writes_the_report_with_the_rest_not_graded(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGINT], ids=["SIGHUP", "ctrl-c"])
+def test_a_stopped_grade_writes_the_report_with_the_rest_not_graded(tmp_path, sig):
     target = tmp_path / "mine"
     target.mkdir()
     (target / FIRST.filename).write_text(solution(FIRST), encoding="utf-8")
@@ -125,19 +126,51 @@ def test_sighup_to_a_grade_writes_the_report_with_the_rest_not_graded(tmp_path):
         return data["exercises"][0]["status"] == "passed"
 
     proc = _grader(tmp_path, "--target", "mine", "--format", "json", "-o", str(report), "--jobs", "1")
-    code, err = _stop_when(proc, first_graded, signal.SIGHUP)
+    code, err = _stop_when(proc, first_graded, sig)
     processes, temporaries = _left_behind(tmp_path, proc)
 
-    assert code == 128 + signal.SIGHUP, err
+    assert code == 128 + sig, err
     assert "Traceback" not in err, err
     data = json.loads(report.read_text(encoding="utf-8"))
     by_id = {e["id"]: e for e in data["exercises"]}
     assert by_id[FIRST.id]["status"] == "passed" and by_id[FIRST.id]["score"] == FIRST.points
     rest = [e for e in data["exercises"] if e["id"] != FIRST.id]
     assert rest and all(e["score"] == 0 and "not graded" in e.get("error", "") for e in rest), rest
-    assert "SIGHUP" in by_id[EX.id]["error"]
+    assert ("SIGHUP" in by_id[EX.id]["error"]) == (sig == signal.SIGHUP), by_id[EX.id]["error"]
     assert processes == [], f"left running: {processes}"
     assert temporaries == [], f"temporary files left: {temporaries}"
+
+
+# the grader is two processes up from the one running a check: its exercise process, then its lane
+SIGNALLER = """
+import os, signal
+
+def enable_tracking(t):
+    pid = os.getpid()
+    for _ in range(2):
+        with open(f"/proc/{pid}/stat") as fh:
+            pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+        if b"grader.py" in fh.read():
+            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGHUP)
+    t.requires_grad_()
+    return t
+"""
+
+
+def test_a_sigterm_from_a_submission_stops_nothing(tmp_path):
+    """Without the kernel's sandbox (which keeps signals from leaving it), a learner's code can
+    signal the grader: a SIGTERM or SIGHUP from below is ignored, as a Ctrl-C from below is."""
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / FIRST.filename).write_text(SIGNALLER, encoding="utf-8")
+    env = {**os.environ, "KATA_SANDBOX": "off", "KATA_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.run([sys.executable, str(ROOT / "grader.py"), FIRST.short, "--target", str(target),
+                           "--format", "json", "--jobs", "1"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout)["exercises"][0]["status"] == "passed"
 
 
 # ------------------------------------------------------------------ odd entries of a batch folder
