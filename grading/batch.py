@@ -95,19 +95,20 @@ def submission_names(entries: list[Path]) -> list[str]:
 
 
 def _safe_extract(archive: Path, dest: Path) -> None:
+    shown = shown_name(archive.name)
     try:
         with zipfile.ZipFile(archive) as zf:
             total = 0
             for info in zf.infolist():
                 name = info.filename
                 if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
-                    raise SubmissionError(f"{shown_name(archive.name)}: unsafe path inside the zip ({shown_name(name)})")
+                    raise SubmissionError(f"{shown}: unsafe path inside the zip ({shown_name(name)})")
                 total += info.file_size
                 if total > MAX_ZIP_BYTES:
-                    raise SubmissionError(f"{shown_name(archive.name)}: more than {MAX_ZIP_BYTES // 2**20} MB once unpacked")
+                    raise SubmissionError(f"{shown}: more than {MAX_ZIP_BYTES // 2**20} MB once unpacked")
             zf.extractall(dest)
     except zipfile.BadZipFile:
-        raise SubmissionError(f"{shown_name(archive.name)}: not a valid zip file") from None
+        raise SubmissionError(f"{shown}: not a valid zip file") from None
 
 
 def find_target(root: Path) -> Path:

@@ -35,12 +35,14 @@ def integrity_warnings(run: RunResult, s: Style) -> list[str]:
     integrity = run.integrity or {}
     changed = integrity.get("modified", []) + integrity.get("missing", [])
     if changed:
-        shown = ", ".join(visible(c, keep="") for c in changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        shown = ", ".join(visible(c, keep="") for c in changed[:3])
+        shown += f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         lines.append(s("Warning: ", "bold", "yellow") + f"these files differ from the kata's originals: {shown}. "
                      "Grades from edited checks can't be trusted; in a classroom the affected exercises score 0.")
     for e in run.exercises:
         for flag in e.flags:
-            lines.append(s("Warning: ", "bold", "yellow") + f"{e.id[:4]}: {visible(flag)} In a classroom this scores 0.")
+            lines.append(s("Warning: ", "bold", "yellow")
+                         + f"{e.id[:4]}: {visible(flag)} In a classroom this scores 0.")
     return lines + ([""] if lines else [])
 
 
