@@ -301,7 +301,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
     (`mistakes_path`), the feedback files and, given `report`, the HTML class report."""
     from .integrity import verify
-    from .processes import stopped_how
+    from .processes import signals_held, stopped_how
     from .runner import grade_many
 
     entries = submission_entries(folder)
@@ -354,19 +354,21 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     o.status, o.result = f"error: not graded (the batch was stopped{' ' + how if how else ''})", None
                     if feedback is not None and feedback.is_dir():
                         _write_feedback(feedback, o)
-            written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+            with signals_held():  # a second signal waits until the gradebook is written
+                written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
             if progress_stream is not None:
                 progress_stream.write(f"\nstopped: wrote {', '.join(shown_name(str(p)) for p in written)}\n")
             raise
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = shown_name(str(entries[n]))
-    if show:
-        progress_stream.write("\n")
-    written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
-    if feedback is not None:
-        for o in outcomes:
-            _write_feedback(feedback, o)
+    with signals_held():  # the class is graded: a signal that comes now waits until its files are written
+        if show:
+            progress_stream.write("\n")
+        written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+        if feedback is not None:
+            for o in outcomes:
+                _write_feedback(feedback, o)
     elapsed = time.perf_counter() - started
     if progress_stream is not None:
         per = elapsed / max(1, len(entries))

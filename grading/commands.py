@@ -67,7 +67,10 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
             )
         else:
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None, fixed=fixed)
-    _write(text, args.output)
+    from .processes import signals_held
+
+    with signals_held():  # a signal that comes now waits until the report is out
+        _write(text, args.output)
     if stopped is not None:
         raise stopped
     # an exercise whose checks were edited, or whose code read the reference, does not pass:

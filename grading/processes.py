@@ -375,6 +375,20 @@ def stop_on_signals():
             signal.signal(sig, handler)
 
 
+@contextlib.contextmanager
+def signals_held():
+    """A Ctrl-C, SIGTERM or SIGHUP that comes during the block waits for its end (then acts as
+    usual): the gradebook or report being written is written first."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *STOP_SIGNALS})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def default_stop_signals() -> None:
     """A grading child: SIGTERM and SIGHUP end it, as they end any process (its parent, not the
     signal, decides what its death costs)."""
