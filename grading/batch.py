@@ -34,6 +34,7 @@ from .formats import visible
 from .targets import special_kind
 
 MAX_ZIP_BYTES = 50 * 2**20
+MAX_FOLDERS = 1000  # in one submission
 _EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
 
 
@@ -50,13 +51,23 @@ class Outcome:
 
 
 def submission_entries(folder: Path) -> list[Path]:
+    """The entries of `folder` to grade: folders, zips, notebooks and .py files, and anything that
+    is neither a file nor a folder (a FIFO, a device), which gets an error row of its own; hidden
+    entries and other files are left alone."""
     entries = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py"):
+        if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py") or _special(path):
             entries.append(path)
     return entries
+
+
+def _special(path: Path) -> bool:
+    try:
+        return special_kind(path.stat().st_mode) is not None
+    except OSError:  # a link to nothing
+        return False
 
 
 def shown_name(name: str) -> str:
@@ -112,9 +123,13 @@ def _safe_extract(archive: Path, dest: Path) -> None:
 
 
 def find_target(root: Path) -> Path:
-    """The folder that holds the exercise files: the shallowest one with an exNN_*.py."""
+    """The folder that holds the exercise files: the shallowest one with an exNN_*.py. A tree of
+    more than MAX_FOLDERS folders (a link to / or to a home folder) is no submission."""
     candidates = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for count, (dirpath, dirnames, filenames) in enumerate(os.walk(root), 1):
+        if count > MAX_FOLDERS:
+            raise SubmissionError(f"more than {MAX_FOLDERS} folders to look through (a link to / or to a home "
+                                  "folder?): nothing graded")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         if any(_EX_FILE.match(f) for f in filenames):
             candidates.append(Path(dirpath))

@@ -201,6 +201,8 @@ def test_odd_entries_each_get_a_row_and_cost_no_other_exercise(tmp_path):
     os.symlink("/dev/zero", subs / "dave.zip")
     os.symlink("/dev/zero", subs / FIRST.filename)
     os.mkfifo(subs / "erin.ipynb")
+    os.mkfifo(subs / "frank")  # named like nothing in particular, but no file either
+    os.symlink("/", subs / "gina")  # a folder, but the whole machine
     folder("\x1b[2Jeve\rmallory", {FIRST.filename: with_function(FIRST, f"raise ValueError({ESCAPES!r})")})
 
     out, report = tmp_path / "grades.csv", tmp_path / "class.html"
@@ -211,7 +213,7 @@ def test_odd_entries_each_get_a_row_and_cost_no_other_exercise(tmp_path):
 
     with out.open(newline="", encoding="utf-8") as fh:
         rows = {r["entry"]: r for r in csv.DictReader(fh)}
-    assert len(rows) == len(outcomes) == 10, sorted(rows)
+    assert len(rows) == len(outcomes) == 12, sorted(rows)
     full = f"{LIGHT.max_score:g}"
     for entry in ("honest", "alice.zip", "Jos\\xe9"):
         assert rows[entry]["status"] == "graded" and rows[entry]["total"] == full, rows[entry]
@@ -220,7 +222,7 @@ def test_odd_entries_each_get_a_row_and_cost_no_other_exercise(tmp_path):
     assert fifo[FIRST.id] == "0" and fifo[EX.id] == f"{EX.points:g}", fifo
     assert zero[FIRST.id] == f"{FIRST.points:g}" and zero[EX.id] == "0", zero
     for entry, word in (("carol.zip", "FIFO"), ("dave.zip", "device"), (FIRST.filename, "device"),
-                        ("erin.ipynb", "FIFO")):
+                        ("erin.ipynb", "FIFO"), ("frank", "FIFO"), ("gina", "folders")):
         assert rows[entry]["status"].startswith("error: ") and word in rows[entry]["status"], rows[entry]
     by_name = {o.entry: o for o in outcomes}
     errors = {e["id"]: e for e in by_name["fifo"].result["exercises"]}
