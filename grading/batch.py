@@ -30,8 +30,11 @@ from pathlib import Path
 
 from .atomic import replacing, write_atomic
 from .catalog import Catalog
+from .formats import visible
+from .targets import special_kind
 
 MAX_ZIP_BYTES = 50 * 2**20
+MAX_FOLDERS = 1000  # in one submission
 _EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
 
 
@@ -48,13 +51,30 @@ class Outcome:
 
 
 def submission_entries(folder: Path) -> list[Path]:
+    """The entries of `folder` to grade: folders, zips, notebooks and .py files, and anything that
+    is neither a file nor a folder (a FIFO, a device), which gets an error row of its own; hidden
+    entries and other files are left alone."""
     entries = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
-        if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py"):
+        if path.is_dir() or path.suffix.lower() in (".zip", ".ipynb", ".py") or _special(path):
             entries.append(path)
     return entries
+
+
+def _special(path: Path) -> bool:
+    try:
+        return special_kind(path.stat().st_mode) is not None
+    except OSError:  # a link to nothing
+        return False
+
+
+def shown_name(name: str) -> str:
+    """A file name as the gradebook, the feedback files, the page and the terminal show it: on one
+    line, a control character (an escape sequence, a carriage return) or a byte that is not UTF-8
+    (`b"Jos\\xe9"`) written as a visible escape (`Jos\\xe9`), the same everywhere."""
+    return visible(name, keep="")
 
 
 def submission_names(entries: list[Path]) -> list[str]:
@@ -62,9 +82,10 @@ def submission_names(entries: list[Path]) -> list[str]:
     `alice.zip`, `alice.ipynb`, `alice.py` or a folder `alice/`) where no other entry would get the
     same one, else its full file name (`alice.zip` beside a folder `alice/`). Names are compared
     without regard to case, since the feedback files named for them may land on a file system
-    that ignores it; the rare entries still alike after that get `~2`, `~3`, ... in order."""
-    full = [path.name for path in entries]
-    names = [path.stem if path.is_file() else path.name for path in entries]
+    that ignores it; the rare entries still alike after that get `~2`, `~3`, ... in order. A name is
+    shown as every report shows it (`shown_name`)."""
+    full = [shown_name(path.name) for path in entries]
+    names = [shown_name(path.name if path.is_dir() else path.stem) for path in entries]
     changed = True
     while changed:  # a full name can meet another entry's stem: `alice.zip` beside `alice.zip.py`
         changed = False
@@ -85,25 +106,30 @@ def submission_names(entries: list[Path]) -> list[str]:
 
 
 def _safe_extract(archive: Path, dest: Path) -> None:
+    shown = shown_name(archive.name)
     try:
         with zipfile.ZipFile(archive) as zf:
             total = 0
             for info in zf.infolist():
                 name = info.filename
                 if name.startswith(("/", "\\")) or ".." in Path(name).parts or ":" in name:
-                    raise SubmissionError(f"{archive.name}: unsafe path inside the zip ({name})")
+                    raise SubmissionError(f"{shown}: unsafe path inside the zip ({shown_name(name)})")
                 total += info.file_size
                 if total > MAX_ZIP_BYTES:
-                    raise SubmissionError(f"{archive.name}: more than {MAX_ZIP_BYTES // 2**20} MB once unpacked")
+                    raise SubmissionError(f"{shown}: more than {MAX_ZIP_BYTES // 2**20} MB once unpacked")
             zf.extractall(dest)
     except zipfile.BadZipFile:
-        raise SubmissionError(f"{archive.name}: not a valid zip file") from None
+        raise SubmissionError(f"{shown}: not a valid zip file") from None
 
 
 def find_target(root: Path) -> Path:
-    """The folder that holds the exercise files: the shallowest one with an exNN_*.py."""
+    """The folder that holds the exercise files: the shallowest one with an exNN_*.py. A tree of
+    more than MAX_FOLDERS folders (a link to / or to a home folder) is no submission."""
     candidates = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for count, (dirpath, dirnames, filenames) in enumerate(os.walk(root), 1):
+        if count > MAX_FOLDERS:
+            raise SubmissionError(f"more than {MAX_FOLDERS} folders to look through (a link to / or to a home "
+                                  "folder?): nothing graded")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         if any(_EX_FILE.match(f) for f in filenames):
             candidates.append(Path(dirpath))
@@ -118,18 +144,27 @@ def find_target(root: Path) -> Path:
 
 
 def prepare(path: Path, workdir: Path) -> Path:
-    """The folder (or notebook) to grade for one submission entry; zips are unpacked in `workdir`."""
+    """The folder (or notebook) to grade for one submission entry; zips are unpacked in `workdir`.
+    A folder is graded as a folder, whatever its name (`alice.zip/`); a FIFO, a device (a link to
+    /dev/zero) or a link to nothing is an error of its own, never opened."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise SubmissionError(f"{shown_name(path.name)} cannot be read: {exc.strerror}") from None
+    kind = special_kind(mode)
+    if kind is not None:
+        raise SubmissionError(f"{shown_name(path.name)} is {kind}, not a file or a folder: nothing to grade")
+    if path.is_dir():
+        return find_target(path)
     if path.suffix.lower() == ".zip":
         _safe_extract(path, workdir)
         return find_target(workdir)
     if path.suffix.lower() == ".ipynb":
         return path
-    if path.is_file():
-        if not _EX_FILE.match(path.name):
-            raise SubmissionError(f"{path.name} is not an exercise file (exNN_name.py)")
-        shutil.copy2(path, workdir / path.name)
-        return workdir
-    return find_target(path)
+    if not _EX_FILE.match(path.name):
+        raise SubmissionError(f"{shown_name(path.name)} is not an exercise file (exNN_name.py)")
+    shutil.copy2(path, workdir / path.name)
+    return workdir
 
 
 def _report(run, catalog: Catalog, integrity) -> dict:
@@ -171,8 +206,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(text: str) -> str:
     """A text cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`, `-`, `@`,
     a tab or a carriage return) gets a leading single quote (OWASP's advice on CSV injection).
-    Submission names and statuses come from student-chosen file names."""
-    text = str(text)
+    Submission names and statuses come from student-chosen file names; a control character other
+    than a line end or a tab, or a lone surrogate, is shown as a visible escape (`visible`)."""
+    text = visible(text, keep="\t\n\r")
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -281,28 +317,18 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
     (`mistakes_path`), the feedback files and, given `report`, the HTML class report."""
     from .integrity import verify
+    from .processes import signals_held, stopped_how
     from .runner import grade_many
 
     entries = submission_entries(folder)
     started = time.perf_counter()
     show = progress_stream is not None and progress_stream.isatty()
     with tempfile.TemporaryDirectory(prefix="kata-batch-") as tmp:
-        outcomes: list[Outcome] = []
+        outcomes = [Outcome(name, "graded", None, shown_name(path.name))
+                    for path, name in zip(entries, submission_names(entries))]
         gradable: list[tuple[int, Path]] = []
-        for n, (path, name) in enumerate(zip(entries, submission_names(entries))):
-            workdir = Path(tmp) / f"{n:05d}"
-            workdir.mkdir()
-            try:
-                gradable.append((n, prepare(path, workdir)))
-                outcomes.append(Outcome(name, "graded", None, path.name))
-            except SubmissionError as exc:
-                outcomes.append(Outcome(name, f"error: {exc}", None, path.name))
-        # one grading run for all of them: each of the `jobs` grading processes collects the checks
-        # once and grades whole submissions, one after the other
-        integrity = verify()
-        if feedback is not None:
-            feedback.mkdir(parents=True, exist_ok=True)
         recorded: set[int] = set()
+        integrity = None
 
         def record(index: int, run) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
@@ -310,7 +336,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             n = gradable[index][0]
             recorded.add(n)
             outcomes[n].result = _report(run, catalog, integrity)
-            outcomes[n].result["target"] = str(entries[n])
+            outcomes[n].result["target"] = shown_name(str(entries[n]))
             if feedback is not None:
                 _write_feedback(feedback, outcomes[n])
             if show:
@@ -320,29 +346,49 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                 progress_stream.flush()
 
         try:
+            for n, path in enumerate(entries):
+                workdir = Path(tmp) / f"{n:05d}"
+                workdir.mkdir()
+                try:
+                    # absolute: the grading processes run in working folders of their own
+                    gradable.append((n, prepare(path, workdir).absolute()))
+                except SubmissionError as exc:
+                    outcomes[n].status = "error: " + visible(exc, keep="")
+            # one grading run for all of them: each of the `jobs` grading processes collects the checks
+            # once and grades whole submissions, one after the other
+            integrity = verify()
+            if feedback is not None:
+                feedback.mkdir(parents=True, exist_ok=True)
             runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
                               memory_mb=memory_mb, lanes=jobs, isolation=isolation,
                               exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
                               on_complete=record) if gradable else []
-        except BaseException:  # Ctrl-C: the gradebook still gets a row for every submission
-            for n, _ in gradable:
-                if n not in recorded:
-                    outcomes[n].status, outcomes[n].result = "error: not graded (the batch was stopped)", None
-            write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+        except BaseException as stop:  # Ctrl-C, SIGTERM, SIGHUP: the gradebook still gets a row for every submission
+            how = stopped_how(stop)
+            for n, o in enumerate(outcomes):
+                if o.status == "graded" and n not in recorded:
+                    o.status, o.result = f"error: not graded (the batch was stopped{' ' + how if how else ''})", None
+                    if feedback is not None and feedback.is_dir():
+                        _write_feedback(feedback, o)
+            with signals_held():  # a second signal waits until the gradebook is written
+                written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+            if progress_stream is not None:
+                progress_stream.write(f"\nstopped: wrote {', '.join(shown_name(str(p)) for p in written)}\n")
             raise
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
-            outcomes[n].result["target"] = str(entries[n])
-    if show:
-        progress_stream.write("\n")
-    written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
-    if feedback is not None:
-        for o in outcomes:
-            _write_feedback(feedback, o)
+            outcomes[n].result["target"] = shown_name(str(entries[n]))
+    with signals_held():  # the class is graded: a signal that comes now waits until its files are written
+        if show:
+            progress_stream.write("\n")
+        written = write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
+        if feedback is not None:
+            for o in outcomes:
+                _write_feedback(feedback, o)
     elapsed = time.perf_counter() - started
     if progress_stream is not None:
         per = elapsed / max(1, len(entries))
         progress_stream.write(f"graded {len(entries)} submissions in {elapsed:.1f} s ({per:.2f} s each) "
                               f"with seed {seed}; reproduce with --seed {seed}\n")
-        progress_stream.write(f"wrote {', '.join(str(p) for p in written)}\n")
+        progress_stream.write(f"wrote {', '.join(shown_name(str(p)) for p in written)}\n")
     return outcomes

@@ -39,13 +39,14 @@ def run(fd: int, request: dict) -> None:
     from . import CHECKS_DIR, targets
     from .events import Channel, Done, ForkUnsafe
     from .plugin import GradingPlugin
-    from .processes import become_subreaper, hide_from_siblings
+    from .processes import become_subreaper, default_stop_signals, hide_from_siblings
 
     # a learner's Ctrl-C aimed at this process (or its group) must not stop the grading: only the
     # grader's own Ctrl-C stops it, and the grader then kills this process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    default_stop_signals()  # SIGTERM or SIGHUP ends this process; the grader's own are the grader's
     become_subreaper()  # whatever a learner's code leaves running comes here, to be killed
     hide_from_siblings()  # a learner's process cannot open this one's pipe through /proc
     if request.get("display_base"):

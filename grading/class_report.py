@@ -11,14 +11,14 @@ Policy forbids every fetch, and allows only its own inline style and, by hash, i
 script). The charts are inline SVG drawn here; the script only makes the students' table
 sortable, and the page reads the same without it. It prints (`@media print`: landscape, no
 buttons, rows kept whole). Every text that comes from a submission (names, entries, messages,
-errors) is escaped with `html.escape`. The file is written whole (`grading.atomic`).
+errors) is shown through `esc` (`grading.formats.html_text`): control characters as visible
+escapes, then `html.escape`. The file is written whole (`grading.atomic`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import math
 import statistics
 from datetime import datetime
@@ -27,6 +27,7 @@ from pathlib import Path
 from .atomic import write_atomic
 from .batch import ClassMistake, Outcome, class_mistakes, graded_outcomes, integrity_cell
 from .catalog import Catalog
+from .formats import html_text
 
 TOP_MISTAKES = 5  # per exercise on the page; mistakes.csv has them all
 MESSAGE_LIMIT = 1500  # characters of a learner's message shown; the rest is cut
@@ -44,8 +45,7 @@ STATES = {  # state: (label, symbol, rank when sorting)
 }
 
 
-def esc(text) -> str:
-    return html.escape(str(text), quote=True)
+esc = html_text  # every text of the page: control characters shown as escapes, then HTML-escaped
 
 
 def exercise_state(e: dict) -> str:

@@ -14,7 +14,8 @@ Grading is the default command. Every command has its own options (`python grade
 --help`); an option another command has is a usage error here, not silently ignored. Options may
 come before the command word. Defaults live in `grading.config`.
 
-Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error.
+Exit codes: 0 every selected exercise passed, 1 some did not, 2 usage error; stopped by Ctrl-C,
+SIGTERM or SIGHUP, 128 + the signal's number (130, 143, 129), once what was graded is written.
 """
 
 from __future__ import annotations
@@ -303,16 +304,22 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     name = "autograd-kata" if Path(sys.argv[0]).name == "autograd-kata" else "grader.py"
+    from .processes import stop_on_signals
+
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv))
+        with stop_on_signals():  # SIGTERM, SIGHUP: what was graded is written, then exit 128 + the signal
+            return _main(sys.argv[1:] if argv is None else list(argv))
     except _Done as done:
         return done.code
     except (UsageError, CatalogError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
+        from .formats import visible
+
+        print(f"{name}: error: {visible(exc)}", file=sys.stderr)  # a path in it may hold anything
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        code = getattr(exc, "exit_code", 130)
+        print("\ninterrupted" if code == 130 else f"\nstopped by {exc.name}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # `python grader.py | head`: the reader has gone, that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

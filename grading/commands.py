@@ -36,7 +36,13 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
         def progress(partial):  # the report exists and grows while grading runs
             _write_atomic(render(partial, args.format), Path(args.output))
 
-    run = grade_target(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress), **settings)
+    stopped = None
+    try:
+        run = grade_target(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress), **settings)
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, SIGHUP: the report says what was graded, then exit
+        if not getattr(stop, "partial", None):
+            raise
+        stopped, run = stop, stop.partial[0]
     from .integrity import attach_integrity
 
     attach_integrity(run, catalog)
@@ -62,7 +68,12 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
             )
         else:
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None, fixed=fixed)
-    _write(text, args.output)
+    from .processes import signals_held
+
+    with signals_held():  # a signal that comes now waits until the report is out
+        _write(text, args.output)
+    if stopped is not None:
+        raise stopped
     # an exercise whose checks were edited, or whose code read the reference, does not pass:
     # GitHub Classroom scores by this exit code
     trusted = not run.integrity_affected and not any(e.flags for e in run.exercises)

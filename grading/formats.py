@@ -37,6 +37,37 @@ def _escape_char(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _show_char(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (Python's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return _escape_char(match)
+
+
+def visible(text, keep: str = "\n\t") -> str:
+    """`text` as the terminal, a CSV cell or a web page shows it, never interprets it: every control
+    character but those in `keep` (escape sequences, carriage returns, backspaces included), lone
+    surrogates and U+FFFE / U+FFFF written as visible escapes (`\\x1b`, `\\ud83d`); a byte of a file
+    name that is not UTF-8 as `\\xNN`. A Windows line end is a line end. With keep="" (a name),
+    one line."""
+    text = str(text)
+    if "\n" in keep:
+        text = text.replace("\r\n", "\n")
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _show_char(m), text)
+
+
+def html_text(text) -> str:
+    """Text for an HTML page (the class report, a notebook's check cell): `visible`, then escaped."""
+    import html
+
+    return html.escape(visible(text), quote=True)
+
+
 def clean_text(text: str) -> str:
     """`text` safe for XML 1.0, JSON and markdown: ANSI codes dropped, line ends made `\\n`, other
     control characters (and lone surrogates, U+FFFE, U+FFFF) written as visible escapes."""

@@ -10,12 +10,12 @@ so there is nothing to save first. The result is shown as a table and never rais
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import os
 
 from . import ROOT
 from .catalog import load_catalog
+from .formats import html_text
 from .results import ExerciseResult
 from .style import Style
 from .targets import ExerciseLoadError, register_learner_file
@@ -88,12 +88,12 @@ def _html(result: ExerciseResult) -> str:
         mark = "✗" if failing else "✓"
         cases = f" ({len(failing)} of {len(checks)} cases fail)" if failing and len(checks) > 1 else (
             f" ({len(checks)} cases)" if len(checks) > 1 else "")
-        message = html.escape(failing[0].message).replace("\n", "<br>") if failing else ""
-        rows.append(f"<tr><td>{mark}</td><td style='text-align:left'><code>{html.escape(name)}</code>{cases}</td>"
+        message = html_text(failing[0].message).replace("\n", "<br>") if failing else ""
+        rows.append(f"<tr><td>{mark}</td><td style='text-align:left'><code>{html_text(name)}</code>{cases}</td>"
                     f"<td style='text-align:left'>{message}</td></tr>")
-    head = (f"<p style='color:{colour}'><b>{html.escape(result.id[:4])} {html.escape(result.title)}: "
+    head = (f"<p style='color:{colour}'><b>{html_text(result.id[:4])} {html_text(result.title)}: "
             f"{passed} of {total} checks pass</b></p>")
-    error = f"<pre>{html.escape(result.error)}</pre>" if result.error else ""
+    error = f"<pre>{html_text(result.error)}</pre>" if result.error else ""
     return head + error + "<table>" + "".join(rows) + "</table>"
 
 

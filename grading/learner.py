@@ -9,6 +9,8 @@ from pathlib import Path
 
 from . import SOLUTIONS_DIR
 from .catalog import Exercise
+from .formats import visible
+from . import state
 from .state import state_dir
 from .stubs import stub_for
 from .style import Style
@@ -31,8 +33,7 @@ def pristine_stub(exercise: Exercise) -> str:
 
 def backup(path: Path, exercise: Exercise) -> Path:
     """Copy the learner's file to .kata/backups/<id>-<time>.py; never overwrite a backup."""
-    folder = state_dir() / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = state.folder(state_dir() / "backups")  # a file in its way is set aside, not overwritten
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dest = folder / f"{exercise.id}-{stamp}.py"
     n = 1
@@ -46,7 +47,7 @@ def backup(path: Path, exercise: Exercise) -> Path:
 def reset(exercise: Exercise, folder: Path, style: Style, assume_yes: bool = False, ask=input) -> int:
     path = folder / exercise.filename
     stub = pristine_stub(exercise)
-    shown = display_path(path)
+    shown = visible(display_path(path), keep="")
     if path.exists():
         current = path.read_text(encoding="utf-8", errors="replace")
         if current == stub:
@@ -60,7 +61,8 @@ def reset(exercise: Exercise, folder: Path, style: Style, assume_yes: bool = Fal
         saved = backup(path, exercise)
         path.write_text(stub, encoding="utf-8")
         print(f"{shown} is the original stub again.")
-        print(f"Your previous version is saved as {style(display_path(saved), 'bold')}.")
+        kept = visible(display_path(saved), keep="")
+        print(f"Your previous version is saved as {style(kept, 'bold')}.")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(stub, encoding="utf-8")

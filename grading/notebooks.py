@@ -21,6 +21,7 @@ import types
 from pathlib import Path
 
 from .catalog import Catalog, Exercise
+from .targets import read_regular
 
 ANSWER_TAG = "kata-answer"
 CHECK_TAG = "kata-check"
@@ -98,7 +99,7 @@ def read_cells(path: Path) -> tuple[list[tuple[int, str]], bool]:
     import nbformat
 
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(read_regular(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookError(f"{path.name}: cannot be read ({exc})") from None
     except ValueError as exc:
@@ -157,10 +158,17 @@ def notebook_module(path: Path, module_name: str, register) -> tuple[types.Modul
     return module, notes
 
 
+def _text_or_nothing(path: Path) -> str:
+    try:
+        return read_regular(path).decode("utf-8", errors="replace")
+    except OSError:  # a FIFO or a device named like a notebook: read_cells says what it is
+        return ""
+
+
 def find_notebooks(target: Path, exercise: Exercise) -> list[Path]:
     """The notebooks that answer `exercise` in a folder: those named or tagged for it, else all."""
     notebooks = sorted(p for p in target.glob("*.ipynb") if not p.name.startswith("."))
     chosen = [p for p in notebooks
               if p.name.startswith((exercise.id, exercise.short + "_"))
-              or exercise.id in p.read_text(encoding="utf-8", errors="replace")]
+              or exercise.id in _text_or_nothing(p)]
     return chosen or notebooks

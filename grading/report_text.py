@@ -1,20 +1,31 @@
 """Terminal output: the summary, one exercise's checks, the list. Pure functions of the results
-(and, for the summary, of the mistakes the learner has fixed so far, from `grading.state`)."""
+(and, for the summary, of the mistakes the learner has fixed so far, from `grading.state`).
+
+Every text a learner's code or a submission's file names can influence (messages, errors,
+notes, output, tracebacks, paths, names) is shown through `grading.formats.visible` (messages by
+`Style.wrap`): an escape sequence or a carriage return in it is shown as `\\x1b` or `\\x0d`, and can
+never move the cursor or rewrite a line of the report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .catalog import Catalog, Exercise
+from .formats import visible
 from .results import ExerciseResult, RunResult, confinement
 from .style import Style
-from .targets import display_path, exercise_file
+from .targets import display_path as _display_path, exercise_file
 
 STATUS_WORDS = {"passed": "passed", "failed": "failing", "not_started": "not started", "error": "error"}
 
 
+def display_path(path) -> str:
+    """A path as the learner would type it, shown on one line (see `visible`)."""
+    return visible(_display_path(path), keep="")
+
+
 def first_line(text: str, limit: int) -> str:
-    line = (text.strip().splitlines() or [""])[0]
+    line = (visible(text).strip().splitlines() or [""])[0]
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
@@ -24,12 +35,14 @@ def integrity_warnings(run: RunResult, s: Style) -> list[str]:
     integrity = run.integrity or {}
     changed = integrity.get("modified", []) + integrity.get("missing", [])
     if changed:
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        shown = ", ".join(visible(c, keep="") for c in changed[:3])
+        shown += f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         lines.append(s("Warning: ", "bold", "yellow") + f"these files differ from the kata's originals: {shown}. "
                      "Grades from edited checks can't be trusted; in a classroom the affected exercises score 0.")
     for e in run.exercises:
         for flag in e.flags:
-            lines.append(s("Warning: ", "bold", "yellow") + f"{e.id[:4]}: {flag} In a classroom this scores 0.")
+            lines.append(s("Warning: ", "bold", "yellow")
+                         + f"{e.id[:4]}: {visible(flag)} In a classroom this scores 0.")
     return lines + ([""] if lines else [])
 
 
@@ -136,7 +149,7 @@ def group_by_test(checks):
     """Checks grouped by test function, in order: `test_x[a]`, `test_x[b]` -> `test_x`."""
     groups: dict[str, list] = {}
     for check in checks:
-        groups.setdefault(check.name.split("[", 1)[0], []).append(check)
+        groups.setdefault(visible(check.name, keep="").split("[", 1)[0], []).append(check)
     return groups
 
 
@@ -151,7 +164,7 @@ def detail(result: ExerciseResult, exercise: Exercise, target: str, style: Style
     lines = [s(head, "bold") + f"   ({path})",
              s(f"{STATUS_WORDS[status]}: {passed} of {total} checks pass", colour), ""]
     for flag in result.flags:
-        lines += [s("Warning: ", "bold", "yellow") + flag + " In a classroom this scores 0.", ""]
+        lines += [s("Warning: ", "bold", "yellow") + visible(flag) + " In a classroom this scores 0.", ""]
     for note in result.notes:
         lines += [s.wrap("Note: " + note, 2, max_lines=6)]
     if result.notes:
@@ -219,7 +232,7 @@ def _reason_lines(members: list, s: Style) -> list[str]:
     if len(members) == 1:
         lines = [f"  {s.symbol(shown.status)} {name}{s(_cases(cases, failing), 'dim')}", message]
         if len(cases) > 1:
-            lines.append(s(f"      failing case: {shown.name}", "dim"))
+            lines.append(s(f"      failing case: {visible(shown.name, keep='')}", "dim"))
         return lines
     lines = [f"  {s.symbol(shown.status)} {len(members)} checks fail for this reason:", message]
     for name, cases, failing, shown in members:
@@ -231,7 +244,7 @@ def _verbose_lines(checks: list, s: Style) -> list[str]:
     lines = []
     previous = None
     for check in checks:
-        lines.append(f"  {s.symbol(check.status)} {check.name}")
+        lines.append(f"  {s.symbol(check.status)} {visible(check.name, keep='')}")
         if check.passed:
             continue
         if check.message == previous:

@@ -32,7 +32,7 @@ from .config import DEFAULTS
 from .frozen import Sources
 from .lane import Lane, Limits, Shared, Work, build_request
 from .processes import (Worker, become_subreaper, ctrl_c_from_outside, kill_descendants, start_method, start_worker,
-                        stop_being_subreaper, warm_up)
+                        stop_being_subreaper, stopped_how, warm_up)
 from .results import ExerciseResult, RunResult
 
 DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
@@ -88,7 +88,9 @@ def grade_many(
     have ended: the results the run returns, before the run has tidied up). `standby` (see `Standby`):
     a child made ready beforehand grades the work, if it was made for this very target and these
     exercises (else it is left as it was).
-    Returns one RunResult per target, in order."""
+    Returns one RunResult per target, in order. Stopped (Ctrl-C, or SIGTERM / SIGHUP where
+    `grading.processes.stop_on_signals` is in force), it raises, with the runs as they were
+    (`.partial`), each exercise not done marked "not graded"."""
     method = method or start_method()
     if standby is not None and not standby.fits(targets, exercises, method):
         standby = None
@@ -180,6 +182,13 @@ def grade_many(
                     lane.handle(event)
                 else:
                     advance(lane)
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP: what was graded stays, the rest is said
+        how = " ".join(("grading was stopped", stopped_how(stop))).strip()
+        for i, left in state.remaining.items():
+            for exercise_id in left:
+                results[i, exercise_id].error = f"not graded: {how} before this exercise was done: no result, no points"
+        stop.partial = runs  # for the caller's report (see `grading.commands.grade`)
+        raise
     finally:  # Ctrl-C in the parent, or the end: never leave a child behind
         for lane in active:
             if lane.child is not None:

@@ -1,10 +1,17 @@
 """The learner's own state, in `.kata/state.json`, which git ignores: hint progress, and the known
-mistakes met in each exercise (fixed once the exercise passes)."""
+mistakes met in each exercise (fixed once the exercise passes).
+
+A state of another shape (not JSON, not an object, a hint count that is not a number, a folder
+where the file should be), or a file where `.kata` or `.kata/backups` should be a folder, is
+set aside (renamed beside itself, `state.json.set-aside-<time>`), with a message on standard
+error saying where, and the command goes on with a fresh one: nothing is lost, nothing crashes."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from pathlib import Path
 
 from . import ROOT
@@ -18,19 +25,77 @@ def _state_file() -> Path:
     return state_dir() / "state.json"
 
 
-def load() -> dict:
+def set_aside(path: Path, why: str) -> None:
+    """Rename `path` beside itself, never over anything, and say so on standard error."""
+    from .targets import display_path
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest, n = path.with_name(f"{path.name}.set-aside-{stamp}"), 1
+    while dest.exists() or dest.is_symlink():
+        n += 1
+        dest = path.with_name(f"{path.name}.set-aside-{stamp}-{n}")
     try:
-        data = json.loads(_state_file().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+        path.rename(dest)
+    except OSError as exc:
+        print(f"note: {display_path(path)} {why}, and cannot be set aside ({exc.strerror}): it is left as it is",
+              file=sys.stderr)
+        return
+    print(f"note: {display_path(path)} {why}: set aside as {display_path(dest)}; a fresh one is used",
+          file=sys.stderr)
+
+
+def folder(path: Path) -> Path:
+    """The folder `path`, made where missing; a file in its way (or in the way of `.kata`) is set aside."""
+    for place in (state_dir(), path):
+        if (place.exists() or place.is_symlink()) and not place.is_dir():
+            set_aside(place, "is a file, where a folder was expected")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _shape_problem(data) -> str | None:
+    """What is wrong with the shape of a loaded state, or None."""
+    if not isinstance(data, dict):
+        return f"holds a JSON {type(data).__name__}, not an object"
+    hints = data.get("hints", {})
+    if not isinstance(hints, dict) or not all(type(v) is int and v >= 0 for v in hints.values()):
+        return "has hint counts that are not whole numbers"
+    if not isinstance(data.get("mistakes", {}), dict):
+        return "has mistakes that are not an object"
+    return None
+
+
+def load() -> dict:
+    """The state; {} where there is none, or where it had another shape (then set aside)."""
+    path = _state_file()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return {}
+    except IsADirectoryError:
+        set_aside(path, "is a folder, not a file")
+        return {}
+    except OSError:  # unreadable (permissions, `.kata` a file): set aside when it is next written
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:  # not UTF-8 or not JSON
+        set_aside(path, "is not valid JSON")
+        return {}
+    problem = _shape_problem(data)
+    if problem is not None:
+        set_aside(path, problem)
+        return {}
+    return data
 
 
 def save(data: dict) -> None:
     from .atomic import write_atomic
 
     path = _state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    folder(path.parent)
+    if path.is_dir():
+        set_aside(path, "is a folder, not a file")
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
 
 

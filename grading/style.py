@@ -62,7 +62,11 @@ class Style:
         return "[" + self(full * filled, "green") + self(empty * (width - filled), "dim") + "]"
 
     def wrap(self, text: str, indent: int = 4, max_lines: int | None = None) -> str:
-        """Wrap a message for the terminal, keeping its own line breaks; cut very long text."""
+        """Wrap a message for the terminal, keeping its own line breaks; cut very long text. Control
+        characters are shown, never interpreted (`grading.formats.visible`)."""
+        from .formats import visible
+
+        text = visible(text)
         prefix = " " * indent
         out = []
         for line in text.splitlines() or [""]:

@@ -15,6 +15,7 @@ import importlib.abc
 import importlib.util
 import os
 import re
+import stat
 import sys
 import traceback
 import types
@@ -87,15 +88,49 @@ def learner_location(tb: types.TracebackType | None) -> str | None:
     return found
 
 
+def special_kind(mode: int) -> str | None:
+    """What a file of this `st_mode` is, in words, where it is not a regular file or a folder."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (a named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device (such as a link to /dev/zero)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "not a regular file"
+    return None
+
+
+class NotAFile(OSError):
+    """A learner's file that is not a regular file: a FIFO, a device, a socket or a folder."""
+
+
+def read_regular(path: Path | str) -> bytes:
+    """The bytes of `path`, a regular file (or a link to one). Anything else named like an exercise
+    or a notebook is refused at once (`NotAFile`), never read: a FIFO would wait for a writer for
+    ever, and /dev/zero never ends."""
+    kind = special_kind(os.stat(path).st_mode) or ("a folder" if os.path.isdir(path) else None)
+    if kind is None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with open(fd, "rb") as fh:  # swapped for something else since the look above: looked at again
+            mode = os.fstat(fh.fileno()).st_mode
+            kind = special_kind(mode) or ("a folder" if stat.S_ISDIR(mode) else None)
+            if kind is None:
+                return fh.read()
+    raise NotAFile(f"it is {kind}, not a file")
+
+
 def load_module(path: Path, module_name: str) -> types.ModuleType:
     """Execute the source of `path` as a fresh module named `module_name`."""
     def shown() -> str:  # only a failure names the file (resolving the path costs a check's worth of time)
         return display_path(path)
 
     try:
-        source = path.read_bytes()
+        source = read_regular(path)
     except FileNotFoundError:
         raise ExerciseLoadError(f"{shown()} does not exist: the exercise file is missing") from None
+    except NotAFile as exc:
+        raise ExerciseLoadError(f"{shown()} cannot be read: {exc}. Save the exercise as an ordinary file.") from None
     except OSError as exc:
         raise ExerciseLoadError(f"{shown()} cannot be read: {exc.strerror}") from None
     register_learner_file(str(path))
@@ -164,8 +199,7 @@ class _SiblingFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module.__path__ = [str(GRADED[0])]
             return
         path = module.__spec__.origin
-        with open(path, "rb") as fh:
-            source = fh.read()
+        source = read_regular(path)
         register_learner_file(path)
         exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
 

@@ -224,10 +224,10 @@ def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeou
                 show(graded, changed)
             if record:
                 kata_state.record_mistakes(graded)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:  # Ctrl-C ends watching (exit 0); SIGTERM or SIGHUP, 128 + the signal
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting is not an error
         say("\nStopped watching.")
-        return 0
+        return getattr(stop, "exit_code", 0)
     finally:
         if standby is not None:
             standby.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.batch import Outcome, _write_feedback, csv_cell, run_batch, submission_names, write_csv
+from grading.batch import Outcome, _write_feedback, csv_cell, run_batch, shown_name, submission_names, write_csv
 from grading.catalog import Catalog
 from grading.export import export_gradescope
 from grading.stubs import stub_for
@@ -92,9 +92,11 @@ def test_batch_names_each_entry_once_and_writes_a_gradebook_no_spreadsheet_runs(
     for row in body:  # no cell a spreadsheet would run
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
-    for name in FORMULAS:
-        row = by_entry[name]
-        assert row["submission"] == "'" + name and row["status"].startswith("error: no exercise file"), row
+    for name in FORMULAS:  # a tab or a carriage return in a name is shown as an escape, as everywhere
+        shown = shown_name(name)
+        row = by_entry[shown]
+        assert row["submission"] == csv_cell(shown) and row["status"].startswith("error: no exercise file"), row
+    assert shown_name("\tx") == "\\x09x" and shown_name("\rx") == "\\x0dx"
 
     # one feedback file per submission, named for it, saying which entry it is
     files = sorted(p.name for p in feedback.iterdir())
