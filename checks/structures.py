@@ -22,7 +22,7 @@ The API (stable: the checks of every exercise build on it):
 - `TENSOR_SPACE` and `tensor_for(case)`: tensors of every shape (size-1 dimensions, 0-d), layout
   (contiguous, transposed, a view into a larger tensor), device (the CPU, or simulated non-CPU devices of
   `checks.instruments.off_cpu`), dtype, history (a leaf, a leaf that requires grad, a computed tensor)
-  and `.grad` (none, or already filled).
+  and `.grad` (none, or already filled: on a leaf that requires grad, or on one frozen since).
 - `compare(learner, reference, space, build, *, fn_name, ...)`: the differential check. `build(case)`
   returns the call's arguments, a dict by parameter name (it runs under a generator seeded per case, so
   it is called once per copy and gives equal, independent inputs: no `deepcopy`, which computed tensors
@@ -39,7 +39,10 @@ The API (stable: the checks of every exercise build on it):
   that mistake's explanation (else `DIFFERS`, which names no cause). A learner's function that raises
   is reported as the exception on the smallest input that raises it, with `explain_errors`' advice.
 - `Difference`: what a `known` predicate is given: `field`, `mine`, `theirs` (the learner's and the
-  reference's values), `case`, `raised` (the learner's exception, or None).
+  reference's values), `case`, `raised` (the learner's exception, or None), `args` (the learner's copy of
+  the arguments, after the call), and `again(fn)`: what `fn` returns on a fresh copy of the input, to
+  verify a suspected mistake by recomputing it before its explanation is given.
+- `field_is(*fragments)`: a `known` predicate, the differing field contains one of the fragments.
 
 Mark each reference with `checks.instruments.oracle`; the learner's code never sees it.
 """
@@ -205,7 +208,9 @@ class Generated(nn.Module):
 
 
 def _add_one(module, inputs, output):
-    return output + 1.0
+    """A forward hook that changes the output: it adds 0, 1, 2, ... to its columns (so that it also moves
+    the largest score of a row)."""
+    return output + torch.arange(output.shape[-1], dtype=output.dtype)
 
 
 def _model_valid(case: Case) -> bool:
@@ -297,7 +302,7 @@ def model_for(case: Case, in_features: int = 4, out_features: int = 3) -> nn.Mod
 
 
 TENSOR_SPACE = Space(
-    valid=lambda c: (c.get("grad", False) is False or c.get("history") == "leaf-requires-grad")
+    valid=lambda c: (c.get("grad", False) is False or c.get("history", "leaf") != "computed")
     and not (len(c.get("shape", (3, 4))) < 2 and c.get("layout") == "transposed"),
     shape=((3, 4), (1, 4, 1), (), (5,)),
     layout=("contiguous", "transposed", "view"),
@@ -335,7 +340,7 @@ def tensor_for(case: Case) -> torch.Tensor:
     device = get("device")
     if device != "cpu":
         t = off_cpu(t, SIMULATED_DEVICES[device]) if t.is_leaf else t.as_subclass(SIMULATED_DEVICES[device])
-    if get("grad") and t.is_leaf and t.requires_grad:
+    if get("grad") and t.is_leaf:  # a .grad from an earlier backward (also on a leaf frozen since)
         t.grad = torch.randn(t.shape, dtype=t.dtype)
     return t
 
@@ -349,8 +354,8 @@ _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.float1
 
 # what each structure of a model adds to its description ("a 2-layer model with ...")
 _MODEL_PHRASES = {
-    ("hook", "model"): "a forward hook on the model (it adds 1 to the output)",
-    ("hook", "layer"): "a forward hook on its first layer (it adds 1 to that layer's output)",
+    ("hook", "model"): "a forward hook on the model (it adds 0, 1, 2, ... to the output's columns)",
+    ("hook", "layer"): "a forward hook on its first layer (it adds 0, 1, 2, ... to that layer's output columns)",
     ("root_param", True): "an nn.Parameter of the model itself (`scale`, not in any child module)",
     ("scalar_param", True): "a 0-d parameter (`temperature`, a single number)",
     ("norm", "batchnorm"): "a BatchNorm1d layer (with buffers: running statistics)",
@@ -410,9 +415,9 @@ def describe_case(case: Case) -> str:
     other dimension as `name=value`; the caller's grad mode when it is not the default."""
     names = {k for k, _ in case.items()}
     said = []
-    if names & set(MODEL_SPACE.dims):
+    if names & (set(MODEL_SPACE.dims) - set(TENSOR_SPACE.dims)):
         said.append(_model_words(case))
-    if names & {"shape", "layout", "device", "history"}:
+    if names & (set(TENSOR_SPACE.dims) - set(MODEL_SPACE.dims)):
         said.append(_tensor_words(case))
     known = set(MODEL_SPACE.dims) | set(TENSOR_SPACE.dims) | {"caller"}
     others = [f"{k}={_shown_choice(v)}" for k, v in case.items() if k not in known]
@@ -628,12 +633,23 @@ class Difference:
     case: Case
     raised: BaseException | None = None
     args: dict | None = None  # the learner's copy of the arguments (after the call)
+    fresh: Callable[[], dict] | None = None  # a new copy of the case's arguments, as they were before the call
+
+    def again(self, fn: Callable):
+        """What `fn` returns on a fresh copy of the case's input (under the random stream of the calls): to
+        verify a suspected mistake by recomputing it, e.g. `torch.allclose(diff.again(without_hooks), ...)`."""
+        args = self.fresh()
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(self.call_seed)
+            return fn(*args.values())
+
+    call_seed: int = 0  # the seed of the random stream the calls ran under
 
 
 DIFFERS = Mistake(
     "any.differs_from_reference", "a result or a side effect that differs from the reference on a generated input",
     "On {input} (the smallest generated input that shows it), {field} differs: the reference gives {theirs}, "
-    "{fn_name} gives {mine}. The other checks' inputs did not show it; the docstring's contract says what is "
+    "{fn_name} gives {mine}\nThe other checks' inputs did not show it; the docstring's contract says what is "
     "expected on such an input. Call {fn_name} yourself on an input like this one and compare."
 )
 RAISES = Mistake(
@@ -691,16 +707,22 @@ def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, a
     if ref_raised is not None:
         raise ref_raised  # the reference must accept every generated input: a defect of the check
     raised, mine = _call(learner, mine_args, case, seed, probe)
+    found = None
     if raised is not None:
-        return Difference("what happens", f"raised {type(raised).__name__}", "returns",
-                          f"raised {type(raised).__name__}", "returns", case, raised, mine_args)
+        found = Difference("what happens", f"raised {type(raised).__name__}", "returns",
+                           f"raised {type(raised).__name__}", "returns", case, raised, mine_args)
     got = {s.field: s for s in mine}
-    for want in theirs:
+    for want in theirs if found is None else ():
         have = got.get(want.field)
         if have is None or not _same(have.key, want.key, rtol, atol):
-            return Difference(want.field, None if have is None else have.key, want.key,
-                              "nothing of the kind" if have is None else have.shown, want.shown, case, None, mine_args)
-    return None
+            found = Difference(want.field, None if have is None else have.key, want.key,
+                               "nothing of the kind" if have is None else have.shown, want.shown, case, None,
+                               mine_args)
+            break
+    if found is not None:
+        found.fresh = lambda: _build(build, case, seed)
+        found.call_seed = _seeded(seed, case) + 1
+    return found
 
 
 def compare(learner: Callable, reference: Callable, space: Space, build: Callable[[Case], dict], *, fn_name: str,
@@ -751,8 +773,8 @@ def message(diff: Difference, space: Space, fn_name: str, known: Sequence[Known]
     shown = DIFFERS.says(input=words, field=diff.field, theirs=diff.theirs_text, fn_name=fn_name, mine=diff.mine_text)
     for matches, mistake in known:
         if matches(diff):
-            head_ = str(shown).split(" The other checks", 1)[0]
-            return mistake.reworded(f"{head_} {mistake}")
+            head_ = str(shown).split("\nThe other checks", 1)[0]
+            return mistake.reworded(f"{head_}\n{mistake}")
     return shown
 
 

@@ -219,7 +219,7 @@ def test_a_difference_is_shown_on_the_smallest_input_with_the_field_and_both_val
             return model.forward(x)
 
     message = str(_differential_failure(skips_hooks).args[0])
-    assert message.startswith("On a 1-layer model with a forward hook on the model (it adds 1 to the output) "
+    assert message.startswith("On a 1-layer model with a forward hook on the model (it adds 0, 1, 2, ... to the output's columns) "
                               "(the smallest generated input that shows it), the result's values differs: ")
     assert "the reference gives [" in message and "predict gives [" in message
     assert mistake_of(_differential_failure(skips_hooks)).mistake_id == DIFFERS.mistake_id
