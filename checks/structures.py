@@ -285,7 +285,9 @@ def model_for(case: Case, in_features: int = 4, out_features: int = 3) -> nn.Mod
         for i, p in enumerate(model.parameters()):
             p.requires_grad_(i % 2 == 1)
     if get("grads"):
-        model(torch.randn(3, in_features, dtype=get("dtype"))).square().mean().backward()
+        out = model(torch.randn(3, in_features, dtype=get("dtype")))
+        if out.requires_grad:  # not when every parameter is frozen
+            out.square().mean().backward()
     mode = get("mode")
     if mode == "eval":
         model.eval()
@@ -621,6 +623,10 @@ def _same(a, b, rtol: float, atol: float) -> bool:
 # --------------------------------------------------------------------------- the differential check
 
 
+def _positional(fn, args: dict):
+    return fn(*args.values())
+
+
 @dataclass
 class Difference:
     """The first field where the learner's function and the reference differ, on `case`."""
@@ -641,9 +647,10 @@ class Difference:
         args = self.fresh()
         with torch.random.fork_rng(devices=[]):
             torch.default_generator.manual_seed(self.call_seed)
-            return fn(*args.values())
+            return self.call(fn, args)
 
     call_seed: int = 0  # the seed of the random stream the calls ran under
+    call: Callable = _positional  # how the functions are called on the arguments
 
 
 DIFFERS = Mistake(
@@ -665,7 +672,7 @@ def _seeded(seed: int, case: Case) -> int:
     return zlib.crc32(f"{seed}:{case!r}".encode())
 
 
-def _call(fn, args: dict, case: Case, seed: int, probe):
+def _call(fn, args: dict, case: Case, seed: int, probe, call=_positional):
     """Run `fn` on `args` as the caller of `case` would; what it returned, what it raised, what was seen."""
     before = _before(args)
     outer = torch.is_grad_enabled()
@@ -676,7 +683,7 @@ def _call(fn, args: dict, case: Case, seed: int, probe):
         torch.set_grad_enabled(inside)
         try:
             try:
-                result = fn(*args.values())
+                result = call(fn, args)
             except (AssertionError, NotImplementedError, MemoryError):
                 raise
             except Exception as exc:  # the learner's function raised: a difference of its own
@@ -701,12 +708,13 @@ def _build(build, case: Case, seed: int) -> dict:
         return build(case)
 
 
-def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, atol) -> Difference | None:
+def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, atol,
+                call=_positional) -> Difference | None:
     theirs_args, mine_args = _build(build, case, seed), _build(build, case, seed)
-    ref_raised, theirs = _call(reference, theirs_args, case, seed, probe)
+    ref_raised, theirs = _call(reference, theirs_args, case, seed, probe, call)
     if ref_raised is not None:
         raise ref_raised  # the reference must accept every generated input: a defect of the check
-    raised, mine = _call(learner, mine_args, case, seed, probe)
+    raised, mine = _call(learner, mine_args, case, seed, probe, call)
     found = None
     if raised is not None:
         found = Difference("what happens", f"raised {type(raised).__name__}", "returns",
@@ -721,39 +729,41 @@ def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, a
             break
     if found is not None:
         found.fresh = lambda: _build(build, case, seed)
-        found.call_seed = _seeded(seed, case) + 1
+        found.call_seed, found.call = _seeded(seed, case) + 1, call
     return found
 
 
 def compare(learner: Callable, reference: Callable, space: Space, build: Callable[[Case], dict], *, fn_name: str,
             known: Sequence[Known] = (), explanations: dict[str, str] | None = None,
             probe: Callable[[dict, Any], Iterable[Seen]] | None = None, seed: int | None = None, extra: int = 3,
-            rtol: float = 1e-5, atol: float = 1e-6) -> None:
+            rtol: float = 1e-5, atol: float = 1e-6, call: Callable[[Callable, dict], Any] = _positional) -> None:
     """The differential check: fail with a learner's message at the smallest case of `space` where `learner`
     and `reference` differ in anything observable (see the module's docstring); return None when none does.
 
     `known` are `(predicate, Mistake)` pairs: the first whose predicate matches the `Difference` gives its
     explanation (and its id); `explanations` are `explain_errors`' patterns for an exception of the learner's
     code; `seed` defaults to the seed the check runs with; `extra` is the number of random mixes tried after
-    every structure alone."""
+    every structure alone; `call(fn, args)` calls a function on the arguments (default: `fn(*args.values())`;
+    another passes, for instance, a generator over a list that stays observed)."""
     seed = torch.initial_seed() if seed is None else seed
+    run = lambda fn_, case_: _difference(fn_, reference, build, case_, seed, probe, rtol, atol, call)  # noqa: E731
     for case in space.cases(seed, extra):
-        diff = _difference(learner, reference, build, case, seed, probe, rtol, atol)
+        diff = run(learner, case)
         if diff is not None:
             break
     else:
         return
-    diff = _shrink(learner, reference, space, build, diff, seed, probe, rtol, atol)
+    diff = _shrink(lambda case_: run(learner, case_), space, diff)
     raise AssertionError(message(diff, space, fn_name, known, explanations))
 
 
-def _shrink(learner, reference, space, build, diff, seed, probe, rtol, atol) -> Difference:
+def _shrink(differs: Callable[[Case], Difference | None], space: Space, diff: Difference) -> Difference:
     """Move towards simpler cases while a difference stays (a raise stays a raise)."""
     progress = True
     while progress:
         progress = False
         for smaller in space.simpler(diff.case):
-            found = _difference(learner, reference, build, smaller, seed, probe, rtol, atol)
+            found = differs(smaller)
             if found is not None and (found.raised is None) == (diff.raised is None):
                 diff, progress = found, True
                 break
