@@ -42,7 +42,9 @@ The API (stable: the checks of every exercise build on it):
   reference's values), `case`, `raised` (the learner's exception, or None), `args` (the learner's copy of
   the arguments, after the call), and `again(fn)`: what `fn` returns on a fresh copy of the input, to
   verify a suspected mistake by recomputing it before its explanation is given.
-- `field_is(*fragments)`: a `known` predicate, the differing field contains one of the fragments.
+- `known` pairs a predicate with a `Mistake`, or with a function of the `Difference` that returns one (to fill
+  in a template); `field_is(*fragments)`: a predicate, the differing field contains one of the fragments;
+  `mode_changed(diff)`: a module's mode that differs, in words.
 
 Mark each reference with `checks.instruments.oracle`; the learner's code never sees it.
 """
@@ -783,9 +785,18 @@ def message(diff: Difference, space: Space, fn_name: str, known: Sequence[Known]
     shown = DIFFERS.says(input=words, field=diff.field, theirs=diff.theirs_text, fn_name=fn_name, mine=diff.mine_text)
     for matches, mistake in known:
         if matches(diff):
+            mistake = mistake(diff) if callable(mistake) else mistake
             head_ = str(shown).split("\nThe other checks", 1)[0]
             return mistake.reworded(f"{head_}\n{mistake}")
     return shown
+
+
+def mode_changed(diff: Difference) -> str:
+    """A difference of a module's mode in words: "module body.0 is in train mode after the call, where the
+    reference leaves it in eval mode" (for a `changes` field of a known mistake's message)."""
+    where = diff.field.removeprefix("the mode of ").removesuffix(" after the call")
+    name = where.split(".", 1)[1] if "." in where else "(the model)"
+    return f"module {name} is in {diff.mine_text} mode after the call, where the reference leaves it in {diff.theirs_text} mode"
 
 
 def field_is(*fragments: str) -> Callable[[Difference], bool]:
