@@ -40,7 +40,7 @@ The API (stable: the checks of every exercise build on it):
   is reported as the exception on the smallest input that raises it, with `explain_errors`' advice.
 - `Difference`: what a `known` predicate is given: `field`, `mine`, `theirs` (the learner's and the
   reference's values), `case`, `raised` (the learner's exception, or None), `args` (the learner's copy of
-  the arguments, after the call), and `again(fn)`: what `fn` returns on a fresh copy of the input, to
+  the arguments, after the call), `result` (what the learner's function returned), and `again(fn)`: what `fn` returns on a fresh copy of the input, to
   verify a suspected mistake by recomputing it before its explanation is given.
 - `known` pairs a predicate with a `Mistake`, or with a function of the `Difference` that returns one (to fill
   in a template); `field_is(*fragments)`: a predicate, the differing field contains one of the fragments;
@@ -641,6 +641,7 @@ class Difference:
     case: Case
     raised: BaseException | None = None
     args: dict | None = None  # the learner's copy of the arguments (after the call)
+    result: Any = None  # what the learner's function returned
     fresh: Callable[[], dict] | None = None  # a new copy of the case's arguments, as they were before the call
 
     def again(self, fn: Callable):
@@ -675,7 +676,7 @@ def _seeded(seed: int, case: Case) -> int:
 
 
 def _call(fn, args: dict, case: Case, seed: int, probe, call=_positional):
-    """Run `fn` on `args` as the caller of `case` would; what it returned, what it raised, what was seen."""
+    """Run `fn` on `args` as the caller of `case` would: what it raised, what was seen, what it returned."""
     before = _before(args)
     outer = torch.is_grad_enabled()
     inside = case.get("caller", "grad-enabled") == "grad-enabled"
@@ -701,7 +702,7 @@ def _call(fn, args: dict, case: Case, seed: int, probe, call=_positional):
             except Exception as exc:
                 seen.append(Seen("what the probe after the call did", f"raised {type(exc).__name__}",
                                  f"raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
-    return raised, seen
+    return raised, seen, result
 
 
 def _build(build, case: Case, seed: int) -> dict:
@@ -713,10 +714,10 @@ def _build(build, case: Case, seed: int) -> dict:
 def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, atol,
                 call=_positional) -> Difference | None:
     theirs_args, mine_args = _build(build, case, seed), _build(build, case, seed)
-    ref_raised, theirs = _call(reference, theirs_args, case, seed, probe, call)
+    ref_raised, theirs, _ = _call(reference, theirs_args, case, seed, probe, call)
     if ref_raised is not None:
         raise ref_raised  # the reference must accept every generated input: a defect of the check
-    raised, mine = _call(learner, mine_args, case, seed, probe, call)
+    raised, mine, result = _call(learner, mine_args, case, seed, probe, call)
     found = None
     if raised is not None:
         found = Difference("what happens", f"raised {type(raised).__name__}", "returns",
@@ -731,7 +732,7 @@ def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, a
             break
     if found is not None:
         found.fresh = lambda: _build(build, case, seed)
-        found.call_seed, found.call = _seeded(seed, case) + 1, call
+        found.call_seed, found.call, found.result = _seeded(seed, case) + 1, call, result
     return found
 
 
