@@ -319,31 +319,30 @@ TENSOR_SPACE = Space(
 
 def tensor_for(case: Case) -> torch.Tensor:
     """A tensor of the structure `case` names (dimensions of `TENSOR_SPACE`; a missing one takes its
-    simplest choice), with random values from torch's generator."""
+    simplest choice), with random values from torch's generator. On the CPU, only a "view" or "transposed"
+    layout is a view of another tensor; on a simulated device every tensor is (of the CPU tensor it
+    simulates), which `detach_()` refuses."""
     get = lambda name: case.get(name, TENSOR_SPACE.dims[name][0])  # noqa: E731
-    shape, layout, history = get("shape"), get("layout"), get("history")
-    if layout == "transposed" and len(shape) >= 2:
+    shape, layout, history, device = get("shape"), get("layout"), get("history"), get("device")
+    transposed = layout == "transposed" and len(shape) >= 2
+    if transposed:
         base = torch.randn(tuple(reversed(shape)), dtype=get("dtype"))
     elif layout == "view":
         base = torch.randn((2, *shape), dtype=get("dtype"))
     else:
         base = torch.randn(tuple(shape), dtype=get("dtype"))
+    if device != "cpu":  # on the simulated device from the start: what is computed from it stays there
+        base = off_cpu(base, SIMULATED_DEVICES[device])
     if history == "computed":
-        source = base.requires_grad_()
-        base = source * 2.0
-    if layout == "transposed" and len(shape) >= 2:
-        t = base.transpose(0, -1) if len(shape) == 2 else base.permute(*reversed(range(len(shape))))
+        base = base.requires_grad_() * 2.0
+    if transposed:
+        t = base.permute(*reversed(range(len(shape))))
     elif layout == "view":
         t = base[1]
     else:
         t = base
-    if history != "computed":
-        t = t.requires_grad_(history == "leaf-requires-grad") if t.is_leaf else t
-        if layout != "contiguous" and history == "leaf-requires-grad":
-            t = t.detach().requires_grad_()  # a leaf view that requires grad: the view's own flag
-    device = get("device")
-    if device != "cpu":
-        t = off_cpu(t, SIMULATED_DEVICES[device]) if t.is_leaf else t.as_subclass(SIMULATED_DEVICES[device])
+    if history == "leaf-requires-grad":
+        t = t.requires_grad_() if t is base else t.detach().requires_grad_()  # a view's own flag
     if get("grad") and t.is_leaf:  # a .grad from an earlier backward (also on a leaf frozen since)
         t.grad = torch.randn(t.shape, dtype=t.dtype)
     return t
