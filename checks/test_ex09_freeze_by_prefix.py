@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept, oracle, snapshot
-from checks.structures import MODEL_SPACE, compare, describe_case, model_for
+from checks.structures import MODEL_SPACE, Case, compare, describe_case, model_for
 
 # Two models where the dot boundary matters. Parameter names:
 #   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
@@ -413,8 +413,13 @@ def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
 # models of the structures the contract allows (depth, nesting, parameters of the model itself and 0-d ones,
 # batch norm, tied weights, frozen mixes, gradients, modes), and prefixes naming a layer, one full parameter
 # name, the whole body, a parameter of the model itself, the second holder of a tied weight, or nothing
+def _described(case):
+    model = Case((dim, value) for dim, value in _effective(case).items() if dim != "prefixes")
+    return f"{describe_case(model)}, and prefixes {_prefixes(model_for(model), case)!r}"
+
+
 GENERATED = MODEL_SPACE.only(
-    describe=lambda case: f"{describe_case(_effective(case))}; prefixes {_prefixes(model_for(_effective(case)), case)!r}",
+    describe=_described,
     hook=("none",), dropout=(False,), ties=(False,), outputs=("several",), batch=("several",), dtype=(torch.float32,),
     mode=("train", "mixed"), prefixes=("a-layer", "a-full-name", "the-body", "a-root-parameter",
                                         "the-tied-second-holder", "none"))
