@@ -152,7 +152,9 @@ def test_result_is_not_tracked(stop_gradient, case):
     assert not result.requires_grad, Mistake(
         "ex06.requires_grad_on", "a result that requires grad",
         "the result of stop_gradient has requires_grad=True: autograd tracks whatever is computed from it. "
-        "Return `t.detach()`, which does not require grad (don't switch the flag back on)."
+        "Likely causes: the flag switched back on (`requires_grad_()`), or a new leaf that requires grad made "
+        "from t's values (`nn.Parameter(...)`, `torch.tensor(..., requires_grad=True)`). Return `t.detach()`, "
+        "which does not require grad."
     )
 
 
