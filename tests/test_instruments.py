@@ -275,3 +275,36 @@ def test_in_place_changes_grad_identity_and_the_callers_inputs_are_compared():
     exc = raised(lambda: compare(lambda t: t.detach().clone(), lambda t: t.detach(), TENSOR_SPACE,
                                  lambda c: {"t": tensor_for(c)}, fn_name="stop", seed=0))
     assert "the inputs whose memory the result shares differs: the reference gives t, stop gives none" in str(exc)
+
+
+def test_a_known_mistake_can_be_verified_by_recomputing_it_on_a_fresh_copy():
+    def halves(model, x):
+        return _predict_reference(model, x) / 2
+
+    said = Mistake("ex02.output_differs", "a title", "Your output is half the model's.")
+
+    def is_half(diff):
+        return diff.field == "the result's values" and torch.allclose(diff.again(halves).double(), diff.mine)
+
+    exc = _differential_failure(halves, known=[(is_half, said)])
+    assert mistake_of(exc).mistake_id == "ex02.output_differs" and str(exc).endswith("half the model's.")
+    exc = _differential_failure(lambda model, x: _predict_reference(model, x) * 3, known=[(is_half, said)])
+    assert mistake_of(exc).mistake_id == DIFFERS.mistake_id  # recomputed, and not what the learner did
+
+
+def test_how_the_functions_are_called_is_the_checks_choice_and_the_list_stays_observed():
+    space = TENSOR_SPACE.only(history=("leaf-requires-grad",), grad=(True,), device=("cpu",), layout=("contiguous",))
+
+    def step(params):
+        with torch.no_grad():
+            for p in params:
+                p -= p.grad
+
+    def uses_len(params):
+        len(params)
+
+    compare(step, step, space, lambda c: {"params": [tensor_for(c)]}, fn_name="step", seed=0,
+            call=lambda fn, args: fn(p for p in args["params"]))
+    exc = raised(lambda: compare(uses_len, step, space, lambda c: {"params": [tensor_for(c)]}, fn_name="step",
+                                 seed=0, call=lambda fn, args: fn(p for p in args["params"])))
+    assert "step raised TypeError: object of type 'generator' has no len()" in str(exc)
