@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, explain_errors, expect_tensor, shares_storage, snapshot
+from checks.instruments import Mistake, describe_args, explain_errors, expect_tensor, oracle, shares_storage, snapshot
+from checks.structures import TENSOR_SPACE, compare, tensor_for
 
 # id -> (shape, dtype, already tracking); the values themselves are random per check
 CASES = {
@@ -33,6 +34,13 @@ TURNED_OFF = Mistake(
     "`t` already required grad, and after enable_tracking it no longer does: the function must only ever "
     "switch tracking on, never off (don't toggle with `not t.requires_grad`). `t.requires_grad_()` means "
     "`t.requires_grad_(True)`, which is harmless on a tensor that already tracks."
+)
+
+
+GRAD_TOUCHED = Mistake(
+    "ex01.grad_touched", "removing or changing the `.grad` of a tensor that already tracked",
+    "`t` {what} a `.grad` from an earlier backward(); enable_tracking {how} it. Only switch the flag on: "
+    "leave `t.grad` alone."
 )
 
 
@@ -150,13 +158,47 @@ def test_already_tracking_input_is_unchanged(enable_tracking, dtype):
     before = snapshot(t)
     call(enable_tracking, t)
     assert t.requires_grad, TURNED_OFF
-    assert t.grad is not None and torch.equal(t.grad, before.grad), Mistake(
-        "ex01.grad_touched", "removing or changing the `.grad` of a tensor that already tracked",
-        "`t` already tracked gradients and had a `.grad` from an earlier backward(); enable_tracking "
-        f"{'removed' if t.grad is None else 'changed'} it. Only switch the flag on: leave `t.grad` alone."
-    )
+    assert t.grad is not None and torch.equal(t.grad, before.grad), GRAD_TOUCHED.says(
+        what="already tracked gradients and had", how="removed" if t.grad is None else "changed")
     assert t._version == before.version and torch.equal(t.detach(), before.values), Mistake(
         "ex01.tracking_tensor_modified", "modifying the values of a tensor that already tracked",
         "enable_tracking modified the values of a tensor that already tracked gradients. Switching tracking "
         "on is only a flag: `t.requires_grad_()` leaves the values alone."
     )
+
+
+# --------------------------------------------------------------------------- against the reference, on generated tensors
+
+# every tensor the contract allows: any shape (0-d, size-1 dimensions), layout (transposed, a view), simulated
+# device and dtype; a leaf, tracking or not, with or without a .grad from earlier
+GENERATED = TENSOR_SPACE.only(history=("leaf", "leaf-requires-grad"))
+
+
+@oracle
+def reference(t):
+    t.requires_grad_(True)
+    return t
+
+
+GRAD_PREFILLED = Mistake(
+    "ex01.grad_prefilled", "filling `t.grad` (with zeros) instead of leaving it to backward()",
+    "enable_tracking gave `t` a `.grad` it did not have. Only the flag changes: `t.grad` stays None until a "
+    "backward() fills it (it creates the gradient itself, there is nothing to prepare), and a stale "
+    "`.grad` would be added to the next gradient."
+)
+
+
+def _grad_appeared(diff):
+    return diff.field == "t's .grad after the call" and diff.theirs is None
+
+
+def _grad_changed(diff):
+    return diff.field.startswith("t's .grad") or diff.field.startswith("whether t's .grad")
+
+
+def test_matches_the_reference_on_generated_tensors(enable_tracking):
+    compare(enable_tracking, reference, GENERATED, lambda case: {"t": tensor_for(case)}, fn_name="enable_tracking",
+            explanations=ERRORS, known=[
+                (_grad_appeared, GRAD_PREFILLED),
+                (_grad_changed, GRAD_TOUCHED.says(what="had", how="removed, changed or replaced")),
+            ])

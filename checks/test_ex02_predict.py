@@ -19,6 +19,7 @@ from checks.instruments import (
     oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, model_for
 
 IN_FEATURES, OUT_FEATURES = 4, 3
 
@@ -75,26 +76,48 @@ def reference(model, x):
 
 
 
+OUTPUT_RESHAPED = Mistake(
+    "ex02.output_reshaped", "returning something else than the model's output as it is",
+    "predict returned a tensor of shape {got}; model(x) has shape {want}. Return the model's output as it is "
+    "(no `.squeeze()`, `.view(...)` or indexing: a size-1 dimension of the output is part of it)."
+)
+
+
 @pytest.mark.parametrize("mode", ["train", "eval"])
 @pytest.mark.parametrize("kind", MODELS)
 def test_same_values_as_model(predict, kind, mode):
     model, x = make_model(kind, mode)
+    other_mode = copy.deepcopy(model).train(mode != "train")  # the model as it would be in the other mode
     want = reference(model, x)
     out = call(predict, model, x)
-    assert out.shape == want.shape, Mistake(
-        "ex02.output_reshaped", "returning something else than the model's output as it is",
-        f"predict returned a tensor of shape {tuple(out.shape)}; model(x) has shape {tuple(want.shape)}. "
-        "Return the model's output as it is."
-    )
+    assert out.shape == want.shape, OUTPUT_RESHAPED.says(got=tuple(out.shape), want=tuple(want.shape))
+    assert out.dtype == want.dtype, LOWER_PRECISION.says(got=out.dtype, want=want.dtype)
     if not torch.allclose(out.detach().float(), want.float(), rtol=1e-5, atol=1e-6):
         diff = (out.detach().float() - want.float()).abs().max().item()
+        if torch.allclose(out.detach().float(), reference(other_mode, x).float(), rtol=1e-5, atol=1e-6):
+            raise AssertionError(Mistake(
+                "ex02.output_in_another_mode", "running the model in another mode than the caller left it in",
+                f"predict(model, x) differs from model(x) for a model in {mode} mode (largest difference "
+                f"{diff:.3g}), and equals the output of the model in {'eval' if mode == 'train' else 'train'} mode. "
+                "`torch.no_grad()` changes no value; switching the mode does: in eval mode dropout stops dropping "
+                "and batch-norm uses its running statistics. Call the model in the mode the caller left it in "
+                "(no `model.eval()` / `model.train()`), inside `with torch.no_grad():`."
+            ))
         raise AssertionError(Mistake(
-            "ex02.output_in_another_mode", "running the model in another mode than the caller left it in",
+            "ex02.output_differs", "an output with other values than model(x)",
             f"predict(model, x) differs from model(x) for a model in {mode} mode (largest difference {diff:.3g}). "
-            "`torch.no_grad()` changes no value; switching the mode does: in eval mode dropout stops dropping and "
-            "batch-norm uses its running statistics. Call the model in the mode the caller left it in "
-            "(no `model.eval()` / `model.train()`), inside `with torch.no_grad():`."
+            "`torch.no_grad()` changes no value. Likely causes: the input or the output changed by arithmetic, "
+            "the model run on a copy of the input in another precision, or some modules run in another mode "
+            "than the caller left them in. Return `model(x)` as it is, computed inside `with torch.no_grad():`."
         ))
+
+
+LOWER_PRECISION = Mistake(
+    "ex02.dtype_changed", "an output in another dtype than model(x) (autocast, a cast)",
+    "predict returned a {got} tensor where model(x) is {want}: computing in another precision (`torch.autocast`, "
+    "`.half()`, `.to(torch.bfloat16)`) changes the values, not only the dtype. `torch.no_grad()` is all predict "
+    "needs: return `model(x)` as the model computes it."
+)
 
 
 @pytest.mark.parametrize("x_tracks", [False, True], ids=["x-plain", "x-requires-grad"])
@@ -205,3 +228,61 @@ def test_state_restored_when_model_raises(predict, mode):
         "when the model raised an error, predict left the caller's model changed: {changes}. "
         "Don't change modes or flags in predict; `with torch.no_grad():` is all it needs."
     ))
+
+
+# --------------------------------------------------------------------------- against the reference, on generated models
+
+# models of the structures the contract allows: depth, nesting, forward hooks, batch norm, dropout, frozen
+# layers, modes (mixed too), dtypes, gradients from earlier, size-1 outputs and batches; called with grad
+# mode on, or from inside no_grad
+GENERATED = MODEL_SPACE.only(layers=(1, 2), root_param=(False,), scalar_param=(False,), norm=("none", "batchnorm"),
+                             tied=(False,), frozen=("none", "first-layer"), ties=(False,),
+                             caller=("grad-enabled", "inside-no_grad"))
+
+
+def generated_input(case):
+    return {"model": model_for(case, IN_FEATURES, OUT_FEATURES),
+            "x": torch.randn(batch_for(case), IN_FEATURES, dtype=case.dtype)}
+
+
+@oracle
+def predict_reference(model, x):
+    with torch.no_grad():
+        return model(x)
+
+
+SKIPS_HOOKS = Mistake(
+    "ex02.forward_skips_hooks", "calling model.forward(x), which skips the model's hooks",
+    "The reference's output passes through the hook and yours does not: your values are exactly "
+    "`model.forward(x)`'s. `model.forward(x)` runs only the forward method; calling the model, `model(x)`, also "
+    "runs the hooks registered on it (and on its layers). Call `model(x)` inside `with torch.no_grad():`."
+)
+
+
+def _plain_forward(model, x):
+    with torch.no_grad():
+        return model.forward(x)
+
+
+def _skips_hooks(diff):
+    if diff.field != "the result's values" or diff.case.hook == "none":
+        return False
+    forward = diff.again(_plain_forward).double()
+    return forward.shape == diff.mine.shape and torch.allclose(forward, diff.mine, rtol=1e-5, atol=1e-6)
+
+
+def _reshaped(diff):
+    return diff.field == "the result's shape"
+
+
+def test_matches_the_reference_on_generated_models(predict):
+    compare(predict, predict_reference, GENERATED, generated_input, fn_name="predict", known=[
+        (_skips_hooks, SKIPS_HOOKS),
+        (lambda diff: diff.field == "the result's dtype",
+         lambda diff: LOWER_PRECISION.says(got=diff.mine_text, want=diff.theirs_text)),
+        (_reshaped, Mistake(
+            "ex02.output_reshaped_on_size_1", "a size-1 dimension of the output squeezed or reshaped away",
+            "Return the model's output as it is: a `.squeeze()`, `.view(-1)` or `.flatten()` changes its shape "
+            "when the batch or the output has one element."
+        )),
+    ])

@@ -11,8 +11,10 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     head,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> (parameter shapes, learning rate, dtype); the values themselves are random per check
 CASES = {
@@ -229,3 +231,34 @@ def test_builds_no_graph(sgd_step):
         f"autograd saved {saved.count} tensor(s) for a backward pass while sgd_step ran: part of the update "
         "was recorded in a graph. Do all of the arithmetic inside `with torch.no_grad():`."
     )
+
+
+# --------------------------------------------------------------------------- against the reference, on generated models
+
+# the parameters of generated models, after a backward: 0-d and root parameters, tied weights, batch norm,
+# frozen layers (no gradient: left alone), dtypes; handed over as a one-shot generator
+GENERATED = MODEL_SPACE.only(layers=(1, 2), nesting=(1,), hook=("none",), dropout=(False,), mode=("train",),
+                             grads=(True,), ties=(False,), outputs=("several",), batch=("several",),
+                             norm=("none", "batchnorm"), lr=(0.1, 0.5))
+
+
+def generated_input(case):
+    return {"params": list(model_for(case).parameters()), "lr": case.lr}
+
+
+def as_generator(fn, args):
+    return fn((p for p in args["params"]), args["lr"])
+
+
+@oracle
+def sgd_reference(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+                p.grad = None
+
+
+def test_matches_the_reference_on_generated_models(sgd_step):
+    compare(sgd_step, sgd_reference, GENERATED, generated_input, fn_name="sgd_step", explanations=ERRORS,
+            call=as_generator)

@@ -16,7 +16,9 @@ from checks.instruments import (
     expect_python_number,
     explain_errors,
     grad_mode_kept,
+    oracle,
 )
+from checks.structures import MODEL_SPACE, compare, mode_changed, model_for
 
 IN_FEATURES = 4
 
@@ -205,13 +207,17 @@ def test_grad_mode_unchanged(accuracy, caller):
 def test_model_mode_unchanged(accuracy, mode):
     model = make_model(4, "batchnorm", mode)
     x, y, _ = make_data(model, 9, 4)
-    assert_left_alone(model, lambda: call(accuracy, model, x, y), "modes", Mistake(
-        "ex04.model_mode_changed", "changing the train/eval mode of the caller's model",
-        "accuracy changed the mode of the caller's model: {changes}. The caller may be in the middle of "
-        "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
-        "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards: "
-        "`model.train()` puts every submodule in train mode, also those the caller had in eval mode.)"
-    ))
+    assert_left_alone(model, lambda: call(accuracy, model, x, y), "modes", MODEL_MODE_CHANGED)
+
+
+MODEL_MODE_CHANGED = Mistake(
+    "ex04.model_mode_changed", "changing the train/eval mode of the caller's model",
+    "accuracy changed the mode of the caller's model: {changes}. The caller may be in the middle of "
+    "training: leave every module in the mode you found it. `torch.no_grad()` is what a metric needs, and it "
+    "changes no mode. (If you switch to eval mode, restore each module's own flag afterwards, at every depth: "
+    "`model.train()` puts every submodule in train mode, also those the caller had in eval mode, and a module "
+    "nested deeper than `model.children()` keeps whatever mode its parent's `train(...)` gave it.)"
+)
 
 
 @pytest.mark.parametrize("flags", ["all-trainable", "partly-frozen"])
@@ -266,3 +272,75 @@ def test_state_restored_when_model_raises(accuracy, mode):
         "Restore what you change in a `finally:` block, or better change nothing: `with torch.no_grad():` "
         "is all a metric needs."
     ))
+
+
+# --------------------------------------------------------------------------- against the reference, on generated models
+
+def _values_kept_in_eval(case):
+    """Batch norm and dropout only where the caller has them in eval mode: the contract lets accuracy switch
+    to eval mode (and back), so their train-mode behaviour is not part of it."""
+    return MODEL_SPACE.valid(case) and not ((case.norm != "none" or case.dropout) and case.mode == "train")
+
+
+# classifiers of the structures the contract allows: depth, nesting, forward hooks, a parameter of the model
+# itself, batch norm, dropout, frozen layers, modes (mixed too), dtypes, scores with ties, one row
+GENERATED = MODEL_SPACE.only(valid=_values_kept_in_eval, layers=(1, 2), scalar_param=(False,), tied=(False,),
+                             norm=("none", "batchnorm"), frozen=("none", "first-layer"), grads=(False,),
+                             outputs=("several",), mode=("train", "eval", "mixed"))
+
+
+def generated_input(case):
+    model = model_for(case, IN_FEATURES, 5)  # 5 classes: `topk` breaks ties as argmax does for 3 or fewer
+    rows = 1 if case.batch == "one" else 8
+    x = torch.randn(rows, IN_FEATURES, dtype=case.dtype)
+    with torch.no_grad():
+        best = model(x).argmax(dim=1)
+    y = torch.where(torch.arange(rows) % 2 == 0, best, torch.randint(0, 5, (rows,)))  # half the rows right
+    return {"model": model, "x": x, "y": y}
+
+
+@oracle
+def accuracy_reference(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(dim=1) == y).sum().item() / y.shape[0]
+
+
+def _recomputed(diff, fn) -> bool:
+    """Whether the learner's value is what `fn` computes on a fresh copy of the input."""
+    return diff.field == "the result's value" and isinstance(diff.mine, float) and abs(diff.again(fn) - diff.mine) < 1e-6
+
+
+def _with_topk(model, x, y):
+    with torch.no_grad():
+        return (model(x).topk(1, dim=1).indices.squeeze(1) == y).sum().item() / y.shape[0]
+
+
+def _without_hooks(model, x, y):
+    with torch.no_grad():
+        return (model.forward(x).argmax(dim=1) == y).sum().item() / y.shape[0]
+
+
+TIES = Mistake(
+    "ex04.ties_broken_another_way", "predictions whose ties are broken otherwise than by argmax (topk, sort)",
+    "Where several classes share the largest score, your predictions pick another of them than "
+    "`argmax(dim=1)`, which takes the first: your value is exactly what `topk(1, dim=1)` gives. `topk` and "
+    "`sort` make no promise about the order of equal scores. Predict with `model(x).argmax(dim=1)`."
+)
+SKIPS_HOOKS = Mistake(
+    "ex04.forward_skips_hooks", "calling model.forward(x), which skips the model's hooks",
+    "The reference's scores pass through the hook and yours do not: your value is exactly what "
+    "`model.forward(x)` gives. `model.forward(x)` runs only the forward method; calling the model, `model(x)`, "
+    "also runs the hooks registered on it (and on its layers). Call `model(x)`."
+)
+
+
+def _mode_changed(diff):
+    return diff.field.startswith("the mode of")
+
+
+def test_matches_the_reference_on_generated_models(accuracy):
+    compare(accuracy, accuracy_reference, GENERATED, generated_input, fn_name="accuracy", explanations=ERRORS, known=[
+        (lambda diff: diff.case.ties and _recomputed(diff, _with_topk), TIES),
+        (lambda diff: diff.case.hook != "none" and _recomputed(diff, _without_hooks), SKIPS_HOOKS),
+        (_mode_changed, lambda diff: MODEL_MODE_CHANGED.says(changes=mode_changed(diff))),
+    ])

@@ -14,8 +14,10 @@ from checks.instruments import (
     grad_mode_kept,
     head,
     on_device,
+    oracle,
     snapshot,
 )
+from checks.structures import TENSOR_SPACE, Seen, compare, tensor_for
 
 # id -> (kind, dtype, shape); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 3 - 1 of a leaf x that requires grad (not a
@@ -127,11 +129,7 @@ def assert_array(result, inp: Input, where: str = ""):
         f"{where}to_numpy returned {type(result).__name__}; a numpy.ndarray is expected "
         "(`.tolist()` gives Python lists and `.item()` a Python number: use `.numpy()`)."
     )
-    assert result.shape == expected.shape, Mistake(
-        "ex05.shape_changed", "an array of another shape (flattened, squeezed, reshaped)",
-        f"{where}to_numpy returned an array of shape {result.shape} for a tensor of shape {tuple(t.shape)}: "
-        "the array must keep t's shape. `numpy()` keeps it: don't flatten, squeeze or reshape."
-    )
+    assert result.shape == expected.shape, SHAPE_CHANGED.says(where=where, got=result.shape, want=tuple(t.shape))
     want = NUMPY_DTYPE[t.dtype]
     assert result.dtype == want, Mistake(
         "ex05.dtype_changed", "an array of another dtype (a cast, or going through Python numbers)",
@@ -145,6 +143,13 @@ def assert_array(result, inp: Input, where: str = ""):
         f"{where}to_numpy returned the wrong values: expected {head(expected, 4)}, found {head(result, 4)}. "
         "Convert t's values as they are, without arithmetic."
     )
+
+
+SHAPE_CHANGED = Mistake(
+    "ex05.shape_changed", "an array of another shape (flattened, squeezed, reshaped)",
+    "{where}to_numpy returned an array of shape {got} for a tensor of shape {want}: the array must keep t's "
+    "shape, size-1 dimensions included. `numpy()` keeps it: don't flatten, squeeze or reshape."
+)
 
 
 def _array_address(a: np.ndarray) -> int:
@@ -220,3 +225,29 @@ def test_tensor_on_another_device_is_moved_to_the_cpu_first(to_numpy, device, ca
     inp = make_input(case, device)
     result = convert(to_numpy, inp.t)
     assert_array(result, inp, where=f"With t on {DEVICE_WORDS.get(device, device)}: ")
+
+
+# --------------------------------------------------------------------------- against the reference, on generated tensors
+
+@oracle
+def to_numpy_reference(t):
+    return t.detach().cpu().numpy()
+
+
+def backward_through_t(args, result):
+    """Whether a backward through the caller's t works after the call (it must whenever it did before)."""
+    try:
+        args["t"].sum().backward()
+        outcome = "works"
+    except RuntimeError as exc:
+        outcome = f"fails ({str(exc).splitlines()[0][:80]})"
+    yield Seen("a backward() through t after the call", outcome.split(" (")[0], outcome)
+
+
+def test_matches_the_reference_on_generated_tensors(to_numpy):
+    """Every shape (0-d, size-1 dimensions), layout (transposed, a view), simulated device, dtype and history."""
+    compare(to_numpy, to_numpy_reference, TENSOR_SPACE, lambda case: {"t": tensor_for(case)}, fn_name="to_numpy",
+            explanations=ERRORS, probe=backward_through_t, known=[
+                (lambda diff: diff.field == "the result's shape",
+                 lambda diff: SHAPE_CHANGED.says(where="", got=diff.mine_text, want=diff.theirs_text)),
+            ])

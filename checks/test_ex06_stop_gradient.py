@@ -11,9 +11,11 @@ from checks.instruments import (
     grad_fn_name,
     grad_mode_kept,
     head,
+    oracle,
     shares_storage,
     snapshot,
 )
+from checks.structures import TENSOR_SPACE, Seen, compare, tensor_for
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "leaf" requires grad; "computed" is x * 2 + 1 of a leaf x (has a grad_fn);
@@ -70,16 +72,20 @@ def call(stop_gradient, t):
 
 def assert_values(result, t, before):
     expect_tensor(result, "stop_gradient")
-    assert result.shape == t.shape and result.dtype == t.dtype, Mistake(
-        "ex06.shape_or_dtype_changed", "a result of another shape or dtype than t",
-        f"stop_gradient returned a tensor of shape {tuple(result.shape)} and dtype {result.dtype} for t of "
-        f"shape {tuple(t.shape)} and dtype {t.dtype}: the result must be t's values exactly as they are."
-    )
+    assert result.shape == t.shape and result.dtype == t.dtype, SHAPE_OR_DTYPE.says(
+        got=f"shape {tuple(result.shape)} and dtype {result.dtype}", want=f"shape {tuple(t.shape)} and dtype {t.dtype}")
     assert torch.equal(result.detach(), before.values), Mistake(
         "ex06.values_changed", "a result with other values than t's",
         f"stop_gradient returned the wrong values: expected t's values {head(before.values)}, found "
         f"{head(result)}. Don't compute anything: only take t out of the graph."
     )
+
+
+SHAPE_OR_DTYPE = Mistake(
+    "ex06.shape_or_dtype_changed", "a result of another shape or dtype than t",
+    "stop_gradient returned a tensor of {got} for t of {want}: the result must be t's values exactly as they "
+    "are (no `.squeeze()`, `.float()` or reshaping: size-1 dimensions stay)."
+)
 
 
 def assert_new_object(result, t, before):
@@ -96,12 +102,15 @@ def assert_new_object(result, t, before):
 
 
 def assert_shares_memory(result, t, before):
-    assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), Mistake(
-        "ex06.copies", "a copy (clone, torch.tensor, arithmetic) instead of a tensor sharing t's memory",
-        "stop_gradient returned a copy: the result does not share t's memory. `clone()`, `torch.tensor(...)` "
-        "and arithmetic such as `t * 1` allocate new memory: for a large tensor that doubles the memory, and "
-        "in-place changes of the result no longer reach t. `t.detach()` shares t's memory, no copy."
-    )
+    assert shares_storage(result, t) and result.data_ptr() == t.data_ptr(), COPIES
+
+
+COPIES = Mistake(
+    "ex06.copies", "a copy (clone, torch.tensor, arithmetic) instead of a tensor sharing t's memory",
+    "stop_gradient returned a copy: the result does not share t's memory. `clone()`, `torch.tensor(...)` "
+    "and arithmetic such as `t * 1` allocate new memory: for a large tensor that doubles the memory, and "
+    "in-place changes of the result no longer reach t. `t.detach()` shares t's memory, no copy."
+)
 
 
 def stopped(stop_gradient, case, *properties):
@@ -143,7 +152,9 @@ def test_result_is_not_tracked(stop_gradient, case):
     assert not result.requires_grad, Mistake(
         "ex06.requires_grad_on", "a result that requires grad",
         "the result of stop_gradient has requires_grad=True: autograd tracks whatever is computed from it. "
-        "Return `t.detach()`, which does not require grad (don't switch the flag back on)."
+        "Likely causes: the flag switched back on (`requires_grad_()`), or a new leaf that requires grad made "
+        "from t's values (`nn.Parameter(...)`, `torch.tensor(..., requires_grad=True)`). Return `t.detach()`, "
+        "which does not require grad."
     )
 
 
@@ -180,3 +191,55 @@ def test_in_place_change_increases_t_version(stop_gradient, case):
         "trip through numpy) gives. If t was saved for a backward pass, autograd can no longer tell that it "
         "was modified, and silently computes a wrong gradient. `t.detach()` shares the version counter."
     )
+
+
+# --------------------------------------------------------------------------- against the reference, on generated tensors
+
+@oracle
+def stop_gradient_reference(t):
+    return t.detach()
+
+
+def change_through_result(args, result):
+    """Whether an in-place change through the result reaches t's version counter."""
+    t = args["t"]
+    version = t._version
+    try:
+        result.add_(0.0)
+        outcome = "increases" if t._version > version else "leaves it as it was"
+    except RuntimeError:
+        outcome = "is refused"
+    yield Seen("what an in-place change through the result does to t._version", outcome, outcome)
+
+
+MOVED = Mistake(
+    "ex06.moved_to_another_device", "the result moved to another device (`.cpu()`, `.to(...)`), a copy",
+    "The result must stay on t's device: moving it (`.cpu()`, `.to(...)`) copies t's values into another "
+    "device's memory, so the result no longer shares t's memory (nor its version counter). `t.detach()` "
+    "stays where t is."
+)
+CONTIGUOUS = Mistake(
+    "ex06.contiguous_copy", "`.contiguous()` (or `.reshape`) of a non-contiguous t, which copies it",
+    "t is not contiguous (it is transposed), and your result is: `.contiguous()` (like `.reshape(...)` or "
+    "`.flatten()` of such a tensor) copies it into new memory, which t's owner never sees. Return `t.detach()` "
+    "as it is: same memory, same strides."
+)
+
+
+def _contiguous_copy(diff):
+    t, result = diff.args["t"], diff.result
+    return (diff.field.startswith("the inputs whose memory") and isinstance(result, torch.Tensor)
+            and not t.is_contiguous() and result.is_contiguous())
+
+
+def test_matches_the_reference_on_generated_tensors(stop_gradient):
+    """Every shape (0-d, size-1 dimensions), layout (transposed, a view), simulated device, dtype and history."""
+    compare(stop_gradient, stop_gradient_reference, TENSOR_SPACE, lambda case: {"t": tensor_for(case)},
+            fn_name="stop_gradient", explanations=ERRORS, probe=change_through_result, known=[
+                (lambda diff: diff.field == "the result's device", MOVED),
+                (lambda diff: diff.field in ("the result's shape", "the result's dtype"),
+                 lambda diff: SHAPE_OR_DTYPE.says(got=f"{diff.field.split(chr(39) + 's ')[1]} {diff.mine_text}",
+                                                  want=f"{diff.field.split(chr(39) + 's ')[1]} {diff.theirs_text}")),
+                (_contiguous_copy, CONTIGUOUS),
+                (lambda diff: diff.field.startswith("the inputs whose memory"), COPIES),
+            ])

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from checks.instruments import Mistake, describe_args, explain_errors, grad_fn_name, grad_mode_kept, snapshot
+from checks.instruments import Mistake, describe_args, explain_errors, grad_fn_name, grad_mode_kept, oracle, snapshot
+from checks.structures import TENSOR_SPACE, compare, tensor_for
 
 # id -> (kind, dtype, shape of t); the values themselves are random per check.
 # kinds: "computed" is x * 3 - 1 of a leaf x that requires grad; "chain" is tanh(x @ w), a longer
@@ -144,3 +145,21 @@ def test_values_and_memory_unchanged(cut_history_, case):
         "`t.data` or `t.set_(...)`), so views of t and other holders of that memory no longer see it. "
         "`t.detach_()` keeps t's memory."
     )
+
+
+# --------------------------------------------------------------------------- against the reference, on generated tensors
+
+# every tensor the contract allows (no views, and so no simulated device, whose tensors are views of the CPU
+# tensors they simulate): any shape (0-d, size-1 dimensions), dtype, history (computed, a leaf that requires
+# grad or not), with or without a .grad from earlier
+GENERATED = TENSOR_SPACE.only(layout=("contiguous",), device=("cpu",))
+
+
+@oracle
+def cut_history_reference(t):
+    return t.detach_()
+
+
+def test_matches_the_reference_on_generated_tensors(cut_history_):
+    compare(cut_history_, cut_history_reference, GENERATED, lambda case: {"t": tensor_for(case)},
+            fn_name="cut_history_", explanations=ERRORS)

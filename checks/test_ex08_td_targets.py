@@ -19,7 +19,9 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     head,
+    oracle as reference_computation,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 HIDDEN = 8
 
@@ -350,3 +352,63 @@ def test_state_restored_when_target_net_raises(td_targets, flags):
         "when target_net raised an error, td_targets left it changed: {changes}. Don't change flags or "
         "modes of target_net; `with torch.no_grad():` is all it takes."
     ))
+
+
+# --------------------------------------------------------------------------- against the reference, on generated networks
+
+# target networks of the structures the contract allows: depth, nesting, forward hooks, batch norm, frozen
+# layers, modes, dtypes, a single action, a batch of one transition; called with grad mode on, or inside no_grad
+GENERATED = MODEL_SPACE.only(layers=(1, 2), root_param=(False,), scalar_param=(False,), norm=("none", "batchnorm"),
+                             dropout=(False,), tied=(False,), frozen=("none", "first-layer"), mode=("train", "eval"),
+                             grads=(False,), ties=(False,), gamma=(0.9, 0.5), caller=("grad-enabled", "inside-no_grad"))
+STATE_SIZE = 4
+
+
+def generated_input(case):
+    net = model_for(case, STATE_SIZE, 3)
+    batch = 1 if case.batch == "one" else 6
+    dones = torch.arange(batch) % 3 == 1  # some ended, some not (a batch of one: not ended)
+    return {"target_net": net, "next_states": torch.randn(batch, STATE_SIZE, dtype=case.dtype),
+            "rewards": torch.randn(batch, dtype=case.dtype), "dones": dones, "gamma": case.gamma}
+
+
+@reference_computation
+def td_reference(target_net, next_states, rewards, dones, gamma):
+    with torch.no_grad():
+        best_next = target_net(next_states).max(dim=1).values
+        return rewards + gamma * (~dones).to(best_next.dtype) * best_next
+
+
+def _without_hooks(target_net, next_states, rewards, dones, gamma):
+    with torch.no_grad():
+        best_next = target_net.forward(next_states).max(dim=1).values
+        return rewards + gamma * (~dones).to(best_next.dtype) * best_next
+
+
+def _skips_hooks(diff):
+    if diff.field != "the result's values" or diff.case.hook == "none":
+        return False
+    forward = diff.again(_without_hooks).double()
+    return forward.shape == diff.mine.shape and torch.allclose(forward, diff.mine, rtol=1e-5, atol=1e-5)
+
+
+SKIPS_HOOKS = Mistake(
+    "ex08.forward_skips_hooks", "calling target_net.forward(...), which skips the network's hooks",
+    "The reference's Q-values pass through the hook and yours do not: your targets are exactly those of "
+    "`target_net.forward(next_states)`. `forward` runs only the forward method; calling the network, "
+    "`target_net(next_states)`, also runs the hooks registered on it (and on its layers)."
+)
+DTYPE = Mistake(
+    "ex08.dtype_changed", "targets in another dtype than the network's output and the rewards",
+    "Your targets are not in the dtype of the network's output and the rewards: a buffer made with "
+    "`torch.zeros(batch)` (float32) and filled in, or a cast, loses the precision of a float64 network. Compute "
+    "them as `rewards + gamma * ...`, which keeps the dtype."
+)
+
+
+def test_matches_the_reference_on_generated_networks(td_targets):
+    compare(td_targets, td_reference, GENERATED, generated_input, fn_name="td_targets", explanations=ERRORS,
+            rtol=1e-5, atol=1e-5, known=[
+                (_skips_hooks, SKIPS_HOOKS),
+                (lambda diff: diff.field == "the result's dtype", DTYPE),
+            ])

@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept, snapshot
+from checks.instruments import Mistake, describe_args, explain_errors, grad_mode_kept, oracle, snapshot
+from checks.structures import MODEL_SPACE, Case, compare, describe_case, model_for
 
 # Two models where the dot boundary matters. Parameter names:
 #   seq12:  0.weight, 0.bias, 1.weight, ..., 10.weight, 10.bias, 11.weight, 11.bias
@@ -405,3 +406,96 @@ def test_modes_grads_and_grad_mode_untouched(freeze_by_prefix, caller):
         f"{where}, the .grad of {regraded[0]!r}, which does not match any prefix, was changed or cleared. Leave "
         "parameters that don't match exactly as they were, their gradients included."
     )
+
+
+# --------------------------------------------------------------------------- against the reference, on generated models
+
+# models of the structures the contract allows (depth, nesting, parameters of the model itself and 0-d ones,
+# batch norm, tied weights, frozen mixes, gradients, modes), and prefixes naming a layer, one full parameter
+# name, the whole body, a parameter of the model itself, the second holder of a tied weight, or nothing
+def _described(case):
+    model = Case((dim, value) for dim, value in _effective(case).items() if dim != "prefixes")
+    return f"{describe_case(model)}, and prefixes {_prefixes(model_for(model), case)!r}"
+
+
+GENERATED = MODEL_SPACE.only(
+    describe=_described,
+    hook=("none",), dropout=(False,), ties=(False,), outputs=("several",), batch=("several",), dtype=(torch.float32,),
+    mode=("train", "mixed"), prefixes=("a-layer", "a-full-name", "the-body", "a-root-parameter",
+                                        "the-tied-second-holder", "none"))
+
+
+def _effective(case):
+    """The case with the structure its prefixes need: a parameter of the model itself, or a tied weight."""
+    if case.prefixes == "a-root-parameter" and not case.scalar_param:
+        return case.replace(root_param=True)
+    if case.prefixes == "the-tied-second-holder":
+        return case.replace(tied=True)
+    return case
+
+
+def _prefixes(model, case):
+    layers = [name for name, m in model.named_modules() if isinstance(m, nn.Linear)]
+    return {
+        "a-layer": [layers[0]],
+        "a-full-name": [f"{layers[0]}.bias"],
+        "the-body": ["body"],
+        "a-root-parameter": ["scale" if model.scale is not None else "temperature"],
+        "the-tied-second-holder": [layers[-1]],
+        "none": [],
+    }[case.prefixes]
+
+
+def generated_input(case):
+    model = model_for(_effective(case))
+    return {"model": model, "prefixes": _prefixes(model, case)}
+
+
+@oracle
+def freeze_reference(model, prefixes):
+    prefixes = list(prefixes)
+    matched = sorted(name for name, _ in model.named_parameters()
+                     if any(name == p or name.startswith(p + ".") for p in prefixes))
+    params = dict(model.named_parameters())
+    for name in matched:
+        params[name].requires_grad_(False)
+    return matched
+
+
+def _names_off(diff):
+    """The names the learner reported that the reference does not, and those it missed."""
+    want = set(diff.again(freeze_reference))
+    got = set(diff.result) if isinstance(diff.result, list) else set()
+    return got - want, want - got
+
+
+def _tied_second_name(diff):
+    extra, _ = _names_off(diff)
+    model = diff.args["model"]
+    second = set(dict(model.named_parameters(remove_duplicate=False))) - set(dict(model.named_parameters()))
+    return bool(extra & second)
+
+
+def _root_missed(diff):
+    _, missing = _names_off(diff)
+    return any("." not in name for name in missing)
+
+
+TIED_SECOND_NAME = Mistake(
+    "ex09.tied_second_name", "a tied weight reported (and frozen) under its second module's name",
+    "You reported a tied weight under the name of its second holder, a name `model.named_parameters()` never "
+    "gives: one tensor held by two modules is one parameter, named after the first module, and "
+    "`named_parameters(remove_duplicate=False)` lists it again under the second. That second name matches no "
+    "prefix. Go through `model.named_parameters()`."
+)
+ROOT_MISSED = Mistake(
+    "ex09.root_parameters_missed", "the model's own parameters missed (going through its children only)",
+    "You missed a parameter of the model itself (a name without a dot, such as 'scale': held by the model, in "
+    "no child module). Going through `model.children()` (or `named_children()`) never reaches those. Go "
+    "through `model.named_parameters()`, which lists every parameter at every depth, the model's own included."
+)
+
+
+def test_matches_the_reference_on_generated_models(freeze_by_prefix):
+    compare(freeze_by_prefix, freeze_reference, GENERATED, generated_input, fn_name="freeze_by_prefix",
+            explanations=ERRORS, known=[(_tied_second_name, TIED_SECOND_NAME), (_root_missed, ROOT_MISSED)])

@@ -1,6 +1,8 @@
 """Checks for ex10: count_parameters(model) returns (trainable, total) numbers of parameter elements,
 shared parameters once, buffers not at all, as Python ints, and changes nothing."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -15,10 +17,12 @@ from checks.instruments import (
     expect_python_number,
     explain_errors,
     parameter_slots,
+    oracle,
     random_size,
     snapshot,
     unique_parameters,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> what the model has; layer sizes are random per check
 MODELS = {
@@ -31,6 +35,12 @@ MODELS = {
 
 
 ERRORS = {
+    r"reduce\(\) of empty iterable with no initial value": Mistake(
+        "ex10.product_of_no_sizes", "the product of a shape's sizes without a start value (fails for a 0-d tensor)",
+        "A 0-d parameter (a single number, such as a temperature) has the shape (), with no sizes at all: "
+        "`reduce(mul, p.size())` has nothing to multiply and fails. A product of no numbers is 1, as for any "
+        "one-element tensor: `p.numel()` gives it (so does `math.prod(p.shape)`, or `reduce(mul, p.size(), 1)`)."
+    ),
     r"'bool' object is not callable": (
         "`p.requires_grad` is a flag (a plain bool), not a method: read it without parentheses, "
         "`if p.requires_grad:`."
@@ -121,8 +131,9 @@ def expect_pair(result, where):
     return result
 
 
-def assert_counts(result, model, where):
-    """(trainable, total) has the right values, or the message names the likely mistake."""
+def assert_counts(result, model, where, count_parameters=None):
+    """(trainable, total) has the right values, or the message names the likely mistake (`count_parameters`, the
+    learner's function, is called again on a variant of the model where that tells two mistakes apart)."""
     trainable, total = result
     want_trainable, want_total = expected(model)
     unique, slots = unique_parameters(model), parameter_slots(model)
@@ -178,11 +189,20 @@ def assert_counts(result, model, where):
             reason = Mistake(
                 "ex10.counts_frozen", "the frozen parameters counted as the trainable ones",
                 "you counted the frozen parameters. Trainable means `p.requires_grad` is True.")
+        elif trainable == 0 and count_parameters and _counts_right_with_grads(count_parameters, model, where):
+            reason = Mistake(
+                "ex10.trainable_by_grad", "trainable judged by whether `.grad` is set (None until a backward)",
+                "no parameter was seen as trainable here, and the same code counts them right once every "
+                "trainable parameter has a `.grad`: trainability was judged by `p.grad`. A "
+                "parameter is trainable when `p.requires_grad` is True, before any backward; `.grad` stays None "
+                "until one runs.")
         elif trainable == 0:
             reason = Mistake(
-                "ex10.state_dict_flags", "requires_grad read from state_dict copies (always False)",
-                "no parameter was seen as trainable. Tensors from `model.state_dict()` are detached copies "
-                "(their requires_grad is always False): read the flags of `model.parameters()`.")
+                "ex10.no_trainable_seen", "no parameter seen as trainable",
+                f"no parameter was seen as trainable, although {want_trainable} elements require grad. Likely causes: "
+                "the flags read from `model.state_dict()`, whose tensors are detached copies (requires_grad is "
+                "always False there), or from something else than each parameter's `p.requires_grad`. Read the "
+                "flags of `model.parameters()`.")
         else:
             reason = "sum `p.numel()` over the parameters of `model.parameters()` whose `p.requires_grad` is True."
         raise AssertionError(as_mistake(
@@ -190,11 +210,25 @@ def assert_counts(result, model, where):
         ))
 
 
+def _counts_right_with_grads(count_parameters, model, where) -> bool:
+    """Whether the learner's count of trainable elements is right on a copy of `model` whose trainable parameters
+    all have a `.grad` (it was 0 without): trainability judged by `.grad`. Runs the learner's function again."""
+    twin = copy.deepcopy(model)
+    for p in twin.parameters():
+        if p.requires_grad:
+            p.grad = torch.zeros_like(p)
+    try:
+        result = expect_pair(count_parameters(twin), where)
+    except Exception:  # noqa: BLE001 - no answer, no diagnosis: the check's own message stands
+        return False
+    return result[0] == expected(twin)[0]
+
+
 def check(count_parameters, kind):
     model = make_model(kind)
     where = MODELS[kind]
     result = call(count_parameters, model, where)
-    assert_counts(result, model, where)
+    assert_counts(result, model, where, count_parameters)
     return model, result
 
 
@@ -241,4 +275,40 @@ def test_model_is_left_unchanged(count_parameters, kind):
         "reads: `p.numel()` and the flag `p.requires_grad` (without parentheses). Trainable is about that flag, "
         "not about the module's train/eval mode: no `.train()` or `.eval()`, no forward pass."
     )
-    assert_counts(result, model, MODELS[kind])
+    assert_counts(result, model, MODELS[kind], count_parameters)
+
+
+# --------------------------------------------------------------------------- against the reference, on generated models
+
+# models of every structure the contract allows: depth, nesting, a parameter of the model itself, 0-d
+# parameters, batch norm (buffers, with or without affine parameters), tied weights, frozen mixes, gradients,
+# modes, dtypes
+GENERATED = MODEL_SPACE.only(layers=(1, 2), hook=("none",), dropout=(False,), ties=(False,), outputs=("several",),
+                             batch=("several",), mode=("train", "mixed"))
+
+
+@oracle
+def count_reference(model):
+    params = list(model.parameters())
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def _over_children(model, _=None):
+    params = {id(p): p for child in model.children() for p in child.parameters()}.values()
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+ROOT_MISSED = Mistake(
+    "ex10.root_parameters_missed", "the model's own parameters missed (counting its children only)",
+    "Your counts are exactly those of the model's children: the parameters the model holds itself (such as "
+    "`scale`, in no child module) were left out. `model.children()` never reaches them; `model.parameters()` "
+    "gives every parameter at every depth, the model's own included, each tensor once."
+)
+
+
+def test_matches_the_reference_on_generated_models(count_parameters):
+    compare(count_parameters, count_reference, GENERATED, lambda case: {"model": model_for(case)},
+            fn_name="count_parameters", explanations=ERRORS, known=[
+                (lambda diff: diff.case.root_param and diff.field == "the result's items"
+                 and tuple(diff.mine) == diff.again(_over_children), ROOT_MISSED),
+            ])

@@ -48,6 +48,11 @@ Your task: implement `freeze_by_prefix(model, prefixes)`.
   nothing matches).
 - Return the names of the matching parameters, sorted, each name once (even when several
   prefixes match it).
+- A parameter's name is the one `model.named_parameters()` gives it. The model's own
+  parameters (held by the model itself, not by a child module) have names without a dot,
+  such as `"scale"`. A tied weight (one tensor held by two modules) has one name, the first
+  module's: the second module's name for it (which only `named_parameters(remove_duplicate=
+  False)` lists) matches no prefix and is never reported.
 """
 
 from typing import Iterable

@@ -39,6 +39,10 @@ Your task: implement `enable_tracking(t)`.
 - Switch gradient tracking on for `t` itself, in place, and return `t` (the same object).
 - `t` stays a leaf with the same values, dtype and memory.
 - A tensor that already tracks gradients is returned unchanged, without an error.
+- `t.grad` is left as it is: None stays None (backward() fills it later; don't pre-fill it
+  with zeros), and a `.grad` already there stays, the same object with the same values.
+- `t` may have any floating-point dtype and shape (a single number, size-1 dimensions), be a
+  view of another tensor or not contiguous, and live on any device: only its flag changes.
 """
 
 import torch

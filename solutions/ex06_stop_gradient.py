@@ -41,7 +41,10 @@ Typical mistakes:
                             # place later
 
 Your task: implement `stop_gradient(t)`.
-- Return a new tensor object (not `t`) with `t`'s values, sharing `t`'s memory.
+- Return a new tensor object (not `t`) with `t`'s values, shape and dtype, sharing `t`'s
+  memory, on `t`'s device: no copy, neither to the CPU (`.cpu()` copies a GPU tensor) nor
+  into contiguous memory (`.contiguous()` copies a transposed one), whatever `t`'s shape
+  (size-1 dimensions stay) and layout.
 - The result has `requires_grad=False` and `grad_fn=None`.
 - `t` keeps its graph: same `requires_grad`, same `grad_fn`.
 - An in-place change through the result must increase `t._version`, so autograd can

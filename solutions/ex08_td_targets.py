@@ -52,7 +52,11 @@ Your task: implement `td_targets(target_net, next_states, rewards, dones, gamma)
 - Return `rewards + gamma * (1 - dones) * max_a target_net(next_states)[:, a]`, shape `(batch,)`,
   where `dones` is a bool tensor (a finished episode contributes only its reward).
 - The result does not require grad: no gradient can ever reach `target_net` through it,
-  and it can be used in a loss with the online network's Q-values.
+  and it can be used in a loss with the online network's Q-values. Whether a graph is built
+  along the way is up to you: under `torch.no_grad()` none is, and `.detach()` of the
+  network's output drops the one that was; either way the result has no history.
+- Call the network as `target_net(next_states)` (its hooks run); the targets are in the
+  dtype of the network's output and the rewards.
 - Don't change `target_net` (its parameters' `requires_grad`, its mode) or the grad mode.
 """
 
