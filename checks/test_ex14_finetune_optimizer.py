@@ -69,7 +69,8 @@ def _seq12():
 
 
 class Classifier(nn.Module):
-    """body (with one layer used twice), head, and head_norm: a name that starts with "head" but is not in it."""
+    """body (with one layer used twice), head, and head_norm: a name that starts with "head" but is not in it;
+    and a 0-dim temperature of the model's own, which no submodule holds (so it is the body's)."""
 
     def __init__(self):
         super().__init__()
@@ -77,9 +78,10 @@ class Classifier(nn.Module):
         self.body = nn.Sequential(nn.Linear(WIDTH, WIDTH), nn.Tanh(), shared, nn.Tanh(), shared)
         self.head_norm = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, 2)
+        self.temperature = nn.Parameter(torch.rand(()) + 0.5)
 
     def forward(self, x):
-        return self.head(self.head_norm(self.body(x)))
+        return self.head(self.head_norm(self.body(x))) / self.temperature
 
 
 class Blocks(nn.Module):
@@ -102,7 +104,8 @@ def _freeze_some(names):
 CASES = {
     "seq12-head-1": ("an nn.Sequential of 12 Linear layers (children 0 to 11), head '1'", _seq12, "1",
                      _freeze_some({"0.bias", "11.weight"})),
-    "head-and-head_norm": ("a model with submodules body (one Linear used twice), head_norm and head, head 'head'",
+    "head-and-head_norm": ("a model with submodules body (one Linear used twice), head_norm and head and a 0-dim "
+                           "temperature of its own, head 'head'",
                            Classifier, "head", _freeze_some({"body.0.weight"})),
     "dotted-head-blocks.1": ("a model with blocks.0 to blocks.11 and out, head 'blocks.1'", Blocks, "blocks.1",
                              _freeze_some({"out.bias"})),
@@ -135,7 +138,8 @@ def call(finetune_optimizer, model, head, head_lr, body_lr):
 
 
 def in_head(name, head):
-    return name == head or name.startswith(head + ".")
+    """Inside submodule `head` (every case's head names a submodule, never a parameter: the contract's reading)."""
+    return name.startswith(head + ".")
 
 
 class Setup:
@@ -217,6 +221,13 @@ def assert_each_once(s):
 def assert_all_trainable_held(s):
     where = s.where()
     missing = [name for name in s.trainable if name not in where]
+    assert not (missing and all("." not in n for n in missing) and any("." in n for n in where)), Mistake(
+        "ex14.own_parameters_missing", "the model's own parameters left out (only its submodules gone through)",
+        f"{s.words}, trainable parameters are in no group: {', '.join(missing)}, the ones the model holds itself, "
+        "not through any submodule, while the submodules' parameters are there: a loop over `model.children()` "
+        "(or over submodules) never reaches them. They are outside the head, so they belong to the body: go "
+        "through `model.named_parameters()`, which gives every parameter, the model's own included."
+    )
     assert not missing, Mistake(
         "ex14.trainable_missing", "trainable parameters left out of every group",
         f"{s.words}, trainable parameters are in no group: {', '.join(missing)}. They would never be updated: "
