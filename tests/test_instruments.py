@@ -136,3 +136,142 @@ def test_adam_settings_other_than_lr_are_named_when_not_the_defaults():
     assert adam_settings_changed(torch.optim.Adam(params, lr=0.1)) == ""
     assert adam_settings_changed(torch.optim.Adam(params, weight_decay=0.01)) == \
         "weight_decay=0.01, betas=(0.9, 0.999), amsgrad=False"
+
+
+# ------------------------------------------------------------------ generated structures, the differential check
+
+from checks.instruments import mistake_of  # noqa: E402
+from checks.structures import (  # noqa: E402
+    DIFFERS,
+    MODEL_SPACE,
+    TENSOR_SPACE,
+    Case,
+    Space,
+    batch_for,
+    compare,
+    field_is,
+    model_for,
+    tensor_for,
+)
+
+
+def raised(block) -> AssertionError:
+    with pytest.raises(AssertionError) as info:
+        block()
+    return info.value
+
+
+def _predict_reference(model, x):
+    with torch.no_grad():
+        return model(x)
+
+
+PREDICT_SPACE = MODEL_SPACE.only(layers=(1, 2), hook=("none", "model"), norm=("none", "batchnorm"),
+                                 mode=("train", "eval"), tied=(False, True), root_param=(False, True))
+
+
+def _predict_input(case):
+    return {"model": model_for(case), "x": torch.randn(batch_for(case), 4, dtype=case.dtype)}
+
+
+def _differential_failure(fn, **options) -> AssertionError:
+    return raised(lambda: compare(fn, _predict_reference, PREDICT_SPACE, _predict_input, fn_name="predict",
+                                  seed=0, **options))
+
+
+def test_cases_are_seeded_the_simplest_first_then_each_structure_alone_then_mixes():
+    space = Space(a=(0, 1, 2), b=(False, True))
+    cases = space.cases(seed=1, extra=2)
+    assert cases[:4] == [Case([("a", 0), ("b", False)]), Case([("a", 1), ("b", False)]),
+                         Case([("a", 2), ("b", False)]), Case([("a", 0), ("b", True)])]
+    assert cases == space.cases(seed=1, extra=2) and len(set(cases)) == len(cases) <= 6
+    assert list(space.simpler(Case([("a", 2), ("b", True)]))) == [
+        Case([("a", 0), ("b", True)]), Case([("a", 1), ("b", True)]), Case([("a", 2), ("b", False)])]
+    assert all(TENSOR_SPACE.valid(c) for c in TENSOR_SPACE.cases(0))
+
+
+def test_generated_models_and_tensors_have_the_structure_their_case_names():
+    case = MODEL_SPACE.simplest().replace(hook="model", root_param=True, scalar_param=True, nesting=3,
+                                          norm="batchnorm", tied=True, frozen="first-layer", grads=True)
+    model = model_for(case)
+    names = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    assert "scale" in names and "temperature" in names and model.temperature.dim() == 0
+    assert any(n.startswith("body.inner.inner.") for n in names) and model._forward_hooks
+    assert len(names) == len(list(model.parameters())) + 1  # a tied weight: two names, one tensor
+    assert any(not p.requires_grad for p in model.parameters()) and any(p.grad is not None for p in model.parameters())
+    assert dict(model.named_buffers())  # batch norm's running statistics
+    t = tensor_for(TENSOR_SPACE.simplest().replace(layout="transposed", device="simulated-gpu",
+                                                   history="leaf-requires-grad", grad=True))
+    assert not t.is_contiguous() and t.is_cuda and t.is_leaf and t.requires_grad and t.grad is not None
+    assert tensor_for(TENSOR_SPACE.simplest().replace(shape=())).dim() == 0
+    assert tensor_for(TENSOR_SPACE.simplest().replace(history="computed")).grad_fn is not None
+    assert "forward hook" in PREDICT_SPACE.describe(case) and "0-d parameter" in PREDICT_SPACE.describe(case)
+
+
+def test_the_reference_against_itself_shows_no_difference_and_leaves_grad_mode_alone():
+    compare(_predict_reference, _predict_reference, PREDICT_SPACE, _predict_input, fn_name="predict", seed=3)
+    assert torch.is_grad_enabled()
+
+
+def test_a_difference_is_shown_on_the_smallest_input_with_the_field_and_both_values():
+    def skips_hooks(model, x):
+        with torch.no_grad():
+            return model.forward(x)
+
+    message = str(_differential_failure(skips_hooks).args[0])
+    assert message.startswith("On a 1-layer model with a forward hook on the model (it adds 1 to the output) "
+                              "(the smallest generated input that shows it), the result's values differs: ")
+    assert "the reference gives [" in message and "predict gives [" in message
+    assert mistake_of(_differential_failure(skips_hooks)).mistake_id == DIFFERS.mistake_id
+
+
+def test_a_known_mistake_explains_a_difference_only_where_it_matches():
+    hooks = Mistake("ex02.output_reshaped", "a title", "Call the model, not its forward.")
+    modes = (field_is("the mode of"), Mistake("ex02.model_mode_changed", "a title", "Leave the mode alone."))
+
+    def skips_hooks(model, x):
+        with torch.no_grad():
+            return model.forward(x)
+
+    def switches_mode(model, x):
+        model.eval()
+        return _predict_reference(model, x)
+
+    exc = _differential_failure(skips_hooks, known=[modes, (field_is("values"), hooks)])
+    assert mistake_of(exc).mistake_id == "ex02.output_reshaped" and str(exc).endswith("Call the model, not its forward.")
+    exc = _differential_failure(switches_mode, known=[modes])
+    assert mistake_of(exc).mistake_id == "ex02.model_mode_changed"
+    assert "the mode of model after the call differs: the reference gives train, predict gives eval" in str(exc)
+    assert mistake_of(_differential_failure(switches_mode, known=[(field_is("values"), hooks)])) .mistake_id == \
+        DIFFERS.mistake_id
+
+
+def test_an_exception_is_reported_on_the_smallest_input_that_raises_it_with_advice():
+    def fails_on_tied_weights(model, x):
+        if len(list(model.parameters())) != len(list(model.named_parameters(remove_duplicate=False))):
+            raise ValueError("two names for one weight")
+        return _predict_reference(model, x)
+
+    message = str(_differential_failure(fails_on_tied_weights).args[0])
+    assert message.startswith("On a 1-layer model with tied weights (one weight held by two layers) (the smallest")
+    assert "predict raised ValueError: two names for one weight" in message and "called with model = " in message
+
+
+def test_in_place_changes_grad_identity_and_the_callers_inputs_are_compared():
+    space = TENSOR_SPACE.only(history=("leaf-requires-grad",), grad=(True,))
+
+    def scale_grad(t):
+        t.grad.mul_(2)
+        return t
+
+    def rebinds_grad(t):
+        t.grad = t.grad * 2
+        return t
+
+    exc = raised(lambda: compare(rebinds_grad, scale_grad, space, lambda c: {"t": tensor_for(c)},
+                                 fn_name="scale", seed=0))
+    assert "whether t's .grad is the object it was before the call differs: the reference gives the same object, " \
+           "scale gives a new object" in str(exc)
+    exc = raised(lambda: compare(lambda t: t.detach().clone(), lambda t: t.detach(), TENSOR_SPACE,
+                                 lambda c: {"t": tensor_for(c)}, fn_name="stop", seed=0))
+    assert "the inputs whose memory the result shares differs: the reference gives t, stop gives none" in str(exc)
