@@ -55,6 +55,12 @@ ERRORS = {
         "the decoder only: `with torch.no_grad(): features = encoder(x)`, then the decoder and the loss with "
         "tracking on, returned as they are."
     ),
+    r"Can't detach views in-place": Mistake(
+        "ex17.detach_in_place_view", "the encoder's output detached in place (detach_()), which may be the caller's x",
+        "`detach_()` refused to detach the encoder's output in place: here the encoder has no parameters and its "
+        "output is a view of `x` (a reshape), so detaching it in place would change the caller's `x`. Use "
+        "`encoder(x).detach()`, which makes a new tensor, or the encoder inside `with torch.no_grad():`."
+    ),
     r"mat1 and mat2 shapes cannot be multiplied": Mistake(
         "ex17.skips_encoder", "the decoder run on x instead of the encoder's output",
         "A layer got an input of the wrong size. The decoder reads the encoder's output, not `x`: compute "
@@ -178,8 +184,16 @@ def test_loss_requires_grad(decoder_loss, case):
     assert_loss(loss, s)
     if loss.requires_grad and loss.grad_fn is not None:
         return
+    if loss.requires_grad:  # a leaf that requires grad: it has no history at all, backward reaches nothing
+        raise AssertionError(Mistake(
+            "ex17.loss_rebuilt", "the loss rebuilt as a new tensor (from a number), which has no history",
+            "the loss decoder_loss returned requires grad, but it has no history (grad_fn=None, is_leaf=True): it is "
+            "a new tensor, made from the loss's value (`torch.tensor(loss.item(), requires_grad=True)`, or a copy "
+            "of its values), not the result of the computation. `loss.backward()` then stops at the loss itself and "
+            "the decoder learns nothing. Return the tensor loss_fn gives you, as it is."
+        ))
     problem = (
-        "the loss decoder_loss returned does not require grad (requires_grad=False, grad_fn=None): "
+        f"the loss decoder_loss returned does not require grad (requires_grad={loss.requires_grad}, grad_fn=None): "
         "`loss.backward()` raises \"element 0 of tensors does not require grad and does not have a grad_fn\", and "
         "the decoder learns nothing."
     )
@@ -213,6 +227,38 @@ def test_loss_requires_grad(decoder_loss, case):
             "as loss_fn gives it."
         )
     raise AssertionError(as_mistake(why, f"{problem} {why}"))
+
+
+# the caller's x, as an encoder without parameters may give it back: the same tensor, or a view of it
+CALLERS_X = {
+    "mlp-encoder": "an MLP encoder",
+    "identity-encoder": "an encoder without parameters that returns x itself (nn.Identity), x requiring grad",
+    "reshaping-encoder": "an encoder without parameters whose output is a view of x (nn.Flatten), x computed "
+    "from a tensor that requires grad",
+}
+
+
+@pytest.mark.parametrize("encoder", CALLERS_X)
+def test_callers_x_left_alone(decoder_loss, encoder):
+    s = Setup()
+    if encoder == "identity-encoder":
+        s.encoder, s.x = nn.Identity(), torch.randn(len(s.x), CODE).requires_grad_()
+    elif encoder == "reshaping-encoder":
+        s.encoder, s.x = nn.Flatten(), torch.randn(len(s.x), 1, CODE, requires_grad=True) * 2
+    s.refresh()
+    before = snapshot(s.x)
+    call(decoder_loss, s)
+    changed = before.changes(s.x, name="x")
+    if not torch.equal(s.x.detach(), before.values) or s.x._version != before.version:
+        changed.append("x's values were changed in place")
+    assert not changed, Mistake(
+        "ex17.callers_x_changed", "the caller's x changed (the encoder's output detached in place)",
+        f"with {CALLERS_X[encoder]}, decoder_loss changed the caller's x: {listed(changed)}. "
+        + ("The encoder's output is x itself here, so detaching it in place (`features.detach_()`) or changing it "
+           "detaches or changes the caller's tensor. " if encoder != "mlp-encoder" else "")
+        + "Leave x alone: `encoder(x).detach()` makes a new tensor, and the encoder inside "
+        "`with torch.no_grad():` records nothing."
+    )
 
 
 # --------------------------------------------------------------------------- backward
