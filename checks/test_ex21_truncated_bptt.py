@@ -23,6 +23,13 @@ from checks.instruments import (
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
 
+class MaxAbsError(nn.Module):
+    """A loss that is not a mean over elements: the largest absolute error of the batch."""
+
+    def forward(self, out, target):
+        return (out - target).abs().max()
+
+
 # id -> (cell class, T, k, SGD learning rate, SGD momentum, loss function)
 CASES = {
     "rnn-T6-k3": (nn.RNNCell, 6, 3, 0.1, 0.0, nn.MSELoss),
@@ -30,6 +37,7 @@ CASES = {
     "gru-T7-k2-momentum": (nn.GRUCell, 7, 2, 0.2, 0.5, nn.MSELoss),
     "rnn-T4-k1": (nn.RNNCell, 4, 1, 0.1, 0.0, nn.HuberLoss),
     "gru-T4-k6-one-chunk": (nn.GRUCell, 4, 6, 0.1, 0.0, nn.MSELoss),
+    "rnn-T6-k3-max-abs-error": (nn.RNNCell, 6, 3, 0.1, 0.0, MaxAbsError),
 }
 MULTI_CHUNK = ["rnn-T6-k3", "rnn-T7-k3-last-shorter", "gru-T7-k2-momentum"]
 
@@ -87,6 +95,7 @@ class Problem:
     optimizer: torch.optim.Optimizer
     make_optimizer: object
     initial: list  # the parameters' values before training, in order
+    watch: object = None  # what the learner's run did (a `Watch`), once it ran
 
     @property
     def params(self):
@@ -133,14 +142,20 @@ def _oracle(problem, *, restart=False, zero=True, every_step=False, reduce="mean
     with torch.enable_grad():
         for start in range(0, steps, problem.k):
             h = problem.h0.detach().clone() if restart else h.detach()
-            step_losses = []
-            for t in range(start, min(start + problem.k, steps)):
+            step_losses, outputs = [], []
+            end = min(start + problem.k, steps)
+            for t in range(start, end):
                 h = cell(xs[t], h)
-                step_losses.append(problem.loss_fn(readout(h), ys[t]))
+                outputs.append(readout(h))
+                step_losses.append(problem.loss_fn(outputs[-1], ys[t]))
                 if every_step:
                     h = h.detach()
             stacked = torch.stack(step_losses)
-            loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1], "by-k": stacked.sum() / problem.k}[reduce]
+            if reduce == "one-call":
+                loss = problem.loss_fn(torch.stack(outputs), ys[start:end])
+            else:
+                loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1],
+                        "by-k": stacked.sum() / problem.k}[reduce]
             loss.backward()
             optimizer.step()
             if zero:
@@ -193,6 +208,16 @@ MISTAKES = {
             "number of steps the chunk actually has (`len(range(start, end))`), so its loss is the mean of its own steps."
         ),
     ),
+    "one-call": (
+        dict(reduce="one-call"),
+        Mistake(
+            "ex21.one_call_on_stacked_chunk", "one loss_fn call on the stacked chunk instead of the mean of step losses",
+            "each chunk's loss is one call of loss_fn on the chunk's stacked outputs and targets, not the mean over "
+            "the chunk's steps of `loss_fn(readout(h), ys[t])`. The two agree only for a loss that is a mean over "
+            "elements (such as MSE); this loss_fn is not (it takes the largest error). Call loss_fn once per step "
+            "and average those step losses: `torch.stack(step_losses).mean()`."
+        ),
+    ),
     "last": (
         dict(reduce="last"),
         Mistake(
@@ -214,12 +239,30 @@ def _close_lists(a, b):
 def diagnose(problem, losses, reference):
     """Why the learner's run differs from the reference: one message per known mistake."""
     params = [p.detach().clone() for p in problem.params]
-    if _close_lists(params, problem.initial):
+    watch = problem.watch
+    if _close_lists(params, problem.initial) and watch is not None and watch.steps and not watch.reached:
+        return Mistake(
+            "ex21.loss_not_connected", "chunk losses with no link to the parameters (rebuilt from their values)",
+            "the parameters did not change at all: the optimizer stepped, but no backward ever reached the "
+            "parameters, so they never had a gradient. The chunk losses you called `backward()` on have no link "
+            "to the cell and the readout: a loss rebuilt from its value (`torch.tensor(loss.item(), "
+            "requires_grad=True)`), or computed from detached outputs, is a new tensor without that history. Call "
+            "`backward()` on the loss computed from `readout(h)` itself, and take `.item()` only for the list."
+        )
+    if _close_lists(params, problem.initial) and watch is not None and watch.reached and not any(watch.with_grad):
         return Mistake(
             "ex21.parameters_unchanged", "the parameters never stepped (zero_grad before step, or no step)",
-            "the parameters did not change at all: the optimizer you were given never stepped with a gradient. Per "
-            "chunk call `loss.backward()`, then `optimizer.step()`, then `optimizer.zero_grad()`, in that order "
-            "(zeroing before the step throws the gradient away)."
+            "the parameters did not change at all: the backward reached them, but at every `optimizer.step()` their "
+            "gradients were already cleared. Per chunk call `loss.backward()`, then `optimizer.step()`, then "
+            "`optimizer.zero_grad()`, in that order (zeroing before the step throws the gradient away)."
+        )
+    if _close_lists(params, problem.initial):
+        return Mistake(
+            "ex21.parameters_never_moved", "the parameters never moved (no step with a gradient)",
+            "the parameters did not change at all: the optimizer you were given never stepped with a gradient. "
+            "Possible causes: no `optimizer.step()` (or a step of another optimizer), `zero_grad()` between the "
+            "backward and the step, or losses without a link to the parameters. Per chunk call `loss.backward()`, "
+            "then `optimizer.step()`, then `optimizer.zero_grad()`."
         )
     for flags, message in MISTAKES.values():
         run = _oracle(problem, **flags)
@@ -237,12 +280,39 @@ def diagnose(problem, losses, reference):
 # --------------------------------------------------------------------------- calling
 
 
+class Watch:
+    """What the learner's run did to the parameters: how many gradients a backward computed for them
+    (`reached`), how many steps the given optimizer took, and whether a parameter had a nonzero gradient at
+    each step (`with_grad`)."""
+
+    def __init__(self, problem):
+        self.reached, self.steps, self.with_grad = 0, 0, []
+        self.handles = [p.register_hook(self._reach) for p in problem.params]
+        self.handles.append(problem.optimizer.register_step_pre_hook(self._step))
+
+    def _reach(self, grad):
+        self.reached += 1
+
+    def _step(self, optimizer, args, kwargs):
+        self.steps += 1
+        self.with_grad.append(any(p.grad is not None and bool(p.grad.any())
+                                  for group in optimizer.param_groups for p in group["params"]))
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
 def call(train_truncated_bptt, problem):
     p = problem
     arguments = describe_args(cell=p.cell, readout=p.readout, xs=p.xs, ys=p.ys, h0=p.h0, k=p.k, loss_fn=p.loss_fn,
                               optimizer=p.optimizer)
-    with explain_errors("train_truncated_bptt", ERRORS, called_with=arguments):
-        return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
+    p.watch = Watch(p)
+    try:
+        with explain_errors("train_truncated_bptt", ERRORS, called_with=arguments):
+            return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
+    finally:
+        p.watch.remove()
 
 
 def expect_losses(result, problem):
