@@ -15,11 +15,13 @@ from checks.instruments import (
     describe_args,
     expect_python_number,
     explain_errors,
+    oracle,
     parameter_slots,
     random_size,
     snapshot,
     unique_parameters,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -304,3 +306,28 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
         "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
     )
     assert_all_trainable(model, where, before)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
+                             dtype=(torch.float32,))
+
+
+@oracle
+def reference_unfreeze_all(model):
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(True)
+    return len(frozen)
+
+
+def test_agrees_with_the_reference_on_generated_structures(unfreeze_all):
+    compare(unfreeze_all, reference_unfreeze_all, GENERATED, lambda case: {"model": model_for(case)},
+            fn_name="unfreeze_all", known=[
+                (lambda diff: "'s parameter" in diff.field and "requires_grad" in diff.field, NOT_UNFROZEN.reworded(
+                    "Every parameter of the model must require grad after the call, whoever holds it (the model "
+                    "itself, a layer nested deep, two layers sharing it): `p.requires_grad_(True)` for each p in "
+                    "`model.parameters()`.")),
+            ])

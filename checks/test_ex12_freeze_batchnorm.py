@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors, random_size
+from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors, oracle, random_size
+from checks.structures import MODEL_SPACE, compare, model_for
 
 ERRORS = {
     r"uninitialized parameter": Mistake(
@@ -470,3 +471,27 @@ def test_lazy_layers_stay_frozen_after_first_forward(freeze_batchnorm, width):
         "ex12.lazy_statistics_move", "a lazy layer's running statistics moving at its first forward",
         f"in {words}, the first forward pass updated the running statistics: put the lazy layer in eval mode."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
+                             dtype=(torch.float32,), grads=(False,))
+
+
+@oracle
+def reference_freeze_batchnorm(model):
+    count = 0
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            for param in module.parameters():
+                param.requires_grad = False
+            module.eval()
+            count += 1
+    return count
+
+
+def test_agrees_with_the_reference_on_generated_structures(freeze_batchnorm):
+    compare(freeze_batchnorm, reference_freeze_batchnorm, GENERATED, lambda case: {"model": model_for(case)},
+            fn_name="freeze_batchnorm")

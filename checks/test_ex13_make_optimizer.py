@@ -15,9 +15,11 @@ from checks.instruments import (
     describe_args,
     explain_errors,
     listed,
+    oracle,
     random_size,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 ERRORS = {
     r"optimizer got an empty parameter list": Mistake(
@@ -356,3 +358,30 @@ def test_model_is_left_unchanged(make_optimizer, case):
         f"for {words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`; the training loop does that."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
+                             dtype=(torch.float32,), frozen=("none", "alternate"))
+
+
+@oracle
+def reference_make_optimizer(model, lr):
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+
+
+def held_in_order(args, opt):
+    """What the optimizer holds, in words a difference can name: each group's lr and parameters, in order."""
+    names = {id(p): n for n, p in args["model"].named_parameters()}
+    groups = tuple((g["lr"], tuple(names.get(id(p), "a tensor not of the model") for p in g["params"]))
+                   for g in getattr(opt, "param_groups", ()))
+    yield Seen("the optimizer's groups (lr, parameters in order)", groups, lambda: repr(groups)[:300])
+    settings = adam_settings_changed(opt) if isinstance(opt, torch.optim.Adam) else ""
+    yield Seen("the optimizer's other settings", settings, settings or "Adam's defaults")
+
+
+def test_agrees_with_the_reference_on_generated_structures(make_optimizer):
+    compare(make_optimizer, reference_make_optimizer, GENERATED, lambda case: {"model": model_for(case), "lr": 0.01},
+            fn_name="make_optimizer", probe=held_in_order)

@@ -17,8 +17,10 @@ from checks.instruments import (
     describe_args,
     explain_errors,
     listed,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 ERRORS = {
     r"some parameters appear in more than one parameter group": Mistake(
@@ -421,3 +423,37 @@ def test_model_is_left_unchanged(finetune_optimizer, case):
         f"{s.words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
+                             dtype=(torch.float32,), frozen=("none", "alternate"), head=("body", "first layer"))
+
+
+@oracle
+def reference_finetune_optimizer(model, head, head_lr, body_lr):
+    head_params = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(head + ".")]
+    body_params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(head + ".")]
+    return torch.optim.Adam([{"params": ps, "lr": lr} for ps, lr in ((head_params, head_lr), (body_params, body_lr))
+                             if ps])
+
+
+def generated_call(case):
+    model = model_for(case)
+    first = next(n for n, m in model.named_modules() if isinstance(m, nn.Linear))
+    return {"model": model, "head": "body" if case.head == "body" else first, "head_lr": 0.01, "body_lr": 0.001}
+
+
+def groups_held(args, opt):
+    """The groups as a difference can name them: each one's lr and parameters, in any order of the groups."""
+    names = {id(p): n for n, p in args["model"].named_parameters()}
+    groups = tuple(sorted((g["lr"], tuple(sorted(names.get(id(p), "a tensor not of the model") for p in g["params"])))
+                          for g in getattr(opt, "param_groups", ())))
+    yield Seen("the optimizer's groups (lr, parameters)", groups, lambda: repr(groups)[:300])
+
+
+def test_agrees_with_the_reference_on_generated_structures(finetune_optimizer):
+    compare(finetune_optimizer, reference_finetune_optimizer, GENERATED, generated_call,
+            fn_name="finetune_optimizer", probe=groups_held)

@@ -19,9 +19,11 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     snapshot,
     what_changed,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, model_for
 
 IN_FEATURES, WIDTH, OUT_FEATURES = 4, 16, 3
 BATCHNORM = "3"  # the name of the batch-norm layer inside the model
@@ -123,7 +125,8 @@ def make_data(case):
     return data, loss_fn, dtype
 
 
-def oracle(model, data, loss_fn, weighted=True):
+@oracle
+def expected_mean(model, data, loss_fn, weighted=True):
     """The mean loss per sample (or, weighted=False, the mean of the batch means), in eval mode."""
     twin = copy.deepcopy(model).eval()
     with torch.no_grad():
@@ -173,7 +176,7 @@ def run(evaluate, model, data, loss_fn):
 
 def evaluated(evaluate, model, data, loss_fn):
     """Run evaluate under a recorder and check its value: the one values message for every check."""
-    want = oracle(model, data, loss_fn)
+    want = expected_mean(model, data, loss_fn)
     recorder = Recorder(model)
     try:
         got = run(evaluate, model, data, loss_fn)
@@ -206,7 +209,7 @@ def assert_value(got, want, model, data, loss_fn, recorder):
             "sees nothing. Go through it once, adding up the weighted losses and counting the samples in the "
             "same loop."
         ))
-    if math.isclose(got, oracle(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
+    if math.isclose(got, expected_mean(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
         raise AssertionError(Mistake(
             "ex15.unweighted_mean", "the unweighted mean of the batch means",
             f"evaluate returned {got:.6g}, the unweighted mean of the batch means; the mean loss per sample is "
@@ -398,3 +401,38 @@ def test_parameters_and_buffers_untouched(evaluate, mode):
         f"evaluate changed the values of {', '.join(moved)}. Running the model in eval mode, under "
         "`torch.no_grad()`, changes neither the parameters nor the batch-norm running statistics."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(ties=(False,), frozen=("none", "alternate"), grads=(False, True),
+                             caller=("grad-enabled", "inside-no_grad"))
+
+
+@oracle
+def reference_evaluate(model, batches, loss_fn):
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    try:
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for x, y in batches:
+                total += loss_fn(model(x), y).item() * len(x)
+                count += len(x)
+        return total / count
+    finally:
+        for module, was_training in modes.items():
+            module.training = was_training
+
+
+def generated_call(case):
+    model = model_for(case)
+    out = 1 if case.outputs == "one" else 3
+    sizes = [batch_for(case), 3]
+    batches = [(torch.randn(n, 4, dtype=case.dtype), torch.randn(n, out, dtype=case.dtype)) for n in sizes]
+    return {"model": model, "batches": batches, "loss_fn": F.mse_loss}
+
+
+def test_agrees_with_the_reference_on_generated_structures(evaluate):
+    compare(evaluate, reference_evaluate, GENERATED, generated_call, fn_name="evaluate")

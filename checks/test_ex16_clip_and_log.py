@@ -14,8 +14,10 @@ from checks.instruments import (
     expect_python_number,
     explain_errors,
     grad_mode_kept,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 # id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
 CASES = {
@@ -338,3 +340,37 @@ def test_grad_mode_unchanged(clip_and_log, caller):
     model, max_norm = make_case("clips-to-0.3-of-total")
     with grad_mode_kept("clip_and_log", caller=caller):
         checked(clip_and_log, model, max_norm)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), batch=("several",), grads=(True,),
+                             frozen=("none", "alternate"), max_norm=("half the gradient norm", "twice the gradient norm"))
+
+
+@oracle
+def reference_clip_and_log(model, max_norm):
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    with torch.no_grad():
+        weight_norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p) for p in model.parameters()]))
+    return {"grad_norm": grad_norm.item(), "weight_norm": weight_norm.item()}
+
+
+def generated_call(case):
+    model = model_for(case)
+    total = _total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    return {"model": model, "max_norm": total * (0.5 if case.max_norm.startswith("half") else 2.0)}
+
+
+def norms_logged(args, result):
+    """The two numbers of the returned dict, compared with a tolerance."""
+    for key in sorted(KEYS):
+        value = result.get(key) if isinstance(result, dict) else None
+        number = float(value) if isinstance(value, (int, float)) else float("nan")
+        yield Seen(f'result["{key}"]', torch.tensor(number, dtype=torch.float64), f"{number:.6g}")
+
+
+def test_agrees_with_the_reference_on_generated_structures(clip_and_log):
+    compare(clip_and_log, reference_clip_and_log, GENERATED, generated_call, fn_name="clip_and_log",
+            probe=norms_logged)

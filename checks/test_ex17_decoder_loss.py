@@ -20,9 +20,11 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     snapshot,
     what_changed,
 )
+from checks.structures import MODEL_SPACE, Seen, batch_for, compare, model_for
 
 IN_FEATURES, HIDDEN, CODE = 5, 8, 3
 
@@ -397,3 +399,41 @@ def test_state_restored_when_encoder_raises(decoder_loss):
         "when the encoder raised an error, decoder_loss left it changed: {changes}. Don't change the "
         "encoder's flags or mode; `with torch.no_grad():` around its call is all it takes."
     ))
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(ties=(False,), frozen=("none", "alternate"), caller=("grad-enabled",))
+
+
+@oracle
+def reference_decoder_loss(encoder, decoder, x, target, loss_fn):
+    with torch.no_grad():
+        features = encoder(x)
+    return loss_fn(decoder(features), target)
+
+
+def generated_call(case):
+    encoder = model_for(case)
+    code = 1 if case.outputs == "one" else 3
+    decoder = nn.Sequential(nn.Linear(code, 4), nn.Tanh(), nn.Linear(4, 2)).to(case.dtype)
+    n = batch_for(case)
+    return {"encoder": encoder, "decoder": decoder, "x": torch.randn(n, 4, dtype=case.dtype),
+            "target": torch.randn(n, 2, dtype=case.dtype), "loss_fn": nn.MSELoss()}
+
+
+def gradients_after_backward(args, loss):
+    """What the caller's `loss.backward()` leaves: which parameters have a .grad, and the decoder's values."""
+    loss.backward()
+    for owner in ("encoder", "decoder"):
+        grads = [(n, p.grad) for n, p in args[owner].named_parameters()]
+        names = tuple(n for n, g in grads if g is not None)
+        yield Seen(f"the {owner}'s parameters with a .grad after loss.backward()", names, ", ".join(names) or "none")
+        values = torch.cat([g.detach().reshape(-1).double() for _, g in grads if g is not None] or [torch.zeros(0)])
+        yield Seen(f"the {owner}'s gradients after loss.backward()", values, lambda v=values: head(v))
+
+
+def test_agrees_with_the_reference_on_generated_structures(decoder_loss):
+    compare(decoder_loss, reference_decoder_loss, GENERATED, generated_call, fn_name="decoder_loss",
+            probe=gradients_after_backward)

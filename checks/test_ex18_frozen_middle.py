@@ -16,9 +16,11 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     reaches,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, batch_for, compare, model_for
 
 # id -> (input size, width, output size, kind of middle, batch size, dtype); weights and x are random per check
 CASES = {
@@ -348,3 +350,38 @@ def test_modules_modes_unchanged(forward_frozen_middle, modes):
         "choice, and it freezes nothing: `eval()` only changes how dropout and batch-norm compute. Freeze with "
         "`requires_grad_(False)` on middle's parameters, and leave modes alone."
     ))
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(ties=(False,), frozen=("none", "alternate"), grads=(False, True))
+
+
+@oracle
+def reference_forward_frozen_middle(first, middle, last, x):
+    for p in middle.parameters():
+        p.requires_grad_(False)
+    return last(middle(first(x)))
+
+
+def generated_call(case):
+    width = 1 if case.outputs == "one" else 3
+    return {"first": nn.Sequential(nn.Linear(3, 4), nn.Tanh()).to(case.dtype), "middle": model_for(case),
+            "last": nn.Linear(width, 2).to(case.dtype), "x": torch.randn(batch_for(case), 3, dtype=case.dtype)}
+
+
+def gradients_after_backward(args, out):
+    """What the caller's `out.sum().backward()` leaves: which parameters have a .grad, and their values."""
+    out.sum().backward()
+    for owner in ("first", "middle", "last"):
+        grads = [(n, p.grad) for n, p in args[owner].named_parameters()]
+        names = tuple(n for n, g in grads if g is not None)
+        yield Seen(f"{owner}'s parameters with a .grad after out.sum().backward()", names, ", ".join(names) or "none")
+        values = torch.cat([g.detach().reshape(-1).double() for _, g in grads if g is not None] or [torch.zeros(0)])
+        yield Seen(f"{owner}'s gradients after out.sum().backward()", values, lambda v=values: head(v))
+
+
+def test_agrees_with_the_reference_on_generated_structures(forward_frozen_middle):
+    compare(forward_frozen_middle, reference_forward_frozen_middle, GENERATED, generated_call,
+            fn_name="forward_frozen_middle", probe=gradients_after_backward)

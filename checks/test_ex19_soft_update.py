@@ -12,8 +12,10 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     head,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
 CASES = {
@@ -313,3 +315,26 @@ def test_builds_no_graph(soft_update, case):
 def test_grad_mode_unchanged(soft_update, caller):
     with grad_mode_kept("soft_update", caller=caller):
         updated(soft_update, "trainable-target-tau0.1")
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
+                             frozen=("none", "alternate"), tau=(0.3, 1.0, 0.0))
+
+
+@oracle
+def reference_soft_update(target, source, tau):
+    with torch.no_grad():
+        for p_t, p_s in zip(target.parameters(), source.parameters()):
+            p_t.mul_(1 - tau)
+            p_t.add_(p_s, alpha=tau)
+
+
+def generated_call(case):
+    return {"target": model_for(case), "source": model_for(case), "tau": case.tau}
+
+
+def test_agrees_with_the_reference_on_generated_structures(soft_update):
+    compare(soft_update, reference_soft_update, GENERATED, generated_call, fn_name="soft_update")

@@ -16,8 +16,10 @@ from checks.instruments import (
     graph_nodes,
     head,
     listed,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, model_for
 
 # id -> (architecture, input shape, dtype); weights and inputs are random per check
 MODELS = {
@@ -356,3 +358,34 @@ def test_grad_mode_is_restored(saliency, caller):
         "back: use the block form, `with torch.enable_grad():`, which restores the caller's mode when it ends."
     )
     assert_saliency(out, model, x, want)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+# batch norm only where it does not update its running statistics (the contract says nothing of them in train mode)
+GENERATED = MODEL_SPACE.only(ties=(False,), frozen=("none", "alternate"), caller=("grad-enabled", "inside-no_grad"),
+                             x=("plain", "requires grad", "computed"),
+                             valid=lambda c: MODEL_SPACE.valid(c) and (c.norm == "none" or c.mode != "train"))
+
+
+@oracle
+def reference_saliency(model, x):
+    inputs = x.detach().requires_grad_()
+    with torch.enable_grad():
+        score = model(inputs).max(dim=1).values.sum()
+        (grad,) = torch.autograd.grad(score, inputs)
+    return grad.abs()
+
+
+def generated_call(case):
+    x = torch.randn(batch_for(case), 4, dtype=case.dtype)
+    if case.x == "requires grad":
+        x.requires_grad_()
+    elif case.x == "computed":
+        x = torch.randn_like(x).requires_grad_() * 2
+    return {"model": model_for(case), "x": x}
+
+
+def test_agrees_with_the_reference_on_generated_structures(saliency):
+    compare(saliency, reference_saliency, GENERATED, generated_call, fn_name="saliency")

@@ -18,8 +18,10 @@ from checks.instruments import (
     grad_fn_name,
     grad_mode_kept,
     head,
+    oracle,
     snapshot,
 )
+from checks.structures import Space, compare
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
 
@@ -448,3 +450,54 @@ def test_leaves_modes_as_found(train_truncated_bptt, modes):
         f"{mode(before[1])} -> {mode(after[1])}). The caller chose them: leave `.train()` / `.eval()` alone "
         "(or, if you must switch, restore the previous mode before returning)."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = Space(cell=("rnn", "gru"), steps=(6, 7, 4), k=(3, 2, 1, 8), loss=("mse", "max-abs-error"),
+                  h0=("plain", "computed"), momentum=(0.0, 0.5), mode=("train", "eval"))
+
+
+@oracle
+def reference_train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):
+    losses, h, steps = [], h0, xs.shape[0]
+    for start in range(0, steps, k):
+        h = h.detach()
+        chunk = range(start, min(start + k, steps))
+        total = 0.0
+        for t in chunk:
+            h = cell(xs[t], h)
+            total = total + loss_fn(readout(h), ys[t])
+        loss = total / len(chunk)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+def generated_call(case):
+    cell = (nn.RNNCell if case.cell == "rnn" else nn.GRUCell)(FEATURES, HIDDEN)
+    readout = nn.Linear(HIDDEN, OUT)
+    cell.train(case.mode == "train")
+    h0 = torch.randn(BATCH, HIDDEN)
+    if case.h0 == "computed":
+        h0 = torch.tanh(h0.requires_grad_() * 2)
+    optimizer = torch.optim.SGD([*cell.parameters(), *readout.parameters()], lr=0.1, momentum=case.momentum)
+    return {"cell": cell, "readout": readout, "xs": torch.randn(case.steps, BATCH, FEATURES),
+            "ys": torch.randn(case.steps, BATCH, OUT), "h0": h0, "k": case.k,
+            "loss_fn": nn.MSELoss() if case.loss == "mse" else MaxAbsError(), "optimizer": optimizer}
+
+
+def test_agrees_with_the_reference_on_generated_structures(train_truncated_bptt):
+    def with_zero_gradients_as_none(cell, readout, *rest):
+        """The learner's run; a gradient of zeros left behind reads as none (the contract allows both)."""
+        result = train_truncated_bptt(cell, readout, *rest)
+        for p in [*cell.parameters(), *readout.parameters()]:
+            if p.grad is not None and not p.grad.any():
+                p.grad = None
+        return result
+
+    compare(with_zero_gradients_as_none, reference_train_truncated_bptt, GENERATED, generated_call,
+            fn_name="train_truncated_bptt")
