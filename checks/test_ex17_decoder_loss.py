@@ -24,7 +24,7 @@ from checks.instruments import (
     snapshot,
     what_changed,
 )
-from checks.structures import MODEL_SPACE, Seen, batch_for, compare, model_for
+from checks.structures import MODEL_SPACE, batch_for, compare, gradients_seen, model_for
 
 IN_FEATURES, HIDDEN, CODE = 5, 8, 3
 
@@ -437,14 +437,9 @@ def generated_call(case):
 
 
 def gradients_after_backward(args, loss):
-    """What the caller's `loss.backward()` leaves: which parameters have a .grad, and the decoder's values."""
+    """What the caller's `loss.backward()` leaves: which parameters have a .grad, and their values."""
     loss.backward()
-    for owner in ("encoder", "decoder"):
-        grads = [(n, p.grad) for n, p in args[owner].named_parameters()]
-        names = tuple(n for n, g in grads if g is not None)
-        yield Seen(f"the {owner}'s parameters with a .grad after loss.backward()", names, ", ".join(names) or "none")
-        values = torch.cat([g.detach().reshape(-1).double() for _, g in grads if g is not None] or [torch.zeros(0)])
-        yield Seen(f"the {owner}'s gradients after loss.backward()", values, lambda v=values: head(v))
+    return gradients_seen({"encoder": args["encoder"], "decoder": args["decoder"]}, "loss.backward()")
 
 
 def test_agrees_with_the_reference_on_generated_structures(decoder_loss):

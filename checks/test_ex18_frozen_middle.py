@@ -20,7 +20,7 @@ from checks.instruments import (
     reaches,
     snapshot,
 )
-from checks.structures import MODEL_SPACE, Seen, batch_for, compare, model_for
+from checks.structures import MODEL_SPACE, batch_for, compare, gradients_seen, model_for
 
 # id -> (input size, width, output size, kind of middle, batch size, dtype); weights and x are random per check
 CASES = {
@@ -387,12 +387,7 @@ def generated_call(case):
 def gradients_after_backward(args, out):
     """What the caller's `out.sum().backward()` leaves: which parameters have a .grad, and their values."""
     out.sum().backward()
-    for owner in ("first", "middle", "last"):
-        grads = [(n, p.grad) for n, p in args[owner].named_parameters()]
-        names = tuple(n for n, g in grads if g is not None)
-        yield Seen(f"{owner}'s parameters with a .grad after out.sum().backward()", names, ", ".join(names) or "none")
-        values = torch.cat([g.detach().reshape(-1).double() for _, g in grads if g is not None] or [torch.zeros(0)])
-        yield Seen(f"{owner}'s gradients after out.sum().backward()", values, lambda v=values: head(v))
+    return gradients_seen({"first": args["first"], "middle": args["middle"], "last": args["last"]}, "out.sum().backward()")
 
 
 def test_agrees_with_the_reference_on_generated_structures(forward_frozen_middle):
