@@ -147,7 +147,8 @@ def assert_loss(loss, s):
             f"decoder_loss returned a loss of {got:.6g}; loss_fn(decoder(encoder(x)), target) is {want:.6g}. "
             "Stopping the gradient changes no value: run the encoder on x, the decoder on the encoder's output, and "
             "return `loss_fn(output, target)` with the decoder's output as it is (no softmax or other change: "
-            "loss_fn does what it needs)."
+            "loss_fn does what it needs). Possible causes: a change of the decoder's output before the loss, "
+            "a module run twice or skipped, or a lower precision (autocast) than the modules' own dtype."
         ))
 
 

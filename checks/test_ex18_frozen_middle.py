@@ -144,7 +144,9 @@ def assert_output(out, s):
         raise AssertionError(Mistake(
             "ex18.wrong_values", "values other than last(middle(first(x))) (a module skipped or applied twice)",
             f"forward_frozen_middle returned values different from last(middle(first(x))) (largest difference "
-            f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once."
+            f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once. "
+            "Possible causes: a module skipped or applied twice, or a lower precision (autocast) than the modules' "
+            "own dtype."
         ))
 
 

@@ -167,12 +167,15 @@ def assert_saliency(out, model, x, want, how="called normally"):
             f"only one row of the saliency map is nonzero ({how}): the score used the single largest output of the "
             "whole batch. Take each row's largest output, then sum them: `.max(dim=1).values.sum()`."
         ))
+    close = out.shape == want.shape and torch.allclose(out.detach().to(want.dtype), want, rtol=2e-2, atol=1e-3)
     raise AssertionError(Mistake(
         "ex20.wrong_values", "values other than |d score / d x|",
         f"saliency returned wrong values ({how}): expected |d score / d x| = {head(want, 4)}, found {head(out, 4)}, "
         "where score = the sum over the rows of each row's largest output of model(x). Compute the score on a "
         "tracked stand-in of x (`x.detach().requires_grad_()`), take its gradient with respect to that stand-in, "
         "and return the gradient's absolute value."
+        + (" The values are close to the expected ones, only not equal: a possible cause is a lower precision "
+           "(autocast) than the model's own dtype." if close else "")
     ))
 
 
