@@ -311,8 +311,8 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
 # --------------------------------------------------------------------------- generated structures
 
 
-GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), outputs=("several",), batch=("several",),
-                             dtype=(torch.float32,))
+GENERATED = MODEL_SPACE.only(layers=(2,), hook=("none",), dropout=(False,), dtype=(torch.float32,), ties=(False,),
+                             outputs=("several",), batch=("several",))
 
 
 @oracle
@@ -325,7 +325,7 @@ def reference_unfreeze_all(model):
 
 def test_agrees_with_the_reference_on_generated_structures(unfreeze_all):
     compare(unfreeze_all, reference_unfreeze_all, GENERATED, lambda case: {"model": model_for(case)},
-            fn_name="unfreeze_all", known=[
+            fn_name="unfreeze_all", extra=1, known=[
                 (lambda diff: "'s parameter" in diff.field and "requires_grad" in diff.field, NOT_UNFROZEN.reworded(
                     "Every parameter of the model must require grad after the call, whoever holds it (the model "
                     "itself, a layer nested deep, two layers sharing it): `p.requires_grad_(True)` for each p in "

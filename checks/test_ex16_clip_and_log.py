@@ -345,7 +345,8 @@ def test_grad_mode_unchanged(clip_and_log, caller):
 # --------------------------------------------------------------------------- generated structures
 
 
-GENERATED = MODEL_SPACE.only(hook=("none",), ties=(False,), batch=("several",), grads=(True,),
+GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), hook=("none",), dropout=(False,), mode=("train",),
+                             ties=(False,), outputs=("several",), batch=("several",), grads=(True,),
                              frozen=("none", "alternate"), max_norm=("half the gradient norm", "twice the gradient norm"))
 
 
@@ -372,5 +373,5 @@ def norms_logged(args, result):
 
 
 def test_agrees_with_the_reference_on_generated_structures(clip_and_log):
-    compare(clip_and_log, reference_clip_and_log, GENERATED, generated_call, fn_name="clip_and_log",
+    compare(clip_and_log, reference_clip_and_log, GENERATED, generated_call, fn_name="clip_and_log", extra=1,
             probe=norms_logged)

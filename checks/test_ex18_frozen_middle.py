@@ -370,7 +370,8 @@ def skipped_hooks(diff):
     return diff.case.get("hook") == "model" and diff.raised is None and "value" in diff.field
 
 
-GENERATED = MODEL_SPACE.only(ties=(False,), frozen=("none", "alternate"), grads=(False, True))
+GENERATED = MODEL_SPACE.only(layers=(2,), dropout=(False,), tied=(False,), dtype=(torch.float32,), ties=(False,),
+                             outputs=("several",), batch=("several",), frozen=("none", "alternate"), grads=(False, True))
 
 
 @oracle
@@ -394,4 +395,4 @@ def gradients_after_backward(args, out):
 
 def test_agrees_with_the_reference_on_generated_structures(forward_frozen_middle):
     compare(forward_frozen_middle, reference_forward_frozen_middle, GENERATED, generated_call,
-            fn_name="forward_frozen_middle", known=[(skipped_hooks, SKIPS_HOOKS)], probe=gradients_after_backward)
+            fn_name="forward_frozen_middle", extra=1, known=[(skipped_hooks, SKIPS_HOOKS)], probe=gradients_after_backward)

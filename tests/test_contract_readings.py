@@ -3,10 +3,25 @@ tests prove that the checks keep to it (the checks themselves prove the learner'
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from torch import nn
 
-from checks import test_ex14_finetune_optimizer as ex14
+from grading import ROOT
+
+
+def check_module(filename: str):
+    """A check module, loaded by its path under a name of its own: importing it as `checks.test_...` here would
+    let pytest's assertion rewriting replace the module the grader's forked workers then use (and with it the
+    known mistakes its assertions carry)."""
+    spec = importlib.util.spec_from_file_location(f"readings_{filename[:-3]}", ROOT / "checks" / filename)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ex14 = check_module("test_ex14_finetune_optimizer.py")
 
 
 @pytest.mark.parametrize("case", ex14.CASES)
