@@ -138,32 +138,42 @@ def _oracle(problem, *, restart=False, zero=True, every_step=False, reduce="mean
         p.grad = None
     params = [*cell.parameters(), *readout.parameters()]
     optimizer = problem.make_optimizer(params)
-    xs, ys, steps = problem.xs.detach(), problem.ys.detach(), problem.xs.shape[0]
-    h = problem.h0.detach().clone()
+    losses = _trained(cell, readout, problem.xs.detach(), problem.ys.detach(), problem.h0, problem.k, problem.loss_fn,
+                      optimizer, restart=restart, zero=zero, every_step=every_step, reduce=reduce)
+    return Run(losses, [p.detach().clone() for p in params])
+
+
+@oracle
+def _trained(cell, readout, xs, ys, h0, k, loss_fn, optimizer, *, restart=False, zero=True, every_step=False,
+             reduce="mean"):
+    """Train `cell` and `readout` in place as the contract says (or, with a flag, as a known mistake does);
+    the chunk losses."""
+    steps = xs.shape[0]
+    h = h0.detach().clone()
     losses = []
     with torch.enable_grad():
-        for start in range(0, steps, problem.k):
-            h = problem.h0.detach().clone() if restart else h.detach()
+        for start in range(0, steps, k):
+            h = h0.detach().clone() if restart else h.detach()
             step_losses, outputs = [], []
-            end = min(start + problem.k, steps)
+            end = min(start + k, steps)
             for t in range(start, end):
                 h = cell(xs[t], h)
                 outputs.append(readout(h))
-                step_losses.append(problem.loss_fn(outputs[-1], ys[t]))
+                step_losses.append(loss_fn(outputs[-1], ys[t]))
                 if every_step:
                     h = h.detach()
             stacked = torch.stack(step_losses)
             if reduce == "one-call":
-                loss = problem.loss_fn(torch.stack(outputs), ys[start:end])
+                loss = loss_fn(torch.stack(outputs), ys[start:end])
             else:
                 loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1],
-                        "by-k": stacked.sum() / problem.k}[reduce]
+                        "by-k": stacked.sum() / k}[reduce]
             loss.backward()
             optimizer.step()
             if zero:
                 optimizer.zero_grad()
             losses.append(loss.item())
-    return Run(losses, [p.detach().clone() for p in params])
+    return losses
 
 
 MISTAKES = {
@@ -461,20 +471,7 @@ GENERATED = Space(cell=("rnn", "gru"), steps=(7, 4), k=(3, 1, 8), loss=("mse", "
 
 @oracle
 def reference_train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):
-    losses, h, steps = [], h0, xs.shape[0]
-    for start in range(0, steps, k):
-        h = h.detach()
-        chunk = range(start, min(start + k, steps))
-        total = 0.0
-        for t in chunk:
-            h = cell(xs[t], h)
-            total = total + loss_fn(readout(h), ys[t])
-        loss = total / len(chunk)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        losses.append(loss.item())
-    return losses
+    return _trained(cell, readout, xs, ys, h0, k, loss_fn, optimizer)
 
 
 def generated_call(case):
