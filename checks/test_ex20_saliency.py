@@ -19,7 +19,7 @@ from checks.instruments import (
     oracle,
     snapshot,
 )
-from checks.structures import MODEL_SPACE, batch_for, compare, model_for
+from checks.structures import MODEL_SPACE, batch_for, compare, describe_case, model_for
 
 # id -> (architecture, input shape, dtype); weights and inputs are random per check
 MODELS = {
@@ -381,7 +381,9 @@ def skipped_hooks(diff):
 
 GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), root_param=(False,), tied=(False,), norm=("none",),
                              ties=(False,), frozen=("none", "alternate"), caller=("grad-enabled", "inside-no_grad"),
-                             x=("plain", "requires grad", "computed"))
+                             x=("plain", "requires grad", "computed"),
+                             describe=lambda case: describe_case(case).replace(
+                                 "(it adds 1 to the output)", "(it adds 1 to the output, and a second one doubles it)"))
 
 
 @oracle
