@@ -802,3 +802,14 @@ def mode_changed(diff: Difference) -> str:
 def field_is(*fragments: str) -> Callable[[Difference], bool]:
     """A `known` predicate: the differing field contains one of `fragments`."""
     return lambda diff: any(f in diff.field for f in fragments)
+
+
+def gradients_seen(modules: dict[str, nn.Module], after: str) -> Iterator[Seen]:
+    """What a probe reports after it ran a backward (`after` says which, in words): for each named module,
+    which of its parameters have a `.grad`, and their values."""
+    for owner, module in modules.items():
+        grads = [(n, p.grad) for n, p in module.named_parameters()]
+        names = tuple(n for n, g in grads if g is not None)
+        yield Seen(f"{owner}'s parameters with a .grad after {after}", names, ", ".join(names) or "none")
+        values = torch.cat([g.detach().reshape(-1).double() for _, g in grads if g is not None] or [torch.zeros(0)])
+        yield Seen(f"{owner}'s gradients after {after}", values, lambda v=values: head(v))

@@ -15,11 +15,13 @@ from checks.instruments import (
     describe_args,
     expect_python_number,
     explain_errors,
+    oracle,
     parameter_slots,
     random_size,
     snapshot,
     unique_parameters,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> what the model has; sizes, values and which parameters start frozen are random per check
 MODELS = {
@@ -30,6 +32,8 @@ MODELS = {
     "all-trainable": "an MLP with a batch-norm layer, no parameter frozen",
     "eval-mode-some-frozen": "an MLP with a batch-norm layer and some parameters frozen, the whole model in eval "
     "mode",
+    "root-scalar-nested": "a model with a 0-dim parameter of its own (a temperature, frozen) around layers nested "
+    "three levels deep, some of them frozen, some frozen ones without a .grad",
 }
 
 ERRORS = {
@@ -48,9 +52,32 @@ def unfreeze_all(learner):
 
 
 
+class Tempered(nn.Module):
+    """A model holding a parameter of its own (a 0-dim temperature, which no child holds) around layers nested
+    three levels deep."""
+
+    def __init__(self, n_in: int, hidden: int, n_out: int):
+        super().__init__()
+        self.temperature = nn.Parameter(torch.rand(()) + 0.5)
+        self.body = nn.Sequential(
+            nn.Sequential(nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden)),
+            nn.Sequential(nn.Sequential(nn.ReLU(), nn.Linear(hidden, n_out))),
+        )
+
+    def forward(self, x):
+        return self.body(x) / self.temperature
+
+
 def make_model(kind):
-    """A model with random values, a .grad on every parameter, non-default batch-norm statistics, and some
-    parameters frozen."""
+    """A model with random values, a .grad on every parameter (but those frozen before any backward),
+    non-default batch-norm statistics, and some parameters frozen."""
+    if kind == "root-scalar-nested":
+        model = Tempered(random_size(2, 7), random_size(2, 7), random_size(2, 7))
+        model.temperature.requires_grad_(False)  # frozen from the start: never got a .grad
+        model.body[0][0].weight.requires_grad_(False)
+        model(torch.randn(5, model.body[0][0].in_features) * 2 + 1).pow(2).mean().backward()
+        model.body[1][0][1].bias.requires_grad_(False)  # frozen later: keeps its .grad
+        return model
     if kind.startswith("tied"):
         model = TinyLM(random_size(5, 10), random_size(2, 7))
         model(torch.randint(0, model.embedding.num_embeddings, (6,))).pow(2).mean().backward()
@@ -96,15 +123,55 @@ def unfrozen(unfreeze_all, kind):
     return model, before, frozen, result, MODELS[kind]
 
 
-def assert_all_trainable(model, where):
-    still = [n for n, p in model.named_parameters() if not p.requires_grad]
-    assert not still, Mistake(
-        "ex11.not_unfrozen", "parameters left frozen (a state_dict copy's flag switched instead)",
-        f"on {where}, parameter {', '.join(still[:3])} still has requires_grad=False after unfreeze_all. Switch "
-        "tracking on for every parameter of the model itself: `p.requires_grad_(True)` for each p in "
-        "`model.parameters()`. (Tensors from `model.state_dict()` are detached copies: changing their flag "
-        "does not reach the parameters.)"
-    )
+NOT_UNFROZEN = Mistake(
+    "ex11.not_unfrozen", "parameters left frozen",
+    "on {where}, parameter {names} still has requires_grad=False after unfreeze_all. Switch tracking on for "
+    "every parameter of the model itself: `p.requires_grad_(True)` for each p in `model.parameters()`. Possible "
+    "causes: the flag switched on copies (the tensors of `model.state_dict()` are detached copies: their flag does "
+    "not reach the parameters; so are `p.detach()` and `p.data`), or a loop that skipped these parameters."
+)
+GRAD_FLAG = Mistake(
+    "ex11.grad_flag_switched", "the flag of the gradient switched instead of the parameter's",
+    "on {where}, parameter {names} still has requires_grad=False after unfreeze_all, and its .grad now has "
+    "requires_grad=True: the flag was switched on the gradient `p.grad`, not on the parameter. Switch it on the "
+    "parameter: `p.requires_grad_(True)`, and leave `.grad` alone."
+)
+ROOT_MISSED = Mistake(
+    "ex11.root_parameters_missed", "the model's own parameters missed (only its children gone through)",
+    "on {where}, parameter {names} still has requires_grad=False after unfreeze_all, while the parameters of its "
+    "submodules were unfrozen: the ones left are held by the model itself, not by any child, and "
+    "`model.children()` (or a loop over submodules) never reaches them. `model.parameters()` gives every "
+    "parameter, the model's own included."
+)
+BY_GRAD = Mistake(
+    "ex11.decided_by_grad", "frozen parameters told apart by their .grad instead of requires_grad",
+    "on {where}, parameter {names} still has requires_grad=False after unfreeze_all: the parameters left frozen "
+    "are exactly those that {had} a .grad before the call. Whether a parameter has a .grad says nothing about "
+    "its flag (a parameter frozen after a backward keeps its .grad, one frozen from the start has none): read "
+    "`p.requires_grad`, or switch every parameter on."
+)
+
+
+def assert_all_trainable(model, where, before=None):
+    """Every parameter requires grad, or the message says which not, and a cause only where it is seen:
+    the gradient's flag switched, the model's own parameters missed, exactly those with (without) a .grad left."""
+    params = dict(model.named_parameters())
+    still = [n for n, p in params.items() if not p.requires_grad]
+    if not still:
+        return
+    names = ", ".join(still[:3])
+    if any(params[n].grad is not None and params[n].grad.requires_grad for n in still):
+        raise AssertionError(GRAD_FLAG.says(where=where, names=names))
+    if before is not None:
+        frozen = [n for n, state in before.params.items() if n in params and not state.requires_grad]
+        own = {n for n in frozen if "." not in n}
+        if own and set(still) == own and len(frozen) > len(own):
+            raise AssertionError(ROOT_MISSED.says(where=where, names=names))
+        had = {n for n in frozen if before.params[n].grad is not None}
+        for left, words in ((had, "had"), (set(frozen) - had, "had no")):
+            if left and len(left) < len(frozen) and set(still) == left:
+                raise AssertionError(BY_GRAD.says(where=where, names=names, had=words))
+    raise AssertionError(NOT_UNFROZEN.says(where=where, names=names))
 
 
 def assert_count(result, frozen, where):
@@ -153,17 +220,18 @@ def assert_count(result, frozen, where):
 # --------------------------------------------------------------------------- checks
 
 
-@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen", "all-frozen"])
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen", "all-frozen",
+                                  "root-scalar-nested"])
 def test_every_parameter_requires_grad(unfreeze_all, kind):
-    model, _, _, _, where = unfrozen(unfreeze_all, kind)
-    assert_all_trainable(model, where)
+    model, before, _, _, where = unfrozen(unfreeze_all, kind)
+    assert_all_trainable(model, where, before)
 
 
-@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen", "all-trainable"])
+@pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "all-frozen", "all-trainable", "root-scalar-nested"])
 def test_returns_number_of_formerly_frozen_tensors(unfreeze_all, kind):
-    model, _, frozen, result, where = unfrozen(unfreeze_all, kind)
+    model, before, frozen, result, where = unfrozen(unfreeze_all, kind)
     assert_count(result, frozen, where)
-    assert_all_trainable(model, where)
+    assert_all_trainable(model, where, before)
 
 
 @pytest.mark.parametrize("kind", ["tied-lm-shared-weight-frozen"])
@@ -198,7 +266,7 @@ def test_buffers_untouched(unfreeze_all, kind):
             f"on {where}, the values of buffer {name} changed during unfreeze_all: a forward pass or a reset "
             "changed batch norm's running statistics. Only switch flags: no forward pass, no reset."
         )
-    assert_all_trainable(model, where)
+    assert_all_trainable(model, where, before)
 
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen"])
@@ -217,11 +285,11 @@ def test_parameters_stay_the_same_objects(unfreeze_all, kind):
         f"on {where}, the values of {', '.join(changed[:3])} changed. Unfreezing keeps a parameter's values: it "
         "only switches its requires_grad flag on."
     )
-    assert_all_trainable(model, where)
+    assert_all_trainable(model, where, before)
 
 
 @pytest.mark.parametrize("kind", ["mlp-batchnorm-some-frozen", "tied-lm-shared-weight-frozen",
-                                  "eval-mode-some-frozen"])
+                                  "eval-mode-some-frozen", "root-scalar-nested"])
 def test_modes_and_grads_untouched(unfreeze_all, kind):
     model, before, _, _, where = unfrozen(unfreeze_all, kind)
     switched = before.switched(model)
@@ -237,4 +305,29 @@ def test_modes_and_grads_untouched(unfreeze_all, kind):
         f"on {where}, the .grad of {regraded[0]} was changed or cleared by unfreeze_all. Unfreezing only switches "
         "flags: leave gradients as they are (clearing them is the optimizer's zero_grad(), the caller's job)."
     )
-    assert_all_trainable(model, where)
+    assert_all_trainable(model, where, before)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), hook=("none",), dropout=(False,), dtype=(torch.float32,), ties=(False,),
+                             outputs=("several",), batch=("several",))
+
+
+@oracle
+def reference_unfreeze_all(model):
+    frozen = [p for p in model.parameters() if not p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(True)
+    return len(frozen)
+
+
+def test_agrees_with_the_reference_on_generated_structures(unfreeze_all):
+    compare(unfreeze_all, reference_unfreeze_all, GENERATED, lambda case: {"model": model_for(case)},
+            fn_name="unfreeze_all", extra=1, known=[
+                (lambda diff: "'s parameter" in diff.field and "requires_grad" in diff.field, NOT_UNFROZEN.reworded(
+                    "Every parameter of the model must require grad after the call, whoever holds it (the model "
+                    "itself, a layer nested deep, two layers sharing it): `p.requires_grad_(True)` for each p in "
+                    "`model.parameters()`.")),
+            ])

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors, random_size
+from checks.instruments import Mistake, describe_args, expect_python_number, explain_errors, oracle, random_size
+from checks.structures import MODEL_SPACE, compare, model_for
 
 ERRORS = {
     r"uninitialized parameter": Mistake(
@@ -139,6 +140,16 @@ def _shared():
     return SharedNorm(h), torch.randn(5, 3), ["norm"]
 
 
+def _nested():
+    h = random_size(3, 6)
+    model = nn.Sequential(
+        nn.Linear(3, h), nn.BatchNorm1d(h), nn.ReLU(),
+        nn.Sequential(nn.Linear(h, h), nn.Sequential(nn.BatchNorm1d(h), nn.Dropout(0.2), nn.Sequential(
+            nn.Linear(h, h), nn.BatchNorm1d(h, affine=False)))),
+        nn.Dropout(0.2), nn.Linear(h, 1))
+    return model, torch.randn(5, 3), ["1", "3.1.0", "3.1.2.1"]
+
+
 def _bare():
     h = random_size(3, 6)
     return nn.BatchNorm1d(h), torch.randn(5, h), [""]
@@ -156,6 +167,8 @@ CASES = {
         "nn.BatchNorm3d)", _net3d),
     "shared-layer": ("an MLP that uses one BatchNorm1d layer in two places", _shared),
     "model-is-BatchNorm1d": ("a model that is itself an nn.BatchNorm1d layer", _bare),
+    "nested-four-levels": ("an nn.Sequential with a BatchNorm1d of its own and two more nested three and four "
+                           "levels deep (the deepest with affine=False)", _nested),
 }
 
 STATS_CASES = [c for c in CASES if c not in ("shared-layer",)]  # every case but one, to stay fast
@@ -198,26 +211,55 @@ def _treated(layer):
     return not layer.training or any(not p.requires_grad for p in layer.parameters())
 
 
-def assert_every_layer_found(model, bn_names, words):
-    """The one message for a batch-norm layer the learner's test did not recognize."""
-    layers = [model.get_submodule(name) for name in bn_names]
+MISSES_LAYERS = Mistake(
+    "ex12.misses_layers", "batch-norm layers not recognized",
+    "in {words}, layer {layer} was not treated as a batch-norm layer: it is still in train mode with trainable "
+    "parameters. Go through `model.modules()` (every module at any depth, the model itself included) and treat "
+    f"every module for which {ISINSTANCE} holds. Possible causes: a list of classes or a test of class names that "
+    "leaves its class out (BatchNorm1d/2d/3d, SyncBatchNorm, the lazy ones and subclasses all derive from that "
+    "one base class), or a loop that does not reach it."
+)
+CHILDREN_ONLY = Mistake(
+    "ex12.children_only", "only the model's direct children gone through (nested layers missed)",
+    "in {words}, layer {layer} was not treated as a batch-norm layer, while the batch-norm layers directly in the "
+    "model were: it sits inside `{parent}`, and `model.children()` gives only the direct children. "
+    "`model.modules()` gives every module at any depth (the model itself included)."
+)
+PARAMETERLESS_SKIPPED = Mistake(
+    "ex12.parameterless_layer_skipped", "a batch-norm layer without parameters (affine=False) skipped",
+    "in {words}, layer {layer} was left in train mode, while the batch-norm layers with parameters were frozen and "
+    "put in eval mode. It was built with `affine=False`: it has no weight and bias, but it is a batch-norm layer "
+    "all the same, and in train mode its running statistics move. Skip nothing for having no parameters (or "
+    "`affine=False`): put every batch-norm layer in eval mode, and freeze whatever parameters it has."
+)
+
+
+def missed_layers(model, bn_names):
+    """The batch-norm layers the learner did nothing to, and the message that fits what was seen: only nested
+    ones missed while direct children were treated, only layers without parameters missed, or else the
+    possible causes."""
+    layers = {name: model.get_submodule(name) for name in bn_names}
     # a layer without parameters (affine=False) left in train mode looks untouched; if other layers were frozen
     # and left in train mode too, the mistake is the missing eval(), which the eval-mode check reports
-    forgot_eval = any(m.training and any(not p.requires_grad for p in m.parameters()) for m in layers)
-    for name, layer in zip(bn_names, layers):
-        if forgot_eval and not list(layer.parameters()):
-            continue
-        nested = (
-            f" It sits inside `{name.rpartition('.')[0]}`: `model.children()` gives only the direct children, "
-            "`model.modules()` every module at any depth (the model itself included)." if "." in name else ""
-        )
-        assert _treated(layer), Mistake(
-            "ex12.misses_layers", "batch-norm layers not recognized (classes listed, names compared, children only)",
-            f"in {words}, layer {_label(model, name)} was not treated as a batch-norm layer: it is still in "
-            "train mode with trainable parameters. Every batch-norm class (BatchNorm1d/2d/3d, SyncBatchNorm, the "
-            f"lazy ones, subclasses) derives from one base class: find them with {ISINSTANCE} while going "
-            f"through `model.modules()`, rather than listing classes or comparing class names.{nested}"
-        )
+    forgot_eval = any(m.training and any(not p.requires_grad for p in m.parameters()) for m in layers.values())
+    missed = [n for n, m in layers.items() if not _treated(m) and not (forgot_eval and not list(m.parameters()))]
+    treated = [n for n in bn_names if _treated(layers[n])]
+    if not missed:
+        return [], None
+    first = missed[0]
+    detail = dict(words="{words}", layer=_label(model, first), parent=first.rpartition(".")[0])
+    if treated and all("." in n for n in missed) and all("." not in n for n in treated):
+        return missed, CHILDREN_ONLY.says(**detail)
+    if treated and all(not list(layers[n].parameters()) for n in missed) and all(
+            not layers[n].training for n in treated):
+        return missed, PARAMETERLESS_SKIPPED.says(**detail)
+    return missed, MISSES_LAYERS.says(**detail)
+
+
+def assert_every_layer_found(model, bn_names, words):
+    """The one message for a batch-norm layer the learner's code did not treat."""
+    missed, message = missed_layers(model, bn_names)
+    assert not missed, message.says(words=words)
 
 
 def _not_batchnorm_message(module, words, name):
@@ -228,6 +270,10 @@ def _not_batchnorm_message(module, words, name):
         "'BatchNorm' can be a container of other layers, and LayerNorm, GroupNorm and InstanceNorm are other "
         f"normalizations. Test {ISINSTANCE}."
     )
+
+
+def _capitalized(text):
+    return text[:1].upper() + text[1:]
 
 
 def _label_plain(name, module):
@@ -256,6 +302,7 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
     count = expect_python_number(call(freeze_batchnorm, model), "freeze_batchnorm", int,
                                  "the number of batch-norm layers")
     missed = [_label(model, n) for n in bn_names if not _treated(model.get_submodule(n))]
+    _, why_missed = missed_layers(model, bn_names)
     if count > len(bn_names):
         for name, module in model.named_modules():
             treated = not module.training or any(not p.requires_grad for p in module.parameters(recurse=False))
@@ -263,6 +310,8 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
                 raise AssertionError(_not_batchnorm_message(module, words, name))
     if count > len(bn_names):
         known = Mistake("ex12.counts_shared_twice", "a batch-norm layer used in two places counted twice", "")
+    elif missed and why_missed is not None and why_missed.mistake_id != MISSES_LAYERS.mistake_id:
+        known = why_missed
     elif missed:
         known = Mistake(
             "ex12.count_misses_layers", "batch-norm layers missed in the count (not recognized, nested)",
@@ -272,9 +321,8 @@ def test_returns_number_of_batchnorm_layers(freeze_batchnorm, case):
     assert count == len(bn_names), known.reworded(
         f"freeze_batchnorm returned {count} for {words}, which has {len(bn_names)} batch-norm layer(s): "
         + ", ".join(_label(model, n) for n in bn_names) + ". "
-        + (f"Not recognized as batch norm: {', '.join(missed)}: test {ISINSTANCE}. " if missed else "")
-        + ("Some of them sit inside other modules: `model.children()` gives only the direct children, "
-           "`model.modules()` every module at any depth. " if any("." in n for n in bn_names) and missed else "")
+        + (f"Not treated as batch norm: {', '.join(missed)}. " if missed else "")
+        + (_capitalized(why_missed.says(words=words)) + " " if missed and why_missed is not None else "")
         + ("A layer used in two places is one layer: go through `model.modules()`, which gives each module once, "
            "and count the batch-norm layers."
            if count > len(bn_names) else "Count every batch-norm layer, at any depth, the model itself included.")
@@ -423,3 +471,28 @@ def test_lazy_layers_stay_frozen_after_first_forward(freeze_batchnorm, width):
         "ex12.lazy_statistics_move", "a lazy layer's running statistics moving at its first forward",
         f"in {words}, the first forward pass updated the running statistics: put the lazy layer in eval mode."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), hook=("none",), scalar_param=(False,), tied=(False,),
+                             dtype=(torch.float32,), grads=(False,), ties=(False,), outputs=("several",),
+                             batch=("several",))
+
+
+@oracle
+def reference_freeze_batchnorm(model):
+    count = 0
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            for param in module.parameters():
+                param.requires_grad = False
+            module.eval()
+            count += 1
+    return count
+
+
+def test_agrees_with_the_reference_on_generated_structures(freeze_batchnorm):
+    compare(freeze_batchnorm, reference_freeze_batchnorm, GENERATED, lambda case: {"model": model_for(case)},
+            fn_name="freeze_batchnorm", extra=1)

@@ -15,9 +15,11 @@ from checks.instruments import (
     describe_args,
     explain_errors,
     listed,
+    oracle,
     random_size,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 ERRORS = {
     r"optimizer got an empty parameter list": Mistake(
@@ -31,6 +33,12 @@ ERRORS = {
         "ex13.non_leaf_copies", "tensors computed from the parameters given instead of the parameters",
         "The optimizer was given tensors computed from the parameters (copies with a history), not the model's "
         "parameters themselves. Hand over the parameter objects from `model.parameters()`."
+    ),
+    r"ordering of tensors in sets will change between runs": Mistake(
+        "ex13.set_of_parameters", "a set of parameters given to the optimizer",
+        "Adam refuses a set of parameters in a group: a set has an order of its own, which changes from one run to the next, "
+        "and an optimizer's saved state is matched to its parameters by position. Keep the model's order with a "
+        "list: `[p for p in model.parameters() if p.requires_grad]` (each tensor is in it once already)."
     ),
     r"optimizer can only optimize Tensors.*but one of the params is tuple|params argument given to the optimizer": Mistake(
         "ex13.named_pairs", "(name, parameter) pairs given to the optimizer",
@@ -68,6 +76,25 @@ def _bn():
     return model, torch.randn(6, 3)
 
 
+class Scaled(nn.Module):
+    """A model holding parameters of its own (a 0-dim scale and a bias, which no child holds) around nested
+    layers."""
+
+    def __init__(self, n_in: int, hidden: int):
+        super().__init__()
+        self.scale = nn.Parameter(torch.rand(()) + 0.5)
+        self.body = nn.Sequential(nn.Linear(n_in, hidden), nn.Sequential(nn.Tanh(), nn.Linear(hidden, 2)))
+        self.shift = nn.Parameter(torch.randn(2))
+
+    def forward(self, x):
+        return self.body(x) * self.scale + self.shift
+
+
+def _own():
+    n_in = random_size(2, 6)
+    return Scaled(n_in, random_size(2, 6)), torch.randn(5, n_in)
+
+
 # id -> (the model in words, builder, which parameters get frozen after the backward)
 CASES = {
     "mlp-first-layer-frozen": ("an MLP whose first Linear layer was frozen after a backward", _mlp,
@@ -77,6 +104,9 @@ CASES = {
     "batchnorm-frozen": ("an MLP with a batch-norm layer (in eval mode) frozen after a backward", _bn,
                          lambda m: [m[1].weight, m[1].bias]),
     "all-trainable": ("an MLP with nothing frozen", _mlp, lambda m: []),
+    "own-parameters-nested": ("a model with parameters of its own (a 0-dim scale and a shift) around nested "
+                              "layers, the first Linear frozen after a backward", _own,
+                              lambda m: [m.body[0].weight]),
 }
 
 
@@ -178,6 +208,14 @@ def assert_trainable_only(opt, model, words):
     )
     ids = {id(t) for t in tensors}
     missing = [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in ids]
+    held_any = any(id(p) in ids for name, p in model.named_parameters() if "." in name)
+    assert not (missing and held_any and all("." not in n for n in missing)), Mistake(
+        "ex13.own_parameters_missing", "the model's own parameters left out (only its children gone through)",
+        f"for {words}, trainable parameters are missing from the optimizer: {', '.join(missing)}, the ones the "
+        "model holds itself, not through any child, while its children's parameters are there: "
+        "`model.children()` (or a loop over submodules) never reaches them. `model.parameters()` gives every "
+        "parameter, the model's own included."
+    )
     assert not missing, Mistake(
         "ex13.trainable_missing", "trainable parameters left out of the optimizer",
         f"for {words}, trainable parameters are missing from the optimizer: {', '.join(missing)}. They would "
@@ -196,6 +234,24 @@ def assert_each_once(opt, model, words):
         f"for {words}, the optimizer holds a parameter more than once: {', '.join(repeated)}. A weight shared by "
         "two modules is one tensor; held twice, Adam updates it twice per step. `model.parameters()` gives each "
         "tensor once (`named_parameters(remove_duplicate=False)` does not)."
+    )
+
+
+def assert_model_order(opt, model, words):
+    """The trainable parameters are held in the order model.parameters() gives them."""
+    names = _names(model)
+    want = [p for p in model.parameters() if p.requires_grad]
+    got = held(opt)
+    at = next((i for i, (a, b) in enumerate(zip(got, want)) if a is not b), None)
+    assert at is None, Mistake(
+        "ex13.order_changed", "the parameters handed over in another order than the model's",
+        f"for {words}, the optimizer holds the trainable parameters in another order than `model.parameters()` "
+        f"gives them: position {at} holds {names.get(id(got[at]), '?')}, where the model's order has "
+        f"{names[id(want[at])]}. A saved optimizer state (`opt.state_dict()`) is matched to the parameters by "
+        "position when it is loaded back, so another order puts a checkpoint's running averages on the wrong "
+        "parameters. Possible causes: a `set` (its order changes from one run to the next), sorting, or "
+        "collecting them in groups (weights first, then biases). Keep the model's order: "
+        "`[p for p in model.parameters() if p.requires_grad]`."
     )
 
 
@@ -251,6 +307,15 @@ def test_each_parameter_is_held_once(make_optimizer, case):
     assert_each_once(opt, model, words)
 
 
+@pytest.mark.parametrize("case", ["mlp-first-layer-frozen", "tied-lm-shared-weight", "all-trainable",
+                                  "own-parameters-nested"])
+def test_parameters_in_the_models_order(make_optimizer, case):
+    model, _, _, words, opt = build(make_optimizer, case)
+    assert_trainable_only(opt, model, words)
+    assert_each_once(opt, model, words)
+    assert_model_order(opt, model, words)
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if c != "all-trainable"])
 def test_frozen_parameters_do_not_move(make_optimizer, case):
     model, before, _, words, opt = build(make_optimizer, case)
@@ -293,3 +358,30 @@ def test_model_is_left_unchanged(make_optimizer, case):
         f"for {words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`; the training loop does that."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), hook=("none",), dropout=(False,), mode=("train",), dtype=(torch.float32,),
+                             ties=(False,), outputs=("several",), batch=("several",), frozen=("none", "alternate"))
+
+
+@oracle
+def reference_make_optimizer(model, lr):
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+
+
+def held_in_order(args, opt):
+    """What the optimizer holds, in words a difference can name: each group's lr and parameters, in order."""
+    names = {id(p): n for n, p in args["model"].named_parameters()}
+    groups = tuple((g["lr"], tuple(names.get(id(p), "a tensor not of the model") for p in g["params"]))
+                   for g in getattr(opt, "param_groups", ()))
+    yield Seen("the optimizer's groups (lr, parameters in order)", groups, lambda: repr(groups)[:300])
+    settings = adam_settings_changed(opt) if isinstance(opt, torch.optim.Adam) else ""
+    yield Seen("the optimizer's other settings", settings, settings or "Adam's defaults")
+
+
+def test_agrees_with_the_reference_on_generated_structures(make_optimizer):
+    compare(make_optimizer, reference_make_optimizer, GENERATED, lambda case: {"model": model_for(case), "lr": 0.01},
+            fn_name="make_optimizer", extra=1, probe=held_in_order)

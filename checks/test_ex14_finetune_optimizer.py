@@ -17,8 +17,10 @@ from checks.instruments import (
     describe_args,
     explain_errors,
     listed,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 ERRORS = {
     r"some parameters appear in more than one parameter group": Mistake(
@@ -69,7 +71,8 @@ def _seq12():
 
 
 class Classifier(nn.Module):
-    """body (with one layer used twice), head, and head_norm: a name that starts with "head" but is not in it."""
+    """body (with one layer used twice), head, and head_norm: a name that starts with "head" but is not in it;
+    and a 0-dim temperature of the model's own, which no submodule holds (so it is the body's)."""
 
     def __init__(self):
         super().__init__()
@@ -77,9 +80,10 @@ class Classifier(nn.Module):
         self.body = nn.Sequential(nn.Linear(WIDTH, WIDTH), nn.Tanh(), shared, nn.Tanh(), shared)
         self.head_norm = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, 2)
+        self.temperature = nn.Parameter(torch.rand(()) + 0.5)
 
     def forward(self, x):
-        return self.head(self.head_norm(self.body(x)))
+        return self.head(self.head_norm(self.body(x))) / self.temperature
 
 
 class Blocks(nn.Module):
@@ -102,7 +106,8 @@ def _freeze_some(names):
 CASES = {
     "seq12-head-1": ("an nn.Sequential of 12 Linear layers (children 0 to 11), head '1'", _seq12, "1",
                      _freeze_some({"0.bias", "11.weight"})),
-    "head-and-head_norm": ("a model with submodules body (one Linear used twice), head_norm and head, head 'head'",
+    "head-and-head_norm": ("a model with submodules body (one Linear used twice), head_norm and head and a 0-dim "
+                           "temperature of its own, head 'head'",
                            Classifier, "head", _freeze_some({"body.0.weight"})),
     "dotted-head-blocks.1": ("a model with blocks.0 to blocks.11 and out, head 'blocks.1'", Blocks, "blocks.1",
                              _freeze_some({"out.bias"})),
@@ -135,7 +140,8 @@ def call(finetune_optimizer, model, head, head_lr, body_lr):
 
 
 def in_head(name, head):
-    return name == head or name.startswith(head + ".")
+    """Inside submodule `head` (every case's head names a submodule, never a parameter: the contract's reading)."""
+    return name.startswith(head + ".")
 
 
 class Setup:
@@ -217,6 +223,13 @@ def assert_each_once(s):
 def assert_all_trainable_held(s):
     where = s.where()
     missing = [name for name in s.trainable if name not in where]
+    assert not (missing and all("." not in n for n in missing) and any("." in n for n in where)), Mistake(
+        "ex14.own_parameters_missing", "the model's own parameters left out (only its submodules gone through)",
+        f"{s.words}, trainable parameters are in no group: {', '.join(missing)}, the ones the model holds itself, "
+        "not through any submodule, while the submodules' parameters are there: a loop over `model.children()` "
+        "(or over submodules) never reaches them. They are outside the head, so they belong to the body: go "
+        "through `model.named_parameters()`, which gives every parameter, the model's own included."
+    )
     assert not missing, Mistake(
         "ex14.trainable_missing", "trainable parameters left out of every group",
         f"{s.words}, trainable parameters are in no group: {', '.join(missing)}. They would never be updated: "
@@ -410,3 +423,38 @@ def test_model_is_left_unchanged(finetune_optimizer, case):
         f"{s.words}, the returned optimizer has already taken a step (its state is not empty): return it "
         "without calling `step()`."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), hook=("none",), dropout=(False,), norm=("none",), mode=("train",),
+                             dtype=(torch.float32,), grads=(False,), ties=(False,), outputs=("several",),
+                             batch=("several",), frozen=("none", "alternate"), head=("body", "first layer"))
+
+
+@oracle
+def reference_finetune_optimizer(model, head, head_lr, body_lr):
+    head_params = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(head + ".")]
+    body_params = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(head + ".")]
+    return torch.optim.Adam([{"params": ps, "lr": lr} for ps, lr in ((head_params, head_lr), (body_params, body_lr))
+                             if ps])
+
+
+def generated_call(case):
+    model = model_for(case)
+    first = next(n for n, m in model.named_modules() if isinstance(m, nn.Linear))
+    return {"model": model, "head": "body" if case.head == "body" else first, "head_lr": 0.01, "body_lr": 0.001}
+
+
+def groups_held(args, opt):
+    """The groups as a difference can name them: each one's lr and parameters, in any order of the groups."""
+    names = {id(p): n for n, p in args["model"].named_parameters()}
+    groups = tuple(sorted((g["lr"], tuple(sorted(names.get(id(p), "a tensor not of the model") for p in g["params"])))
+                          for g in getattr(opt, "param_groups", ())))
+    yield Seen("the optimizer's groups (lr, parameters)", groups, lambda: repr(groups)[:300])
+
+
+def test_agrees_with_the_reference_on_generated_structures(finetune_optimizer):
+    compare(finetune_optimizer, reference_finetune_optimizer, GENERATED, generated_call,
+            fn_name="finetune_optimizer", extra=1, probe=groups_held)

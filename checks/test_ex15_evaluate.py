@@ -19,12 +19,15 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     snapshot,
     what_changed,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, model_for
 
 IN_FEATURES, WIDTH, OUT_FEATURES = 4, 16, 3
 BATCHNORM = "3"  # the name of the batch-norm layer inside the model
+NESTED_BATCHNORM = "1.1.1"  # ... inside the nested model
 
 # id -> (loss, batch sizes, dtype); the model's weights and the data are random per check
 DATA = {
@@ -34,8 +37,9 @@ DATA = {
 }
 
 # how the caller left its model: everything in train mode, everything in eval mode, or in train
-# mode with the batch-norm layer frozen in eval mode (what freezing batch-norm does, ex12)
-MODES = ["train", "eval", "frozen-batchnorm"]
+# mode with the batch-norm layer frozen in eval mode (what freezing batch-norm does, ex12), also with that
+# layer nested three levels deep
+MODES = ["train", "eval", "frozen-batchnorm", "nested-frozen-batchnorm"]
 
 ERRORS = {
     r"Expected more than 1 value per channel when training": Mistake(
@@ -76,13 +80,20 @@ def evaluate(learner):
 
 
 def make_model(dtype=torch.float32, mode="train"):
-    model = nn.Sequential(
-        nn.Linear(IN_FEATURES, WIDTH),
-        nn.ReLU(),
-        nn.Dropout(0.5),
-        nn.BatchNorm1d(WIDTH),
-        nn.Linear(WIDTH, OUT_FEATURES),
-    ).to(dtype)
+    if mode.startswith("nested"):  # the same layers, the batch-norm layer three levels deep
+        model = nn.Sequential(
+            nn.Linear(IN_FEATURES, WIDTH),
+            nn.Sequential(nn.ReLU(), nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(WIDTH))),
+            nn.Linear(WIDTH, OUT_FEATURES),
+        ).to(dtype)
+    else:
+        model = nn.Sequential(
+            nn.Linear(IN_FEATURES, WIDTH),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.BatchNorm1d(WIDTH),
+            nn.Linear(WIDTH, OUT_FEATURES),
+        ).to(dtype)
     with torch.no_grad():  # running statistics that differ from the batch statistics
         for _ in range(3):
             model(torch.randn(16, IN_FEATURES, dtype=dtype) * 2 + 1)
@@ -90,9 +101,14 @@ def make_model(dtype=torch.float32, mode="train"):
     model(torch.randn(6, IN_FEATURES, dtype=dtype)).pow(2).mean().backward()
     if mode == "eval":
         model.eval()
-    elif mode == "frozen-batchnorm":
-        model.get_submodule(BATCHNORM).eval()
+    elif mode.endswith("frozen-batchnorm"):
+        model.get_submodule(batchnorm_of(mode)).eval()
     return model
+
+
+def batchnorm_of(mode):
+    """The name of the batch-norm layer inside the model of a mode."""
+    return NESTED_BATCHNORM if mode.startswith("nested") else BATCHNORM
 
 
 def make_data(case):
@@ -109,7 +125,8 @@ def make_data(case):
     return data, loss_fn, dtype
 
 
-def oracle(model, data, loss_fn, weighted=True):
+@oracle
+def expected_mean(model, data, loss_fn, weighted=True):
     """The mean loss per sample (or, weighted=False, the mean of the batch means), in eval mode."""
     twin = copy.deepcopy(model).eval()
     with torch.no_grad():
@@ -121,16 +138,26 @@ def oracle(model, data, loss_fn, weighted=True):
 
 
 class Recorder:
-    """Records, at every forward of the model, which modules were in train mode and the grad mode."""
+    """Records, at every forward of the model, which modules were in train mode, the grad mode and whether
+    autocast was on; and how many forwards ran on a copy of the model (`copy.deepcopy` copies the hook, a plain
+    function, which then sees the copy)."""
 
     def __init__(self, model):
         self.in_train_mode = []
         self.grad_enabled = []
-        self.handle = model.register_forward_pre_hook(self._record)
+        self.autocast = []
+        self.copies = 0
 
-    def _record(self, model, args):
-        self.in_train_mode.append([name or "(the model)" for name, m in model.named_modules() if m.training])
-        self.grad_enabled.append(torch.is_grad_enabled())
+        def record(module, args):
+            if module is not model:
+                self.copies += 1
+                return
+            self.in_train_mode.append([name or "(the model)" for name, m in module.named_modules() if m.training])
+            self.grad_enabled.append(torch.is_grad_enabled())
+            if torch.is_autocast_enabled("cpu"):
+                self.autocast.append(str(torch.get_autocast_dtype("cpu")).replace("torch.", ""))
+
+        self.handle = model.register_forward_pre_hook(record)
 
     def modules_in_train_mode(self):
         return sorted({name for names in self.in_train_mode for name in names})
@@ -149,7 +176,7 @@ def run(evaluate, model, data, loss_fn):
 
 def evaluated(evaluate, model, data, loss_fn):
     """Run evaluate under a recorder and check its value: the one values message for every check."""
-    want = oracle(model, data, loss_fn)
+    want = expected_mean(model, data, loss_fn)
     recorder = Recorder(model)
     try:
         got = run(evaluate, model, data, loss_fn)
@@ -166,6 +193,14 @@ def assert_value(got, want, model, data, loss_fn, recorder):
     if in_train:
         raise AssertionError(TRAIN_MODE.says(modules=", ".join(in_train)))
     sizes = [len(x) for x, _ in data]
+    if recorder.autocast:
+        raise AssertionError(Mistake(
+            "ex15.autocast", "the model run under autocast (a lower precision)",
+            f"evaluate returned {got:.6g}; the mean loss per sample is {want:.6g}. The model ran under autocast "
+            f"(in {recorder.autocast[0]}), which computes in a lower precision and rounds the loss: a validation "
+            "loss to compare with others is computed in the model's own dtype. Leave autocast out; "
+            "`torch.no_grad()` and `model.eval()` are all the loop needs."
+        ))
     if got == 0.0:
         raise AssertionError(Mistake(
             "ex15.counts_first", "a second pass over the batches, which sees nothing",
@@ -174,7 +209,7 @@ def assert_value(got, want, model, data, loss_fn, recorder):
             "sees nothing. Go through it once, adding up the weighted losses and counting the samples in the "
             "same loop."
         ))
-    if math.isclose(got, oracle(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
+    if math.isclose(got, expected_mean(model, data, loss_fn, weighted=False), rel_tol=1e-5, abs_tol=1e-7):
         raise AssertionError(Mistake(
             "ex15.unweighted_mean", "the unweighted mean of the batch means",
             f"evaluate returned {got:.6g}, the unweighted mean of the batch means; the mean loss per sample is "
@@ -192,7 +227,8 @@ def assert_value(got, want, model, data, loss_fn, recorder):
         "ex15.wrong_value", "a value other than the mean loss per sample",
         f"evaluate returned {got:.6g} for batches of sizes {sizes}; the mean loss per sample, in eval mode, is "
         f"{want:.6g}. Add up `loss_fn(model(x), y).item() * len(x)` over the batches and divide by the number "
-        "of samples."
+        "of samples. Possible causes: a batch left out or counted twice, the loss computed in another dtype or "
+        "on changed inputs, or a count other than the number of samples."
     ))
 
 
@@ -208,9 +244,16 @@ def test_runs_in_eval_mode(evaluate, mode):
     data, loss_fn, dtype = make_data("cross-entropy-batches-5-3-7")
     model = make_model(dtype, mode)
     recorder = evaluated(evaluate, model, data, loss_fn)
+    assert recorder.in_train_mode or not recorder.copies, Mistake(
+        "ex15.evaluates_a_copy", "a copy of the model evaluated instead of the model",
+        "evaluate ran a copy of the caller's model (`copy.deepcopy(model)`?), never the model itself. The task is "
+        "to evaluate the caller's model: a copy holds a second set of weights in memory for nothing, and what "
+        "the caller attached to its model (here a forward hook) sees nothing of it. Switch the model itself to "
+        "eval mode, and give every module its mode back afterwards.")
     assert recorder.in_train_mode, Mistake(
         "ex15.model_not_called", "the model never called",
-        "evaluate never called the model: compute `loss_fn(model(x), y)` for each batch.")
+        "evaluate never called the model: a forward pre-hook registered on it saw no call. Compute "
+        "`loss_fn(model(x), y)` for each batch (calling `model.forward(x)` instead skips the model's hooks).")
     in_train = recorder.modules_in_train_mode()
     assert not in_train, TRAIN_MODE.says(modules=", ".join(in_train))
 
@@ -246,6 +289,16 @@ def explain_mode_change(mode, changed, model, when=""):
             f"({listed(changed)}). Calling `model.train()` unconditionally at the end breaks every caller that "
             "was not training (a final test run, an inference server). Remember each module's mode before "
             "switching, `modes = {m: m.training for m in model.modules()}`, and restore exactly that."
+        )
+    nested = [c for c in changed if c.split()[1].count(".") >= 1]
+    if nested and len(nested) == len(changed) and mode.startswith("nested"):
+        return Mistake(
+            "ex15.nested_modes_reset", "the modes of modules nested below the children not given back",
+            f"{where}evaluate gave the model and its direct children their modes back, but not the modules nested "
+            f"below them: {listed(changed)}. `model.eval()` switched every module at any depth, and "
+            "`child.train(flag)` (like `model.train(flag)`) sets every module below it too. Save each module's own flag over "
+            "`model.modules()` (`modes = {m: m.training for m in model.modules()}`) and set each one back by itself: "
+            "`m.training = was_training`."
         )
     if mode == "frozen-batchnorm" and model.training and model.get_submodule(BATCHNORM).training:
         return Mistake(
@@ -349,3 +402,53 @@ def test_parameters_and_buffers_untouched(evaluate, mode):
         f"evaluate changed the values of {', '.join(moved)}. Running the model in eval mode, under "
         "`torch.no_grad()`, changes neither the parameters nor the batch-norm running statistics."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+SKIPS_HOOKS = Mistake(
+    "ex15.forward_skips_hooks", "model.forward(...) called, which skips the hooks registered on model",
+    "The difference shows only where a forward hook is registered on model itself: calling `model.forward(...)` runs "
+    "the layers but skips the hooks registered on model (here one that changes its output), so the mean loss is not "
+    "what the caller's model computes. Call the module itself, `model(x)`: that runs its hooks."
+)
+
+
+def skipped_hooks(diff):
+    """The smallest input that differs has a hook on model itself, and a value differs."""
+    return diff.case.get("hook") == "model" and diff.raised is None and "value" in diff.field
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), root_param=(False,), scalar_param=(False,), tied=(False,),
+                             frozen=("none",), ties=(False,), outputs=("several",), grads=(False, True),
+                             caller=("grad-enabled", "inside-no_grad"))
+
+
+@oracle
+def reference_evaluate(model, batches, loss_fn):
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    try:
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for x, y in batches:
+                total += loss_fn(model(x), y).item() * len(x)
+                count += len(x)
+        return total / count
+    finally:
+        for module, was_training in modes.items():
+            module.training = was_training
+
+
+def generated_call(case):
+    model = model_for(case)
+    out = 1 if case.outputs == "one" else 3
+    sizes = [batch_for(case), 3]
+    batches = [(torch.randn(n, 4, dtype=case.dtype), torch.randn(n, out, dtype=case.dtype)) for n in sizes]
+    return {"model": model, "batches": batches, "loss_fn": F.mse_loss}
+
+
+def test_agrees_with_the_reference_on_generated_structures(evaluate):
+    compare(evaluate, reference_evaluate, GENERATED, generated_call, fn_name="evaluate", extra=1,
+            known=[(skipped_hooks, SKIPS_HOOKS)])

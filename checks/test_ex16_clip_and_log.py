@@ -14,8 +14,10 @@ from checks.instruments import (
     expect_python_number,
     explain_errors,
     grad_mode_kept,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, Seen, compare, model_for
 
 # id -> (max_norm as a fraction of the total gradient norm, dtype); weights and data are random per check
 CASES = {
@@ -34,6 +36,12 @@ ERRORS = {
         "`body.bias` is frozen. Skip them for the gradient norm and the clipping "
         "(`[p.grad for p in model.parameters() if p.grad is not None]`), but not for the weight norm."
     ),
+    r"Expected a floating point or complex tensor as input. Got Long": Mistake(
+        "ex16.norm_of_integer_buffer", "a norm taken of an integer buffer (num_batches_tracked)",
+        "A norm was taken of an integer tensor: batch norm's `num_batches_tracked`, a buffer. `model.state_dict()` "
+        "and `model.buffers()` hold buffers (running statistics, counters), which are not weights: the weight norm "
+        "is over `model.parameters()` only."
+    ),
     r"leaf Variable that requires grad is being used in an in-place operation": Mistake(
         "ex16.changes_parameters_in_place", "the parameters changed in place instead of their gradients",
         "Autograd refuses an in-place change of a parameter while it records. Clipping changes the gradients "
@@ -43,16 +51,19 @@ ERRORS = {
 
 
 class Net(nn.Module):
-    """Two layers used by the loss, one frozen bias, and a layer the loss never uses."""
+    """Two layers used by the loss, one frozen bias, a batch-norm layer (its running statistics are buffers), a
+    0-dim scale of the model's own (held by no submodule), and a layer the loss never uses."""
 
     def __init__(self):
         super().__init__()
         self.body = nn.Linear(4, 8)
+        self.norm = nn.BatchNorm1d(8)
         self.head = nn.Linear(8, 3)
         self.unused = nn.Linear(3, 2)
+        self.scale = nn.Parameter(torch.rand(()) + 0.5)
 
     def forward(self, x):
-        return self.head(torch.tanh(self.body(x)))
+        return self.head(torch.tanh(self.norm(self.body(x)))) * self.scale
 
 
 @pytest.fixture
@@ -85,6 +96,8 @@ class Expected:
         self.max_norm = max_norm
         self.values = {n: s.values for n, s in self.model.params.items()}
         self.grads = {n: s.grad for n, s in self.model.params.items() if s.grad is not None}
+        self.grad_objects = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+        self.buffers = [s.values for s in self.model.buffers.values() if s.values.is_floating_point()]
         self.without_grad = [n for n, s in self.model.params.items() if s.grad is None]
         self.grad_norm = _total_norm(self.grads.values())
         self.weight_norm = _total_norm(self.values.values())
@@ -164,6 +177,19 @@ def assert_weight_norm(got, expected):
             f"norm is {want:.6g}. Treat all entries of all parameters as ONE vector: "
             "sqrt(||p1||^2 + ||p2||^2 + ...), for example the norm of the stacked per-parameter norms."
         )),
+        (_total_norm([*expected.values.values(), *expected.buffers]), Mistake(
+            "ex16.weight_norm_includes_buffers", "buffers (batch norm's running statistics) counted as weights",
+            f'result["weight_norm"] is {got:.6g}, the norm of the parameters together with the floating-point '
+            f"buffers (batch norm's running mean and variance); the norm of the parameters is {want:.6g}. Buffers "
+            "are not weights: `model.state_dict()` lists them beside the parameters, `model.parameters()` gives "
+            "the parameters only."
+        )),
+        (_total_norm([v for n, v in expected.values.items() if "." in n]), Mistake(
+            "ex16.weight_norm_skips_own_parameters", "the model's own parameters left out of the weight norm",
+            f'result["weight_norm"] is {got:.6g}, the norm of the submodules\' parameters only; the norm of all '
+            f"parameters is {want:.6g}. The model holds a parameter of its own (`scale`, held by no submodule): "
+            "a loop over `model.children()` never reaches it, `model.parameters()` gives it."
+        )),
         (_total_norm([expected.values[n] for n in expected.grads]), Mistake(
             "ex16.weight_norm_skips_no_grad", "parameters without a gradient left out of the weight norm",
             f'result["weight_norm"] is {got:.6g}, the norm of the parameters that have a gradient only; the norm '
@@ -191,6 +217,14 @@ def assert_clipped(model, expected):
         )
     now = {n: params[n].grad for n in expected.grads}
     if all(torch.allclose(now[n], expected.clipped[n], rtol=1e-4, atol=1e-8) for n in now):
+        rebound = [n for n in now if now[n] is not expected.grad_objects[n]]
+        assert not rebound, Mistake(
+            "ex16.grad_rebound", "the gradients replaced by new tensors instead of scaled in place",
+            f"the gradients have the right values, but the .grad of {', '.join(rebound[:3])} is a new tensor: "
+            "`p.grad = p.grad * factor` puts a new tensor in `.grad` instead of changing the gradient in place, "
+            "and whoever holds the old one (a hook, a gradient bucket, a logger) no longer sees the clipped "
+            "gradient. Scale it in place: `p.grad.mul_(factor)`, or call `torch.nn.utils.clip_grad_norm_`."
+        )
         return
     if all(torch.equal(now[n], expected.grads[n]) for n in now):
         raise AssertionError(Mistake(
@@ -306,3 +340,38 @@ def test_grad_mode_unchanged(clip_and_log, caller):
     model, max_norm = make_case("clips-to-0.3-of-total")
     with grad_mode_kept("clip_and_log", caller=caller):
         checked(clip_and_log, model, max_norm)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), hook=("none",), dropout=(False,), mode=("train",),
+                             ties=(False,), outputs=("several",), batch=("several",), grads=(True,),
+                             frozen=("none", "alternate"), max_norm=("half the gradient norm", "twice the gradient norm"))
+
+
+@oracle
+def reference_clip_and_log(model, max_norm):
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    with torch.no_grad():
+        weight_norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p) for p in model.parameters()]))
+    return {"grad_norm": grad_norm.item(), "weight_norm": weight_norm.item()}
+
+
+def generated_call(case):
+    model = model_for(case)
+    total = _total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    return {"model": model, "max_norm": total * (0.5 if case.max_norm.startswith("half") else 2.0)}
+
+
+def norms_logged(args, result):
+    """The two numbers of the returned dict, compared with a tolerance."""
+    for key in sorted(KEYS):
+        value = result.get(key) if isinstance(result, dict) else None
+        number = float(value) if isinstance(value, (int, float)) else float("nan")
+        yield Seen(f'result["{key}"]', torch.tensor(number, dtype=torch.float64), f"{number:.6g}")
+
+
+def test_agrees_with_the_reference_on_generated_structures(clip_and_log):
+    compare(clip_and_log, reference_clip_and_log, GENERATED, generated_call, fn_name="clip_and_log", extra=1,
+            probe=norms_logged)

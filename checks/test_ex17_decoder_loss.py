@@ -20,9 +20,11 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     snapshot,
     what_changed,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, gradients_seen, model_for
 
 IN_FEATURES, HIDDEN, CODE = 5, 8, 3
 
@@ -54,6 +56,12 @@ ERRORS = {
         "detached, or when the decoder runs under `torch.no_grad()` too. The stop belongs between the encoder and "
         "the decoder only: `with torch.no_grad(): features = encoder(x)`, then the decoder and the loss with "
         "tracking on, returned as they are."
+    ),
+    r"Can't detach views in-place": Mistake(
+        "ex17.detach_in_place_view", "the encoder's output detached in place (detach_()), which may be the caller's x",
+        "`detach_()` refused to detach the encoder's output in place: here the encoder has no parameters and its "
+        "output is a view of `x` (a reshape), so detaching it in place would change the caller's `x`. Use "
+        "`encoder(x).detach()`, which makes a new tensor, or the encoder inside `with torch.no_grad():`."
     ),
     r"mat1 and mat2 shapes cannot be multiplied": Mistake(
         "ex17.skips_encoder", "the decoder run on x instead of the encoder's output",
@@ -139,7 +147,8 @@ def assert_loss(loss, s):
             f"decoder_loss returned a loss of {got:.6g}; loss_fn(decoder(encoder(x)), target) is {want:.6g}. "
             "Stopping the gradient changes no value: run the encoder on x, the decoder on the encoder's output, and "
             "return `loss_fn(output, target)` with the decoder's output as it is (no softmax or other change: "
-            "loss_fn does what it needs)."
+            "loss_fn does what it needs). Possible causes: a change of the decoder's output before the loss, "
+            "a module run twice or skipped, or a lower precision (autocast) than the modules' own dtype."
         ))
 
 
@@ -178,8 +187,16 @@ def test_loss_requires_grad(decoder_loss, case):
     assert_loss(loss, s)
     if loss.requires_grad and loss.grad_fn is not None:
         return
+    if loss.requires_grad:  # a leaf that requires grad: it has no history at all, backward reaches nothing
+        raise AssertionError(Mistake(
+            "ex17.loss_rebuilt", "the loss rebuilt as a new tensor (from a number), which has no history",
+            "the loss decoder_loss returned requires grad, but it has no history (grad_fn=None, is_leaf=True): it is "
+            "a new tensor, made from the loss's value (`torch.tensor(loss.item(), requires_grad=True)`, or a copy "
+            "of its values), not the result of the computation. `loss.backward()` then stops at the loss itself and "
+            "the decoder learns nothing. Return the tensor loss_fn gives you, as it is."
+        ))
     problem = (
-        "the loss decoder_loss returned does not require grad (requires_grad=False, grad_fn=None): "
+        f"the loss decoder_loss returned does not require grad (requires_grad={loss.requires_grad}, grad_fn=None): "
         "`loss.backward()` raises \"element 0 of tensors does not require grad and does not have a grad_fn\", and "
         "the decoder learns nothing."
     )
@@ -213,6 +230,38 @@ def test_loss_requires_grad(decoder_loss, case):
             "as loss_fn gives it."
         )
     raise AssertionError(as_mistake(why, f"{problem} {why}"))
+
+
+# the caller's x, as an encoder without parameters may give it back: the same tensor, or a view of it
+CALLERS_X = {
+    "mlp-encoder": "an MLP encoder",
+    "identity-encoder": "an encoder without parameters that returns x itself (nn.Identity), x requiring grad",
+    "reshaping-encoder": "an encoder without parameters whose output is a view of x (nn.Flatten), x computed "
+    "from a tensor that requires grad",
+}
+
+
+@pytest.mark.parametrize("encoder", CALLERS_X)
+def test_callers_x_left_alone(decoder_loss, encoder):
+    s = Setup()
+    if encoder == "identity-encoder":
+        s.encoder, s.x = nn.Identity(), torch.randn(len(s.x), CODE).requires_grad_()
+    elif encoder == "reshaping-encoder":
+        s.encoder, s.x = nn.Flatten(), torch.randn(len(s.x), 1, CODE, requires_grad=True) * 2
+    s.refresh()
+    before = snapshot(s.x)
+    call(decoder_loss, s)
+    changed = before.changes(s.x, name="x")
+    if not torch.equal(s.x.detach(), before.values) or s.x._version != before.version:
+        changed.append("x's values were changed in place")
+    assert not changed, Mistake(
+        "ex17.callers_x_changed", "the caller's x changed (the encoder's output detached in place)",
+        f"with {CALLERS_X[encoder]}, decoder_loss changed the caller's x: {listed(changed)}. "
+        + ("The encoder's output is x itself here, so detaching it in place (`features.detach_()`) or changing it "
+           "detaches or changes the caller's tensor. " if encoder != "mlp-encoder" else "")
+        + "Leave x alone: `encoder(x).detach()` makes a new tensor, and the encoder inside "
+        "`with torch.no_grad():` records nothing."
+    )
 
 
 # --------------------------------------------------------------------------- backward
@@ -351,3 +400,51 @@ def test_state_restored_when_encoder_raises(decoder_loss):
         "when the encoder raised an error, decoder_loss left it changed: {changes}. Don't change the "
         "encoder's flags or mode; `with torch.no_grad():` around its call is all it takes."
     ))
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+SKIPS_HOOKS = Mistake(
+    "ex17.forward_skips_hooks", "encoder.forward(...) called, which skips the hooks registered on encoder",
+    "The difference shows only where a forward hook is registered on encoder itself: calling `encoder.forward(...)` runs "
+    "the layers but skips the hooks registered on encoder (here one that changes its output), so the loss is not "
+    "what the caller's encoder computes. Call the module itself, `encoder(x)`: that runs its hooks."
+)
+
+
+def skipped_hooks(diff):
+    """The smallest input that differs has a hook on encoder itself, and a value differs."""
+    return diff.case.get("hook") == "model" and diff.raised is None and "value" in diff.field
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), root_param=(False,), scalar_param=(False,), tied=(False,),
+                             ties=(False,), batch=("several",), frozen=("none", "alternate"), caller=("grad-enabled",))
+
+
+@oracle
+def reference_decoder_loss(encoder, decoder, x, target, loss_fn):
+    with torch.no_grad():
+        features = encoder(x)
+    return loss_fn(decoder(features), target)
+
+
+def generated_call(case):
+    encoder = model_for(case)
+    code = 1 if case.outputs == "one" else 3
+    decoder = nn.Sequential(nn.Linear(code, 4), nn.Tanh(), nn.Linear(4, 2)).to(case.dtype)
+    n = batch_for(case)
+    return {"encoder": encoder, "decoder": decoder, "x": torch.randn(n, 4, dtype=case.dtype),
+            "target": torch.randn(n, 2, dtype=case.dtype), "loss_fn": nn.MSELoss()}
+
+
+def gradients_after_backward(args, loss):
+    """What the caller's `loss.backward()` leaves: which parameters have a .grad, and their values."""
+    loss.backward()
+    return gradients_seen({"encoder": args["encoder"], "decoder": args["decoder"]}, "loss.backward()")
+
+
+def test_agrees_with_the_reference_on_generated_structures(decoder_loss):
+    compare(decoder_loss, reference_decoder_loss, GENERATED, generated_call, fn_name="decoder_loss", extra=1,
+            known=[(skipped_hooks, SKIPS_HOOKS)],
+            probe=gradients_after_backward)

@@ -16,16 +16,38 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     listed,
+    oracle,
     reaches,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, gradients_seen, model_for
 
 # id -> (input size, width, output size, kind of middle, batch size, dtype); weights and x are random per check
 CASES = {
     "linear-middle": (3, 6, 2, "linear", 5, torch.float32),
     "deep-middle-with-layernorm": (4, 5, 3, "deep", 4, torch.float32),
     "linear-middle-f64": (2, 4, 2, "linear", 3, torch.float64),
+    "leaf-nn.Linear-middle": (3, 4, 2, "leaf", 4, torch.float32),
+    "nested-middle-with-own-scale": (3, 5, 2, "own", 4, torch.float32),
 }
+MIDDLES = {
+    "linear": "an nn.Sequential(Linear, Tanh)",
+    "deep": "an nn.Sequential(Linear, Tanh, Linear, LayerNorm)",
+    "leaf": "a single nn.Linear (a leaf module: no children, parameters of its own)",
+    "own": "a module with a 0-dim scale of its own around layers nested three levels deep",
+}
+
+
+class Scaled(nn.Module):
+    """A middle holding a 0-dim parameter of its own (which none of its children holds) around nested layers."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.scale = nn.Parameter(torch.rand(()) + 0.5)
+        self.body = nn.Sequential(nn.Sequential(nn.Linear(width, width), nn.Sequential(nn.Tanh())))
+
+    def forward(self, x):
+        return self.body(x) * self.scale
 
 ERRORS = {
     r"element 0 of tensors does not require grad and does not have a grad_fn": Mistake(
@@ -64,8 +86,13 @@ class Setup:
     def __init__(self, case="linear-middle"):
         n_in, width, n_out, kind, batch, dtype = CASES[case]
         self.first = nn.Sequential(nn.Linear(n_in, width), nn.Tanh()).to(dtype)
+        self.kind = kind
         if kind == "linear":
             self.middle = nn.Sequential(nn.Linear(width, width), nn.Tanh()).to(dtype)
+        elif kind == "leaf":
+            self.middle = nn.Linear(width, width).to(dtype)
+        elif kind == "own":
+            self.middle = Scaled(width).to(dtype)
         else:
             self.middle = nn.Sequential(
                 nn.Linear(width, width + 2), nn.Tanh(), nn.Linear(width + 2, width), nn.LayerNorm(width)
@@ -117,7 +144,9 @@ def assert_output(out, s):
         raise AssertionError(Mistake(
             "ex18.wrong_values", "values other than last(middle(first(x))) (a module skipped or applied twice)",
             f"forward_frozen_middle returned values different from last(middle(first(x))) (largest difference "
-            f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once."
+            f"{diff:.3g}). Freezing changes no value: apply first, then middle, then last, each exactly once. "
+            "Possible causes: a module skipped or applied twice, or a lower precision (autocast) than the modules' "
+            "own dtype."
         ))
 
 
@@ -145,22 +174,64 @@ def test_same_values(forward_frozen_middle, case):
 # --------------------------------------------------------------------------- middle
 
 
-@pytest.mark.parametrize("middle", ["middle-trainable", "middle-partly-frozen"])
+class MiddleRuns:
+    """Records every forward of `middle`: whether it ran itself or a copy of it (`copy.deepcopy` copies the hook,
+    a plain function, which then sees the copy), and how many of middle's own parameters were trainable then."""
+
+    def __init__(self, middle):
+        self.itself, self.copies, self.trainable_then = 0, 0, []
+
+        def record(module, args, output):
+            if module is middle:
+                self.itself += 1
+                self.trainable_then.append(sum(p.requires_grad for p in middle.parameters()))
+            else:
+                self.copies += 1
+
+        self.handle = middle.register_forward_hook(record)
+
+
+@pytest.mark.parametrize("middle", ["middle-trainable", "middle-partly-frozen", "leaf-nn.Linear-middle",
+                                    "nested-middle-with-own-scale"])
 def test_middle_is_frozen(forward_frozen_middle, middle):
-    s = Setup("deep-middle-with-layernorm")
+    s = Setup(middle if middle in CASES else "deep-middle-with-layernorm")
     if middle == "middle-partly-frozen":
         s.middle[0].weight.requires_grad_(False)
-    out = call(forward_frozen_middle, s)
+    runs = MiddleRuns(s.middle)
+    try:
+        out = call(forward_frozen_middle, s)
+    finally:
+        runs.handle.remove()
     assert_output(out, s)
     trainable = [n for n, p in s.params("middle").items() if p.requires_grad]
     if not trainable:
         return
+    if runs.copies and not runs.itself:
+        raise AssertionError(Mistake(
+            "ex18.froze_a_copy", "a copy of middle frozen and run, middle itself left trainable",
+            f"forward_frozen_middle ran a copy of middle (`copy.deepcopy(middle)`?), not middle itself, and middle's "
+            f"own parameters {', '.join(trainable[:4])} still require grad. Freezing a copy leaves the caller's "
+            "middle trainable: the caller's optimizer goes on training it, and the output does not come from the "
+            "caller's modules. Freeze the parameters of middle itself and run it: "
+            "`middle.requires_grad_(False)`, then `last(middle(first(x)))`."
+        ))
+    own = {f"middle.{n}" for n, p in s.middle.named_parameters(recurse=False)}
+    below = [n for n in s.params("middle") if n not in own]
+    if own and below and set(trainable) <= own and not any(s.params("middle")[n].requires_grad for n in below):
+        raise AssertionError(Mistake(
+            "ex18.children_only", "only middle's children frozen, not the parameters middle holds itself",
+            f"with middle {MIDDLES[s.kind]}, its parameters {', '.join(trainable[:4])} still require grad after "
+            "forward_frozen_middle, while the parameters of its children were frozen: these are held by middle "
+            "itself, not by any of its children, and `middle.children()` never reaches them. "
+            "`middle.parameters()` gives every parameter at any depth, middle's own included; or call "
+            "`middle.requires_grad_(False)`."
+        ))
     if graph_is_cut(out, s):
         raise AssertionError(CUT.reworded(
             f"after forward_frozen_middle, middle's parameters {', '.join(trainable[:4])} still require grad, and "
             f"{CUT}"
         ))
-    if not any(reaches(out, p) for p in s.middle.parameters() if p.requires_grad):
+    if runs.itself and not any(runs.trainable_then):
         raise AssertionError(Mistake(
             "ex18.restores_flags", "middle frozen only while the output is computed",
             f"middle's parameters {', '.join(trainable[:4])} were frozen while the output was computed, but are "
@@ -169,9 +240,11 @@ def test_middle_is_frozen(forward_frozen_middle, middle):
         ))
     raise AssertionError(Mistake(
         "ex18.not_frozen", "middle not frozen",
-        f"middle's parameters {', '.join(trainable[:4])} still require grad after forward_frozen_middle: middle is "
-        "not frozen. Set `requires_grad_(False)` on each of middle's parameters (or call "
-        "`middle.requires_grad_(False)`) before running it."
+        f"with middle {MIDDLES[s.kind]}, its parameters {', '.join(trainable[:4])} still require grad after "
+        "forward_frozen_middle: middle is not frozen. Set `requires_grad_(False)` on each of middle's parameters "
+        "(or call `middle.requires_grad_(False)`) before running it."
+        + (" Possible cause: a loop over `middle.children()`, which finds nothing in a leaf module (its parameters "
+           "are its own); `middle.parameters()` gives them." if s.kind == "leaf" else "")
     ))
 
 
@@ -279,3 +352,47 @@ def test_modules_modes_unchanged(forward_frozen_middle, modes):
         "choice, and it freezes nothing: `eval()` only changes how dropout and batch-norm compute. Freeze with "
         "`requires_grad_(False)` on middle's parameters, and leave modes alone."
     ))
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+SKIPS_HOOKS = Mistake(
+    "ex18.forward_skips_hooks", "middle.forward(...) called, which skips the hooks registered on middle",
+    "The difference shows only where a forward hook is registered on middle itself: calling `middle.forward(...)` runs "
+    "the layers but skips the hooks registered on middle (here one that changes its output), so the output is not "
+    "what the caller's middle computes. Call the module itself, `middle(h)`: that runs its hooks."
+)
+
+
+def skipped_hooks(diff):
+    """The smallest input that differs has a hook on middle itself, and a value differs."""
+    return diff.case.get("hook") == "model" and diff.raised is None and "value" in diff.field
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), dropout=(False,), tied=(False,), dtype=(torch.float32,), ties=(False,),
+                             outputs=("several",), batch=("several",), frozen=("none", "alternate"), grads=(False, True))
+
+
+@oracle
+def reference_forward_frozen_middle(first, middle, last, x):
+    for p in middle.parameters():
+        p.requires_grad_(False)
+    return last(middle(first(x)))
+
+
+def generated_call(case):
+    width = 1 if case.outputs == "one" else 3
+    return {"first": nn.Sequential(nn.Linear(3, 4), nn.Tanh()).to(case.dtype), "middle": model_for(case),
+            "last": nn.Linear(width, 2).to(case.dtype), "x": torch.randn(batch_for(case), 3, dtype=case.dtype)}
+
+
+def gradients_after_backward(args, out):
+    """What the caller's `out.sum().backward()` leaves: which parameters have a .grad, and their values."""
+    out.sum().backward()
+    return gradients_seen({"first": args["first"], "middle": args["middle"], "last": args["last"]}, "out.sum().backward()")
+
+
+def test_agrees_with_the_reference_on_generated_structures(forward_frozen_middle):
+    compare(forward_frozen_middle, reference_forward_frozen_middle, GENERATED, generated_call,
+            fn_name="forward_frozen_middle", extra=1, known=[(skipped_hooks, SKIPS_HOOKS)], probe=gradients_after_backward)

@@ -12,14 +12,17 @@ from checks.instruments import (
     explain_errors,
     grad_mode_kept,
     head,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, compare, model_for
 
 # id -> (whether the target network is trained too, tau, dtype); weights and statistics are random per check
 CASES = {
     "frozen-target-tau0.3": (False, 0.3, torch.float32),
     "trainable-target-tau0.1": (True, 0.1, torch.float32),
     "frozen-target-tau0.75-f64": (False, 0.75, torch.float64),
+    "frozen-target-tau1": (False, 1.0, torch.float32),
 }
 BOTH_KINDS = ["frozen-target-tau0.3", "trainable-target-tau0.1"]
 
@@ -49,7 +52,8 @@ BUFFERS_COPIED = Mistake(
     "ex19.buffers_copied", "the source's buffers copied into the target (load_state_dict)",
     "soft_update copied the source's batch-norm buffers into the target ({names}): "
     "`target.load_state_dict(source.state_dict())` (or a loop over the state dict) copies the running "
-    "statistics too. A soft update only blends the parameters: walk "
+    "statistics too, also as a shortcut for tau == 1, where the parameters become copies of the source's. "
+    "A soft update only blends the parameters, whatever tau is: walk "
     "`zip(target.parameters(), source.parameters())`."
 )
 
@@ -59,8 +63,21 @@ def soft_update(learner):
     return learner
 
 
+class Net(nn.Module):
+    """Layers with batch norm (running statistics: buffers), and a 0-dim temperature of the network's own, which
+    none of its children holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+        self.temperature = nn.Parameter(torch.rand(()) + 0.5)
+
+    def forward(self, x):
+        return self.layers(x) / self.temperature
+
+
 def make_net(dtype):
-    net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).to(dtype)
+    net = Net().to(dtype)
     with torch.no_grad():  # running statistics of its own (different for target and source)
         for _ in range(torch.randint(2, 5, ()).item()):
             net(torch.randn(12, 4, dtype=dtype) * 3 + torch.randn(()).item())
@@ -135,8 +152,17 @@ def assert_blended(target, source, before_t, before_s, tau):
             "swapped. tau is the (small) share of the SOURCE: `p_t <- (1 - tau) * p_t + tau * p_s`, as "
             "`p_t.lerp_(p_s, tau)` computes."
         ))
-    name, t, o, s = next((n, t, o, s) for n, t, o, s in zip(names, now, old, src)
-                         if not torch.allclose(t.double(), ((1 - tau) * o + tau * s).double(), rtol=1e-5, atol=1e-6))
+    wrong = [n for n, t, o, s in zip(names, now, old, src)
+             if not torch.allclose(t.double(), ((1 - tau) * o + tau * s).double(), rtol=1e-5, atol=1e-6)]
+    if all("." not in n for n in wrong) and all(torch.equal(t, o) for n, t, o in zip(names, now, old) if n in wrong):
+        raise AssertionError(Mistake(
+            "ex19.own_parameters_missed", "the network's own parameters left out (only its children gone through)",
+            f"the target's parameters {', '.join(wrong)} did not move, while those of its submodules were blended: "
+            "these are held by the network itself, not by any of its children, and a loop over `children()` "
+            "never reaches them. Walk `zip(target.parameters(), source.parameters())`, which gives every "
+            "parameter, the network's own included."
+        ))
+    name, t, o, s = next((n, t, o, s) for n, t, o, s in zip(names, now, old, src) if n in wrong)
     want = (1 - tau) * o + tau * s
     raise AssertionError(Mistake(
         "ex19.wrong_blend", "a blend other than (1 - tau) * p_t + tau * p_s",
@@ -159,7 +185,7 @@ def test_parameters_are_blended(soft_update, case):
     updated(soft_update, case)
 
 
-@pytest.mark.parametrize("case", BOTH_KINDS)
+@pytest.mark.parametrize("case", [*BOTH_KINDS, "frozen-target-tau1"])
 def test_target_buffers_untouched(soft_update, case):
     target, source, before_t, before_s = updated(soft_update, case)
     buffers = dict(target.named_buffers())
@@ -289,3 +315,27 @@ def test_builds_no_graph(soft_update, case):
 def test_grad_mode_unchanged(soft_update, caller):
     with grad_mode_kept("soft_update", caller=caller):
         updated(soft_update, "trainable-target-tau0.1")
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), hook=("none",), dropout=(False,), mode=("train",),
+                             ties=(False,), outputs=("several",), batch=("several",), frozen=("none", "alternate"),
+                             tau=(0.3, 1.0, 0.0))
+
+
+@oracle
+def reference_soft_update(target, source, tau):
+    with torch.no_grad():
+        for p_t, p_s in zip(target.parameters(), source.parameters()):
+            p_t.mul_(1 - tau)
+            p_t.add_(p_s, alpha=tau)
+
+
+def generated_call(case):
+    return {"target": model_for(case), "source": model_for(case), "tau": case.tau}
+
+
+def test_agrees_with_the_reference_on_generated_structures(soft_update):
+    compare(soft_update, reference_soft_update, GENERATED, generated_call, fn_name="soft_update", extra=1)

@@ -16,8 +16,10 @@ from checks.instruments import (
     graph_nodes,
     head,
     listed,
+    oracle,
     snapshot,
 )
+from checks.structures import MODEL_SPACE, batch_for, compare, describe_case, model_for
 
 # id -> (architecture, input shape, dtype); weights and inputs are random per check
 MODELS = {
@@ -165,12 +167,15 @@ def assert_saliency(out, model, x, want, how="called normally"):
             f"only one row of the saliency map is nonzero ({how}): the score used the single largest output of the "
             "whole batch. Take each row's largest output, then sum them: `.max(dim=1).values.sum()`."
         ))
+    close = out.shape == want.shape and torch.allclose(out.detach().to(want.dtype), want, rtol=2e-2, atol=1e-3)
     raise AssertionError(Mistake(
         "ex20.wrong_values", "values other than |d score / d x|",
         f"saliency returned wrong values ({how}): expected |d score / d x| = {head(want, 4)}, found {head(out, 4)}, "
         "where score = the sum over the rows of each row's largest output of model(x). Compute the score on a "
         "tracked stand-in of x (`x.detach().requires_grad_()`), take its gradient with respect to that stand-in, "
         "and return the gradient's absolute value."
+        + (" The values are close to the expected ones, only not equal: a possible cause is a lower precision "
+           "(autocast) than the model's own dtype." if close else "")
     ))
 
 
@@ -356,3 +361,56 @@ def test_grad_mode_is_restored(saliency, caller):
         "back: use the block form, `with torch.enable_grad():`, which restores the caller's mode when it ends."
     )
     assert_saliency(out, model, x, want)
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+SKIPS_HOOKS = Mistake(
+    "ex20.forward_skips_hooks", "model.forward(...) called, which skips the hooks registered on model",
+    "The difference shows only where a forward hook is registered on model itself: calling `model.forward(...)` runs "
+    "the layers but skips the hooks registered on model (here one that changes its output), so the saliency map is not "
+    "what the caller's model computes. Call the module itself, `model(inputs)`: that runs its hooks."
+)
+
+
+def skipped_hooks(diff):
+    """The smallest input that differs has a hook on model itself, and a value differs."""
+    return diff.case.get("hook") == "model" and diff.raised is None and "value" in diff.field
+
+
+GENERATED = MODEL_SPACE.only(layers=(2,), nesting=(1,), root_param=(False,), tied=(False,), norm=("none",),
+                             ties=(False,), frozen=("none", "alternate"), caller=("grad-enabled", "inside-no_grad"),
+                             x=("plain", "requires grad", "computed"),
+                             describe=lambda case: describe_case(case).replace(
+                                 "(it adds 1 to the output)", "(it adds 1 to the output, and a second one doubles it)"))
+
+
+@oracle
+def reference_saliency(model, x):
+    inputs = x.detach().requires_grad_()
+    with torch.enable_grad():
+        score = model(inputs).max(dim=1).values.sum()
+        (grad,) = torch.autograd.grad(score, inputs)
+    return grad.abs()
+
+
+def generated_call(case):
+    x = torch.randn(batch_for(case), 4, dtype=case.dtype)
+    if case.x == "requires grad":
+        x.requires_grad_()
+    elif case.x == "computed":
+        x = torch.randn_like(x).requires_grad_() * 2
+    model = model_for(case)
+    if case.hook == "model":  # a hook that also scales the output, so that the gradient shows it
+        model.register_forward_hook(_doubled)
+    return {"model": model, "x": x}
+
+
+def _doubled(module, inputs, output):
+    return output * 2
+
+
+def test_agrees_with_the_reference_on_generated_structures(saliency):
+    compare(saliency, reference_saliency, GENERATED, generated_call, fn_name="saliency", extra=1,
+            known=[(skipped_hooks, SKIPS_HOOKS)])

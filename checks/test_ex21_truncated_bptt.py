@@ -18,10 +18,19 @@ from checks.instruments import (
     grad_fn_name,
     grad_mode_kept,
     head,
+    oracle,
     snapshot,
 )
+from checks.structures import Space, compare
 
 BATCH, FEATURES, HIDDEN, OUT = 3, 2, 4, 2
+
+class MaxAbsError(nn.Module):
+    """A loss that is not a mean over elements: the largest absolute error of the batch."""
+
+    def forward(self, out, target):
+        return (out - target).abs().max()
+
 
 # id -> (cell class, T, k, SGD learning rate, SGD momentum, loss function)
 CASES = {
@@ -30,6 +39,7 @@ CASES = {
     "gru-T7-k2-momentum": (nn.GRUCell, 7, 2, 0.2, 0.5, nn.MSELoss),
     "rnn-T4-k1": (nn.RNNCell, 4, 1, 0.1, 0.0, nn.HuberLoss),
     "gru-T4-k6-one-chunk": (nn.GRUCell, 4, 6, 0.1, 0.0, nn.MSELoss),
+    "rnn-T6-k3-max-abs-error": (nn.RNNCell, 6, 3, 0.1, 0.0, MaxAbsError),
 }
 MULTI_CHUNK = ["rnn-T6-k3", "rnn-T7-k3-last-shorter", "gru-T7-k2-momentum"]
 
@@ -87,6 +97,7 @@ class Problem:
     optimizer: torch.optim.Optimizer
     make_optimizer: object
     initial: list  # the parameters' values before training, in order
+    watch: object = None  # what the learner's run did (a `Watch`), once it ran
 
     @property
     def params(self):
@@ -127,26 +138,42 @@ def _oracle(problem, *, restart=False, zero=True, every_step=False, reduce="mean
         p.grad = None
     params = [*cell.parameters(), *readout.parameters()]
     optimizer = problem.make_optimizer(params)
-    xs, ys, steps = problem.xs.detach(), problem.ys.detach(), problem.xs.shape[0]
-    h = problem.h0.detach().clone()
+    losses = _trained(cell, readout, problem.xs.detach(), problem.ys.detach(), problem.h0, problem.k, problem.loss_fn,
+                      optimizer, restart=restart, zero=zero, every_step=every_step, reduce=reduce)
+    return Run(losses, [p.detach().clone() for p in params])
+
+
+@oracle
+def _trained(cell, readout, xs, ys, h0, k, loss_fn, optimizer, *, restart=False, zero=True, every_step=False,
+             reduce="mean"):
+    """Train `cell` and `readout` in place as the contract says (or, with a flag, as a known mistake does);
+    the chunk losses."""
+    steps = xs.shape[0]
+    h = h0.detach().clone()
     losses = []
     with torch.enable_grad():
-        for start in range(0, steps, problem.k):
-            h = problem.h0.detach().clone() if restart else h.detach()
-            step_losses = []
-            for t in range(start, min(start + problem.k, steps)):
+        for start in range(0, steps, k):
+            h = h0.detach().clone() if restart else h.detach()
+            step_losses, outputs = [], []
+            end = min(start + k, steps)
+            for t in range(start, end):
                 h = cell(xs[t], h)
-                step_losses.append(problem.loss_fn(readout(h), ys[t]))
+                outputs.append(readout(h))
+                step_losses.append(loss_fn(outputs[-1], ys[t]))
                 if every_step:
                     h = h.detach()
             stacked = torch.stack(step_losses)
-            loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1], "by-k": stacked.sum() / problem.k}[reduce]
+            if reduce == "one-call":
+                loss = loss_fn(torch.stack(outputs), ys[start:end])
+            else:
+                loss = {"mean": stacked.mean(), "sum": stacked.sum(), "last": stacked[-1],
+                        "by-k": stacked.sum() / k}[reduce]
             loss.backward()
             optimizer.step()
             if zero:
                 optimizer.zero_grad()
             losses.append(loss.item())
-    return Run(losses, [p.detach().clone() for p in params])
+    return losses
 
 
 MISTAKES = {
@@ -193,6 +220,16 @@ MISTAKES = {
             "number of steps the chunk actually has (`len(range(start, end))`), so its loss is the mean of its own steps."
         ),
     ),
+    "one-call": (
+        dict(reduce="one-call"),
+        Mistake(
+            "ex21.one_call_on_stacked_chunk", "one loss_fn call on the stacked chunk instead of the mean of step losses",
+            "each chunk's loss is one call of loss_fn on the chunk's stacked outputs and targets, not the mean over "
+            "the chunk's steps of `loss_fn(readout(h), ys[t])`. The two agree only for a loss that is a mean over "
+            "elements (such as MSE); this loss_fn is not (it takes the largest error). Call loss_fn once per step "
+            "and average those step losses: `torch.stack(step_losses).mean()`."
+        ),
+    ),
     "last": (
         dict(reduce="last"),
         Mistake(
@@ -214,12 +251,30 @@ def _close_lists(a, b):
 def diagnose(problem, losses, reference):
     """Why the learner's run differs from the reference: one message per known mistake."""
     params = [p.detach().clone() for p in problem.params]
-    if _close_lists(params, problem.initial):
+    watch = problem.watch
+    if _close_lists(params, problem.initial) and watch is not None and watch.steps and not watch.reached:
+        return Mistake(
+            "ex21.loss_not_connected", "chunk losses with no link to the parameters (rebuilt from their values)",
+            "the parameters did not change at all: the optimizer stepped, but no backward ever reached the "
+            "parameters, so they never had a gradient. The chunk losses you called `backward()` on have no link "
+            "to the cell and the readout: a loss rebuilt from its value (`torch.tensor(loss.item(), "
+            "requires_grad=True)`), or computed from detached outputs, is a new tensor without that history. Call "
+            "`backward()` on the loss computed from `readout(h)` itself, and take `.item()` only for the list."
+        )
+    if _close_lists(params, problem.initial) and watch is not None and watch.reached and not any(watch.with_grad):
         return Mistake(
             "ex21.parameters_unchanged", "the parameters never stepped (zero_grad before step, or no step)",
-            "the parameters did not change at all: the optimizer you were given never stepped with a gradient. Per "
-            "chunk call `loss.backward()`, then `optimizer.step()`, then `optimizer.zero_grad()`, in that order "
-            "(zeroing before the step throws the gradient away)."
+            "the parameters did not change at all: the backward reached them, but at every `optimizer.step()` their "
+            "gradients were already cleared. Per chunk call `loss.backward()`, then `optimizer.step()`, then "
+            "`optimizer.zero_grad()`, in that order (zeroing before the step throws the gradient away)."
+        )
+    if _close_lists(params, problem.initial):
+        return Mistake(
+            "ex21.parameters_never_moved", "the parameters never moved (no step with a gradient)",
+            "the parameters did not change at all: the optimizer you were given never stepped with a gradient. "
+            "Possible causes: no `optimizer.step()` (or a step of another optimizer), `zero_grad()` between the "
+            "backward and the step, or losses without a link to the parameters. Per chunk call `loss.backward()`, "
+            "then `optimizer.step()`, then `optimizer.zero_grad()`."
         )
     for flags, message in MISTAKES.values():
         run = _oracle(problem, **flags)
@@ -237,12 +292,39 @@ def diagnose(problem, losses, reference):
 # --------------------------------------------------------------------------- calling
 
 
+class Watch:
+    """What the learner's run did to the parameters: how many gradients a backward computed for them
+    (`reached`), how many steps the given optimizer took, and whether a parameter had a nonzero gradient at
+    each step (`with_grad`)."""
+
+    def __init__(self, problem):
+        self.reached, self.steps, self.with_grad = 0, 0, []
+        self.handles = [p.register_hook(self._reach) for p in problem.params]
+        self.handles.append(problem.optimizer.register_step_pre_hook(self._step))
+
+    def _reach(self, grad):
+        self.reached += 1
+
+    def _step(self, optimizer, args, kwargs):
+        self.steps += 1
+        self.with_grad.append(any(p.grad is not None and bool(p.grad.any())
+                                  for group in optimizer.param_groups for p in group["params"]))
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
 def call(train_truncated_bptt, problem):
     p = problem
     arguments = describe_args(cell=p.cell, readout=p.readout, xs=p.xs, ys=p.ys, h0=p.h0, k=p.k, loss_fn=p.loss_fn,
                               optimizer=p.optimizer)
-    with explain_errors("train_truncated_bptt", ERRORS, called_with=arguments):
-        return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
+    p.watch = Watch(p)
+    try:
+        with explain_errors("train_truncated_bptt", ERRORS, called_with=arguments):
+            return train_truncated_bptt(p.cell, p.readout, p.xs, p.ys, p.h0, p.k, p.loss_fn, p.optimizer)
+    finally:
+        p.watch.remove()
 
 
 def expect_losses(result, problem):
@@ -378,3 +460,41 @@ def test_leaves_modes_as_found(train_truncated_bptt, modes):
         f"{mode(before[1])} -> {mode(after[1])}). The caller chose them: leave `.train()` / `.eval()` alone "
         "(or, if you must switch, restore the previous mode before returning)."
     )
+
+
+# --------------------------------------------------------------------------- generated structures
+
+
+GENERATED = Space(cell=("rnn", "gru"), steps=(7, 4), k=(3, 1, 8), loss=("mse", "max-abs-error"),
+                  h0=("plain", "computed"), momentum=(0.0, 0.5), mode=("train", "eval"))
+
+
+@oracle
+def reference_train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):
+    return _trained(cell, readout, xs, ys, h0, k, loss_fn, optimizer)
+
+
+def generated_call(case):
+    cell = (nn.RNNCell if case.cell == "rnn" else nn.GRUCell)(FEATURES, HIDDEN)
+    readout = nn.Linear(HIDDEN, OUT)
+    cell.train(case.mode == "train")
+    h0 = torch.randn(BATCH, HIDDEN)
+    if case.h0 == "computed":
+        h0 = torch.tanh(h0.requires_grad_() * 2)
+    optimizer = torch.optim.SGD([*cell.parameters(), *readout.parameters()], lr=0.1, momentum=case.momentum)
+    return {"cell": cell, "readout": readout, "xs": torch.randn(case.steps, BATCH, FEATURES),
+            "ys": torch.randn(case.steps, BATCH, OUT), "h0": h0, "k": case.k,
+            "loss_fn": nn.MSELoss() if case.loss == "mse" else MaxAbsError(), "optimizer": optimizer}
+
+
+def test_agrees_with_the_reference_on_generated_structures(train_truncated_bptt):
+    def with_zero_gradients_as_none(cell, readout, *rest):
+        """The learner's run; a gradient of zeros left behind reads as none (the contract allows both)."""
+        result = train_truncated_bptt(cell, readout, *rest)
+        for p in [*cell.parameters(), *readout.parameters()]:
+            if p.grad is not None and not p.grad.any():
+                p.grad = None
+        return result
+
+    compare(with_zero_gradients_as_none, reference_train_truncated_bptt, GENERATED, generated_call,
+            fn_name="train_truncated_bptt", extra=1)

@@ -23,7 +23,7 @@ step after step. "Frozen" only means frozen if the optimizer does not hold it at
 Leaving them out also saves memory: Adam keeps two extra tensors (its running averages)
 for every parameter it holds.
 
-Three more traps:
+Four more traps:
 - A parameter must be handed over once. A weight shared by two modules (tied weights) is
   one tensor: `model.parameters()` gives it once, `named_parameters(remove_duplicate=False)`
   twice (Adam then updates it twice per step).
@@ -31,11 +31,15 @@ Three more traps:
   if you count or print it first, the optimizer gets nothing ("optimizer got an empty
   parameter list"). Make a list when you need it twice.
 - Without `lr=...`, Adam trains at its default learning rate, 0.001.
+- The order counts: a saved optimizer state (`opt.state_dict()`) is matched to the
+  parameters by position when it is loaded back. A `set` of parameters has an order of its
+  own, different from one run to the next, so a checkpoint's running averages would land on
+  the wrong parameters. Keep the model's order (a list, not a set).
 
 Your task: implement `make_optimizer(model, lr)`.
 - Return a `torch.optim.Adam` (Adam's other settings left at their defaults) whose
   parameter groups hold exactly the trainable parameters of the model (`requires_grad`
-  True), each once, at learning rate `lr`.
+  True), each once, at learning rate `lr`, in the order `model.parameters()` gives them.
 - Change nothing in the model: flags, modes, values and `.grad` stay as they are (the
   optimizer is built, not stepped).
 """

@@ -31,10 +31,12 @@ Rules of the groups:
   `opt.param_groups` then reports a group that trains nothing.
 
 Your task: implement `finetune_optimizer(model, head, head_lr, body_lr)`.
+- `head` is the qualified name of a submodule of the model (what `model.get_submodule(head)`
+  finds, such as "head" or "blocks.1"), never of a single parameter.
 - Return a `torch.optim.Adam` (other settings at their defaults) with one parameter group
   at `lr=head_lr` holding the trainable parameters inside submodule `head` (qualified name
   starting with `head + "."`), and one at `lr=body_lr` holding every other trainable
-  parameter.
+  parameter (the model's own parameters, held by no submodule, included).
 - Frozen parameters are in no group; each trainable parameter is in exactly one group,
   once; a group that would be empty is omitted (the order of the groups is free).
 - Change nothing in the model (flags, modes, values, `.grad`).

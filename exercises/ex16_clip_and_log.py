@@ -40,11 +40,16 @@ backward pass that never comes. Compute norms for logging inside `with torch.no_
 Your task: implement `clip_and_log(model, max_norm)`, called after `loss.backward()`.
 - Clip the gradients in place so that their total L2 norm is at most `max_norm` (scale them all
   by `max_norm / (total + 1e-6)` when `total > max_norm`; otherwise leave them as they are).
+  In place means each `p.grad` stays the same tensor object, its values changed
+  (`p.grad.mul_(factor)`); `p.grad = p.grad * factor` puts a new tensor there instead, and
+  whoever holds the old one (a hook, a gradient bucket, a logger) no longer sees the gradient.
 - Return `{"grad_norm": ..., "weight_norm": ...}`, both Python floats:
   - "grad_norm": the total L2 norm of the gradients BEFORE clipping (parameters without a
     gradient are skipped);
   - "weight_norm": the total L2 norm of all parameters (all their entries together, also of
-    parameters without a gradient).
+    parameters without a gradient, and of 0-dim ones; buffers such as batch norm's running
+    statistics are not parameters: `model.state_dict()` lists them too, `model.parameters()`
+    does not).
 - Build no graph; leave the parameters' values and `requires_grad` flags, and the grad mode,
   as they were.
 """

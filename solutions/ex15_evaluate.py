@@ -28,6 +28,10 @@ and a bit of bookkeeping.
    `model.train()` unconditionally: a caller that was in eval mode would get a model in
    train mode back.
 
+   Modules can be nested at any depth (a block inside a block inside the model): go through
+   `model.modules()`, not only `model.children()`, and set each flag by itself. Don't restore
+   with `child.train(flag)` either: like `model.train(flag)`, it sets every module below too.
+
    Restore the modes in a `finally:` block, so that they come back also when something in the
    loop raises (a bad batch, a shape mismatch in the loss): the exception still reaches the
    caller, and the model is not left in eval mode behind its back.
@@ -50,7 +54,10 @@ go through it once. Return a Python float (`.item()`), not a tensor: a number fo
 
 Your task: implement `evaluate(model, batches, loss_fn)`.
 - For every `(x, y)` in `batches`, compute `loss_fn(model(x), y)` (a batch mean) with every
-  module of the model in eval mode and without building a graph.
+  module of the model in eval mode and without building a graph, in the model's own dtype
+  (no autocast). Run the caller's model itself, not a copy (`copy.deepcopy(model)` holds a
+  second set of weights in memory for nothing, and what the caller attached to its model,
+  such as a forward hook, sees nothing of the evaluation).
 - Return the mean loss per sample over all batches (each batch mean weighted by its size), as
   a Python float.
 - Afterwards every module of the model is in the mode it was in before (train stays train,

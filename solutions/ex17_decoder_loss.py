@@ -57,7 +57,10 @@ Your task: implement `decoder_loss(encoder, decoder, x, target, loss_fn)`.
 - After that backward, every trainable parameter of the decoder has a gradient, and no
   parameter of the encoder has one.
 - Don't change anything of the caller's: the encoder's and decoder's `requires_grad` flags,
-  their train/eval modes, the grad mode.
+  their train/eval modes, the grad mode, and `x` (its values, its `requires_grad` and its
+  history). An encoder without parameters can return `x` itself or a view of it (a reshape),
+  so never detach the encoder's output in place (`features.detach_()`): that would detach
+  the caller's `x`. `detach()` makes a new tensor and leaves `x` alone.
 """
 
 import torch

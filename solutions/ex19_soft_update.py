@@ -51,7 +51,8 @@ Your task: implement `soft_update(target, source, tau)`.
 - For every pair of corresponding parameters: `p_t <- (1 - tau) * p_t + tau * p_s`, in place.
 - Target parameters stay the same objects, leaves with `grad_fn` None, their `requires_grad`
   flags (and `.grad`) unchanged; their version counters increase (no `.data`).
-- Buffers of the target are untouched; the source is untouched.
+- Buffers of the target are untouched, for every tau (also tau == 1, where the parameters
+  become copies of the source's: still no `load_state_dict`); the source is untouched.
 - Build no graph. Return nothing.
 """
 

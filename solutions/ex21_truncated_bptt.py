@@ -57,7 +57,9 @@ Your task: implement `train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn
 - `xs` has shape `(T, batch, features)`, `ys[t]` is the target of step t. Walk the sequence
   with `h = cell(xs[t], h)`, starting from `h0`, in chunks of `k` steps (the last chunk may
   be shorter; if `k >= T` there is one chunk).
-- Per chunk: loss = mean over the chunk's steps of `loss_fn(readout(h), ys[t])`; then
+- Per chunk: loss = mean over the chunk's steps of `loss_fn(readout(h), ys[t])` (one call
+  of `loss_fn` per step: it may be any loss, not only a mean over elements, so one call on
+  the chunk's stacked outputs is not the same thing); then
   `loss.backward()`, `optimizer.step()`, `optimizer.zero_grad()` (use the optimizer you are
   given: it holds the parameters and the learning rate); then the hidden state carries into
   the next chunk detached from the old graph. Afterwards no parameter holds a gradient.

@@ -1,5 +1,5 @@
 """Switches the flags of model.state_dict()'s floating tensors: detached copies, the parameters stay frozen."""
-EXPECT = "Tensors from `model.state_dict()` are detached copies"
+EXPECT = "the tensors of `model.state_dict()` are detached copies"
 MISTAKE = "ex11.not_unfrozen"
 
 

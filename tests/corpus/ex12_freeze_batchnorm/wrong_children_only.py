@@ -1,6 +1,6 @@
 """model.children(): only direct children, so nested layers and the model itself are missed."""
-EXPECT = "was not treated as a batch-norm layer"
-MISTAKE = "ex12.misses_layers"
+EXPECT = "`model.children()` gives only the direct children"
+MISTAKE = "ex12.children_only"
 
 from torch import nn
 

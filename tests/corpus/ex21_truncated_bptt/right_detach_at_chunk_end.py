@@ -1,20 +1,16 @@
-"""The chunk's outputs stacked and compared in one loss_fn call (a mean loss: same as the mean of the step means);
-detach at the end of the chunk instead of its start."""
+"""Detaches at the end of each chunk instead of its start; step losses stacked, then averaged."""
 import torch
 
 
 def train_truncated_bptt(cell, readout, xs, ys, h0, k, loss_fn, optimizer):
-    losses = []
-    h = h0
-    T = xs.shape[0]
-    start = 0
+    losses, h, T, start = [], h0, xs.shape[0], 0
     while start < T:
         end = min(start + k, T)
-        outputs = []
+        step_losses = []
         for t in range(start, end):
             h = cell(xs[t], h)
-            outputs.append(readout(h))
-        loss = loss_fn(torch.stack(outputs), ys[start:end])
+            step_losses.append(loss_fn(readout(h), ys[t]))
+        loss = torch.stack(step_losses).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
