@@ -21,6 +21,7 @@ import torch
 
 from grading import EXERCISES_DIR
 from grading.catalog import load_catalog
+from grading.graph_capture import watch
 from grading.targets import TargetError, load_function, resolve_target, set_graded
 
 _CATALOG = load_catalog()  # read once, when the checks are collected
@@ -57,12 +58,13 @@ def exercise_id_of(module) -> str:
 
 @pytest.fixture
 def learner(request):
-    """The learner's function for this check file's exercise, loaded afresh from the target."""
+    """The learner's function for this check file's exercise, loaded afresh from the target (and
+    recorded, where the grader records this check's graph: `--graph`)."""
     exercise = _CATALOG[exercise_id_of(request.module)]
     namespace = getattr(request.config, "kata_namespace", None)  # grading inside a Jupyter kernel
     if namespace is not None:
-        return namespace.function(exercise)
-    return load_function(request.config.kata_target, exercise.id, exercise.function)
+        return watch(namespace.function(exercise))
+    return watch(load_function(request.config.kata_target, exercise.id, exercise.function))
 
 
 @pytest.fixture(autouse=True)

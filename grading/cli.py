@@ -169,6 +169,10 @@ def build_parsers() -> dict[str, _Parser]:
                    "from the start, rewritten as each exercise finishes)")
     grade.add_argument("-v", "--verbose", action="store_true",
                        help="text report: every case in full, with tracebacks and what your code printed")
+    grade.add_argument("-g", "--graph", action="store_true",
+                       help="your autograd graph beside the reference solution's, for the first failing case of "
+                            "each exercise shown (one more grading run of it), as text and as a picture in "
+                            ".kata/graphs/")
     _add_seed(grade, f"${config.SEED_ENV} if set, else {config.SEED}; fresh per run for --format gradescope/junit")
     _add_limits(grade, jobs=True)
     _add_color(grade)

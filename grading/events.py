@@ -21,6 +21,7 @@ what it could forge there concerns that submission only.
 | Result | exercise, check, status, message, ... | exercise process: a check's outcome |
 | Note | exercise, message | exercise process: how the answer was found (notebooks) |
 | Flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
+| Graph | exercise, check, data | exercise process: the autograd graph a check saw (`--graph`; `grading.graph_data`) |
 | ExerciseExit | exercise, how, code | lane: the process grading that exercise ended |
 | Yield | exercise | lane: it stopped after this exercise; a new lane grades the rest |
 | Done | | lane: all its work is done |
@@ -121,6 +122,15 @@ class Flag(_AboutExercise):
 
 
 @dataclass
+class Graph(Event):
+    kind: ClassVar[str] = "graph"
+    exercise: str
+    check: str
+    data: dict = field(default_factory=dict)  # checked again by `grading.graph_data.clean`
+    target: int = 0
+
+
+@dataclass
 class ExerciseExit(Event):
     kind: ClassVar[str] = "exercise_exit"
     exercise: str
@@ -147,8 +157,9 @@ class ForkUnsafe(Event):
 
 
 KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
-                                 (Collected, CollectError, Start, Result, Note, Flag, ExerciseExit, Yield, Done, ForkUnsafe)}
-FROM_EXERCISE = (Start, Result, Note, Flag)  # what an exercise process may say: the lane says the rest
+                                 (Collected, CollectError, Start, Result, Note, Flag, Graph, ExerciseExit, Yield, Done,
+                                  ForkUnsafe)}
+FROM_EXERCISE = (Start, Result, Note, Flag, Graph)  # what an exercise process may say: the lane says the rest
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
 _FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}

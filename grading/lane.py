@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 
 from . import ROOT
-from .events import (Collected, CollectError, Done, Event, ExerciseExit, Flag, ForkUnsafe, Note, Result, Start,
-                     Yield)
+from .events import (Collected, CollectError, Done, Event, ExerciseExit, Flag, ForkUnsafe, Graph, Note, Result,
+                     Start, Yield)
 from .frozen import Sources
 from .processes import Worker, start_worker
 from .results import CheckResult, CheckStatus
@@ -68,6 +68,7 @@ def build_request(base: dict, work: list[Work], method: str) -> dict:
         "scratch": base["scratch"],
         "targets": base["targets"],
         "display_base": base["display_base"],
+        "graph": base.get("graph", []),  # exercises whose checks' graphs are recorded (`--graph`)
     }
 
 
@@ -224,7 +225,7 @@ class Lane:
         key = (event.target, event.exercise)
         if key not in self.keys:
             return  # not this child's work
-        if key in self.done and not isinstance(event, (Note, Flag, Yield)) \
+        if key in self.done and not isinstance(event, (Note, Flag, Yield, Graph)) \
                 and not (isinstance(event, Result) and event.check.endswith(" (teardown)")):
             return  # already complete
         result = self.run.results[key]
@@ -259,6 +260,11 @@ class Lane:
         elif isinstance(event, Note):
             if event.message not in result.notes:
                 result.notes.append(event.message)
+        elif isinstance(event, Graph):
+            if event.check in names and event.check not in result.graphs:
+                from .graph_data import clean
+
+                result.graphs[event.check] = clean(event.data)
         elif isinstance(event, Flag):
             if event.message not in result.flags:
                 result.flags.append(event.message)

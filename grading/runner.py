@@ -70,6 +70,7 @@ def grade_many(
     submission_timeout: float | None = None,
     on_progress=None,
     on_complete=None,
+    graph=(),
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -80,7 +81,8 @@ def grade_many(
     `timeout` limits each check, `exercise_timeout` all the checks of one exercise and
     `submission_timeout` all of one target (defaults: the settings of the same names).
     on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
-    once for each target, as soon as all its exercises have them.
+    once for each target, as soon as all its exercises have them. `graph`: the ids of the exercises
+    whose checks' autograd graphs are recorded (`ExerciseResult.graphs`, see `grading.graph_data`).
     Returns one RunResult per target, in order."""
     method = method or start_method()
     if isolation == "auto":
@@ -117,7 +119,8 @@ def grade_many(
     sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
     scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
     base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
-            "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
+            "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd(),
+            "graph": sorted(graph)}
     events: queue.Queue = queue.Queue()
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
     subreaper = become_subreaper()  # what a learner's code leaves running comes here when its lane ends
