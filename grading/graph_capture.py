@@ -183,7 +183,7 @@ class Recorder:
         try:
             return original(*args, **kwargs)
         except BaseException as exc:
-            error = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+            error = _first_sentence(str(exc)) or type(exc).__name__
             raise
         finally:
             moment["error"] = error
@@ -211,6 +211,14 @@ class Recorder:
             if given is not None and node["key"].startswith("tensor:"):
                 node["changed_in_place"] = node["version"] > given
         return {"function": self.function, "moments": [*self.moments, end]}
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    for end in (" (", ". "):
+        if end in line:
+            line = line[:line.index(end)]
+    return line[:limit]
 
 
 def _local_names(roots) -> dict[int, str]:

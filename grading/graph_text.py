@@ -128,7 +128,15 @@ def graph_lines(graph: dict, other: dict, diff: dict, names: _Names, s: Style, m
 
 def _labels(graph: dict, keys, names: _Names, s: Style, limit: int = 6) -> str:
     by_key = {n["key"]: n for n in graph["nodes"]}
-    shown = [names(by_key[k], s) for k in keys if k in by_key]
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    parent = {e["to"]: by_id[e["from"]] for e in graph["edges"]}
+
+    def label(node):
+        if node["kind"] == "stop" and node["id"] in parent:
+            return f"{names(node, s)} (the graph stops at an input of {names(parent[node['id']], s)})"
+        return names(node, s)
+
+    shown = [label(by_key[k]) for k in keys if k in by_key]
     return ", ".join(shown[:limit]) + (f" and {len(shown) - limit} more" if len(shown) > limit else "")
 
 
@@ -149,6 +157,8 @@ def difference_lines(comparison: dict, names: _Names, s: Style, indent: int = 4)
     if extra and not (diff["nodes_only_yours"] or diff["nodes_only_reference"]):
         lines.append(f"{pad}{_mark(s, '~')} the same nodes, connected differently ({extra} edge(s) differ)")
     for c in diff["changed"]:
+        if c["what"] == "grad" and c["label"] in diff["grads_only_yours"] + diff["grads_only_reference"]:
+            continue  # said below, with the others
         if c["what"] in FIELDS:
             lines.append(f"{pad}{_mark(s, '~')} {c['label']} {FIELDS[c['what']]}: {_yes(c['yours'])} in yours, "
                          f"{_yes(c['reference'])} in the reference's")
