@@ -276,9 +276,11 @@ def write_class_files(outcomes: list[Outcome], catalog: Catalog, out: Path, *, r
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
               isolation: str = "auto", exercise_timeout: float | None = None,
-              submission_timeout: float | None = None, report: Path | None = None) -> list[Outcome]:
+              submission_timeout: float | None = None, report: Path | None = None,
+              graph: bool = False) -> list[Outcome]:
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
-    (`mistakes_path`), the feedback files and, given `report`, the HTML class report."""
+    (`mistakes_path`), the feedback files and, given `report`, the HTML class report. With `graph`,
+    each failing graph exercise's feedback has the graph beside the reference's (`grading.graph_report`)."""
     from .integrity import verify
     from .runner import grade_many
 
@@ -302,12 +304,19 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if feedback is not None:
             feedback.mkdir(parents=True, exist_ok=True)
         recorded: set[int] = set()
+        reference, graphs = (None, [])
+        if graph and gradable:
+            from .graph_report import batch_reference, for_failing
+
+            reference, graphs = batch_reference(catalog, seed=seed, timeout=timeout, memory_mb=memory_mb)
 
         def record(index: int, run) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
             stopped half-way keeps what it had done."""
             n = gradable[index][0]
             recorded.add(n)
+            if reference is not None:
+                for_failing(run, reference)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = str(entries[n])
             if feedback is not None:
@@ -322,7 +331,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
                               memory_mb=memory_mb, lanes=jobs, isolation=isolation,
                               exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
-                              on_complete=record) if gradable else []
+                              on_complete=record, graph=graphs) if gradable else []
         except BaseException:  # Ctrl-C: the gradebook still gets a row for every submission
             for n, _ in gradable:
                 if n not in recorded:

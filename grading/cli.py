@@ -251,6 +251,9 @@ def build_parsers() -> dict[str, _Parser]:
     p.add_argument("submissions", metavar="DIR", help="the folder of submissions")
     _add_output(p, "the CSV of grades to write", required=True)
     p.add_argument("--feedback", metavar="DIR", help="a folder for one feedback JSON per submission")
+    p.add_argument("-g", "--graph", action="store_true",
+                   help="each feedback JSON carries, for the failing exercises, the autograd graph beside the "
+                        "reference solution's (the reference is graded once more)")
     p.add_argument("--report", metavar="FILE.html",
                    help="a one-page HTML class report to write: score distribution, pass rate per exercise, "
                         "common mistakes, submissions that need attention, a sortable table of students")

@@ -145,7 +145,8 @@ def batch(catalog, args, style: Style, exercise=None) -> int:
                          seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
                          isolation=_setting("isolation", args.isolation), **_time_limits(args),
                          feedback=Path(args.feedback) if args.feedback else None,
-                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr)
+                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr,
+                         graph=args.graph)
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 
 

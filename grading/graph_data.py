@@ -287,4 +287,11 @@ def attach(run, reference_run, exercises) -> None:
         if e.id in exercises:
             other = reference_run.exercise(e.id) if reference_run is not None else None
             e.graph = compare(e, other) if other is not None else None
+            if e.graph is not None:
+                from .graph_text import render
+                from .style import Style
+
+                plain = Style(color=False)
+                plain.unicode = True
+                e.graph["text"] = render(e.graph, plain)  # the text form, for the reports that carry it
         e.graphs = {}

@@ -57,6 +57,22 @@ def add_graphs(run, exercises, *, seed: int, svg: bool = True, **settings) -> li
     return [ex for ex in chosen if run.exercise(ex.id).graph]
 
 
+def batch_reference(catalog, *, seed: int, **settings):
+    """For a batch: the reference's graphs of every graph exercise, recorded once (the inputs are
+    the same for every submission), and the ids to record in the submissions' run; or (None, [])."""
+    chosen = graph_exercises(catalog)
+    if not chosen or reference_missing():
+        return None, []
+    return reference_run(chosen, seed=seed, **settings), [ex.id for ex in chosen]
+
+
+def for_failing(run, reference) -> None:
+    """Each failing graph exercise of `run` beside the reference's graph (the others get none)."""
+    from .graph_data import attach
+
+    attach(run, reference, {e.id for e in run.exercises if not e.passed and e.graphs})
+
+
 def write_pictures(run, exercises) -> None:
     from .atomic import write_atomic
     from .graph_svg import render
