@@ -178,15 +178,74 @@ def _edge_keys(graph: dict) -> set[tuple[str, str, str]]:
     return {(key[e["from"]], key[e["to"]], e["kind"]) for e in graph["edges"]}
 
 
+def _shapes(graph: dict) -> dict[str, str]:
+    """Each node's shape from below: what it is and, input by input, what its inputs are (two nodes
+    with the same shape computed the same way from the same leaves)."""
+    import hashlib
+
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    inputs: dict[str, list[tuple[int, str]]] = {}
+    for e in graph["edges"]:
+        inputs.setdefault(e["from"], []).append((e["input"], e["to"]))
+    memo: dict[str, str] = {}
+
+    def shape(nid: str, depth: int = 0) -> str:
+        if nid in memo:
+            return memo[nid]
+        n = by_id[nid]
+        if n["kind"] == "leaf" and n["key"].startswith("leaf:"):
+            text = n["key"]
+        elif n["kind"] in ("leaf", "tensor", "stop"):
+            text = f"{n['kind']}:{n['label']}:{n.get('shape')}"
+        else:
+            below = sorted(inputs.get(nid, ()))
+            text = n["label"] + "(" + ",".join(shape(to, depth + 1) for _, to in below) + ")" if depth < 200 else n["label"]
+        memo[nid] = hashlib.sha1(text.encode()).hexdigest()[:12]
+        return memo[nid]
+
+    for n in graph["nodes"]:
+        if n["kind"] == "op":
+            shape(n["id"])
+    return {by_id[i]["key"]: h for i, h in memo.items() if by_id[i]["kind"] == "op"}
+
+
+def _matched(yours: dict, reference: dict) -> dict:
+    """`yours` with the keys of the reference's nodes where a node hangs elsewhere but has the same
+    shape from below (a sum written another way above the same steps): only what differs differs."""
+    theirs_keys = {n["key"] for n in reference["nodes"]}
+    mine_keys = {n["key"] for n in yours["nodes"]}
+    free: dict[str, list[str]] = {}
+    for key, shape in _shapes(reference).items():
+        if key not in mine_keys:
+            free.setdefault(shape, []).append(key)
+    renamed = {}
+    for key, shape in _shapes(yours).items():
+        if key not in theirs_keys and free.get(shape):
+            renamed[key] = free[shape].pop(0)
+    if not renamed:
+        return yours
+    # what hangs from a matched op (a stop, a leaf without a name) follows it: input by input
+    by_id, their_ids = {n["id"]: n for n in yours["nodes"]}, {n["id"]: n for n in reference["nodes"]}
+    below = {(their_ids[e["from"]]["key"], e["input"]): their_ids[e["to"]] for e in reference["edges"]}
+    for e in yours["edges"]:
+        child, parent = by_id[e["to"]], by_id[e["from"]]
+        if child["kind"] in ("stop", "leaf") and not child["key"].startswith("leaf:") and child["key"] not in theirs_keys:
+            theirs = below.get((renamed.get(parent["key"], parent["key"]), e["input"]))
+            if theirs is not None and theirs["kind"] == child["kind"] and theirs["key"] not in mine_keys:
+                renamed.setdefault(child["key"], theirs["key"])
+    return {**yours, "nodes": [{**n, "key": renamed.get(n["key"], n["key"])} for n in yours["nodes"]]}
+
+
 def differences(yours: dict, reference: dict) -> dict:
-    """What differs between two graphs, node by node (matched by where they hang), edge by edge,
-    and in which leaves got a gradient."""
+    """What differs between two graphs, node by node (matched by where they hang, else by their
+    shape from below), edge by edge, and in which leaves got a gradient."""
+    yours = _matched(yours, reference)
     mine, theirs = _by_key(yours), _by_key(reference)
     changed = []
     for key in mine.keys() & theirs.keys():
         a, b = mine[key], theirs[key]
         for field in COMPARED:
-            if a.get(field) != b.get(field):
+            if _value(a, field) != _value(b, field):
                 changed.append({"key": key, "label": a["label"], "what": field,
                                 "yours": a.get(field), "reference": b.get(field)})
     my_edges, their_edges = _edge_keys(yours), _edge_keys(reference)
@@ -203,6 +262,11 @@ def differences(yours: dict, reference: dict) -> dict:
         "error": None if yours.get("error") == reference.get("error") else
         {"yours": yours.get("error"), "reference": reference.get("error")},
     }
+
+
+def _value(node: dict, field: str):
+    value = node.get(field)
+    return bool(value) if field in ("requires_grad", "is_leaf", "grad", "returned", "changed_in_place") else value
 
 
 def _order(graph: dict, key: str) -> int:
@@ -231,7 +295,7 @@ def _pairs(yours: dict, reference: dict) -> list[tuple[dict, dict]]:
 def shown_moment(yours: dict, reference: dict) -> tuple[dict, dict, dict]:
     """The moment to show: the first at which the graphs differ, else the end of the check;
     (your graph, the reference's, their differences)."""
-    pairs = _pairs(yours, reference)
+    pairs = [(_matched(a, b), b) for a, b in _pairs(yours, reference)]
     for a, b in pairs:
         diff = differences(a, b)
         if not same(diff):
@@ -241,14 +305,13 @@ def shown_moment(yours: dict, reference: dict) -> tuple[dict, dict, dict]:
 
 
 def choose(result, reference) -> str | None:
-    """The check whose graphs are shown: among the first failing cases, the first whose graphs
-    differ, preferring one whose graph holds at least two kinds of backward node; where every case
-    passes, the first case. Only cases recorded in both runs count."""
+    """The check whose graphs are shown: the first failing case whose graphs differ, preferring one
+    whose graphs hold at least two kinds of backward node each (the first failing case where none
+    differs); where every case passes, the first case, preferring such a graph the same way. Only
+    cases recorded in both runs count."""
     both = [c for c in result.checks if c.name in result.graphs and c.name in reference.graphs
             and result.graphs[c.name] and reference.graphs[c.name]]
-    failing = [c for c in both if not c.passed]
-    if not failing:
-        return both[0].name if both else None
+    failing = [c for c in both if not c.passed] or both
     ranked = []
     for c in failing:
         a, b, diff = shown_moment(result.graphs[c.name], reference.graphs[c.name])

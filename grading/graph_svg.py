@@ -62,7 +62,7 @@ def _panel(graph: dict, diff: dict, mine: bool, names: _Names, x0: float, y0: fl
             marker = sign if n["key"] in only else "~" if n["key"] in changed else " "
             w = (len(text) + (2 if marker != " " else 0)) * CHAR_W + 20
             if n["kind"] == "stop":
-                w = 90
+                w = (len(text) + (2 if marker != " " else 0)) * CHAR_W + 30
             placed[n["id"]] = (x, y, w)
             stroke = COLOURS[marker]
             dash = ' stroke-dasharray="5 3"' if n["kind"] == "tensor" else ""
@@ -122,8 +122,8 @@ def render(comparison: dict, title: str = "") -> str:
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" '
         'font-size="12">',
         f'<title>{escape(heading)}</title>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8c959f"/></marker></defs>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
+        'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8c959f"/></marker></defs>',
         f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
         f'<text x="{PAD}" y="{PAD + 6}" font-size="14" font-weight="bold" fill="#24292f">{escape(heading)}</text>',
         f'<text x="{PAD}" y="{PAD + 26}" fill="{COLOURS["-"] if comparison["same"] else "#57606a"}">{escape(verdict)}</text>',

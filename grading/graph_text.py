@@ -126,6 +126,37 @@ def graph_lines(graph: dict, other: dict, diff: dict, names: _Names, s: Style, m
     return lines
 
 
+KIND_WORDS = {"op": "an operation", "leaf": "a leaf that requires grad", "tensor": "not a leaf that requires grad",
+              "stop": "where the graph stops"}
+
+
+def _edge_lines(comparison: dict, names: _Names, s: Style, pad: str) -> list[str]:
+    """Edges between nodes both graphs have: a history kept in one and cut in the other, else a count."""
+    diff, yours, theirs = comparison["differences"], comparison["yours"], comparison["reference"]
+    mine = {tuple(e[:2]): e[2] for e in diff["edges_only_yours"]}
+    ref = {tuple(e[:2]): e[2] for e in diff["edges_only_reference"]}
+    by_key = {n["key"]: n for n in yours["nodes"]} | {n["key"]: n for n in theirs["nodes"]}
+    lines, said = [], set()
+    for ends in mine.keys() & ref.keys():
+        kinds = (mine[ends], ref[ends])
+        tensor, history = by_key[ends[0]]["label"], names(by_key[ends[1]], s)
+        if kinds == ("grad_fn", "cut"):
+            lines.append(f"{pad}{_mark(s, '~')} {tensor} keeps its history ({history}) in yours; "
+                         f"{comparison['function']} cut it in the reference's")
+        elif kinds == ("cut", "grad_fn"):
+            lines.append(f"{pad}{_mark(s, '~')} {comparison['function']} cut {tensor}'s history ({history}) in "
+                         "yours; the reference's keeps it")
+        else:
+            continue
+        said.add(ends)
+    nodes = set(diff["nodes_only_yours"]) | set(diff["nodes_only_reference"])
+    rest = [e for e in diff["edges_only_yours"] + diff["edges_only_reference"]
+            if tuple(e[:2]) not in said and e[0] not in nodes and e[1] not in nodes]
+    if rest:
+        lines.append(f"{pad}{_mark(s, '~')} {len(rest)} edge(s) between nodes both graphs have differ")
+    return lines
+
+
 def _labels(graph: dict, keys, names: _Names, s: Style, limit: int = 6) -> str:
     by_key = {n["key"]: n for n in graph["nodes"]}
     by_id = {n["id"]: n for n in graph["nodes"]}
@@ -153,9 +184,7 @@ def difference_lines(comparison: dict, names: _Names, s: Style, indent: int = 4)
     if diff["nodes_only_reference"]:
         lines.append(f"{pad}{_mark(s, '-')} only in the reference's: "
                      f"{_labels(theirs, diff['nodes_only_reference'], names, s)}")
-    extra = len(diff["edges_only_yours"]) + len(diff["edges_only_reference"])
-    if extra and not (diff["nodes_only_yours"] or diff["nodes_only_reference"]):
-        lines.append(f"{pad}{_mark(s, '~')} the same nodes, connected differently ({extra} edge(s) differ)")
+    lines += _edge_lines(comparison, names, s, pad)
     for c in diff["changed"]:
         if c["what"] == "grad" and c["label"] in diff["grads_only_yours"] + diff["grads_only_reference"]:
             continue  # said below, with the others
@@ -165,6 +194,9 @@ def difference_lines(comparison: dict, names: _Names, s: Style, indent: int = 4)
         elif c["what"] == "returned":
             lines.append(f"{pad}{_mark(s, '~')} {c['label']} is what {comparison['function']} returns: "
                          f"{_yes(c['yours'])} in yours, {_yes(c['reference'])} in the reference's")
+        elif c["what"] == "kind":
+            lines.append(f"{pad}{_mark(s, '~')} {c['label']} is {KIND_WORDS[c['yours']]} in yours, "
+                         f"{KIND_WORDS[c['reference']]} in the reference's")
         else:
             lines.append(f"{pad}{_mark(s, '~')} {c['label']}: {c['what']} {c['yours']} in yours, "
                          f"{c['reference']} in the reference's")
@@ -189,7 +221,8 @@ def render(comparison: dict, style: Style, svg: str | None = None) -> str:
     head = f"Your graph beside the reference's {s.dash} {comparison['check']}, {comparison['when']}"
     lines = [s(head, "bold")]
     if comparison["same"]:
-        lines.append(s("  Your graph matches the reference.", "green"))
+        lines.append(s("  Your graph matches the reference.", "green") + (
+            "" if comparison["passed"] else " What this check finds wrong is not in the graph: its message says what."))
     else:
         lines.append(s(f"  + only in your graph   - only in the reference's   ~ in both, not the same   "
                        f"{stop_mark(s)} the graph stops: an input without history", "dim"))
