@@ -304,19 +304,15 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if feedback is not None:
             feedback.mkdir(parents=True, exist_ok=True)
         recorded: set[int] = set()
-        reference, graphs = (None, [])
-        if graph and gradable:
-            from .graph_report import batch_reference, for_failing
+        from .graph_report import batch_graphs
 
-            reference, graphs = batch_reference(catalog, seed=seed, timeout=timeout, memory_mb=memory_mb)
+        graphs = batch_graphs(catalog) if graph and gradable else []
 
         def record(index: int, run) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
             stopped half-way keeps what it had done."""
             n = gradable[index][0]
             recorded.add(n)
-            if reference is not None:
-                for_failing(run, reference)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = str(entries[n])
             if feedback is not None:
@@ -338,6 +334,10 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     outcomes[n].status, outcomes[n].result = "error: not graded (the batch was stopped)", None
             write_class_files(outcomes, catalog, out, report=report, seed=seed, source=folder)
             raise
+        if graphs:  # the reference's graphs, graded once the submissions are (never in their processes' memory)
+            from .graph_report import beside_the_reference
+
+            beside_the_reference(runs, catalog, seed=seed, timeout=timeout, memory_mb=memory_mb)
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = str(entries[n])

@@ -355,6 +355,6 @@ def attach(run, reference_run, exercises) -> None:
                 from .style import Style
 
                 plain = Style(color=False)
-                plain.unicode = True
+                plain.unicode, plain.width = True, 100  # the same text on every terminal
                 e.graph["text"] = render(e.graph, plain)  # the text form, for the reports that carry it
         e.graphs = {}

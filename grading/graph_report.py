@@ -5,7 +5,9 @@ their checks run; `add_graphs` then grades the reference solutions of the exerci
 are shown, once, in grading processes of their own (the learner's code never runs in them, and
 nothing of the reference reaches the learner's), with the same seed, so that every check gets the
 same inputs; and puts each comparison on the learner's result (`ExerciseResult.graph`), with its
-picture written under `.kata/graphs/`.
+picture written under `.kata/graphs/`. The reference always runs after the learner's code has
+run (in a batch, after every submission): no process the learner's code runs in is forked from one
+that holds the reference's graphs.
 """
 
 from __future__ import annotations
@@ -57,20 +59,23 @@ def add_graphs(run, exercises, *, seed: int, svg: bool = True, **settings) -> li
     return [ex for ex in chosen if run.exercise(ex.id).graph]
 
 
-def batch_reference(catalog, *, seed: int, **settings):
-    """For a batch: the reference's graphs of every graph exercise, recorded once (the inputs are
-    the same for every submission), and the ids to record in the submissions' run; or (None, [])."""
-    chosen = graph_exercises(catalog)
-    if not chosen or reference_missing():
-        return None, []
-    return reference_run(chosen, seed=seed, **settings), [ex.id for ex in chosen]
+def batch_graphs(catalog) -> list[str]:
+    """For a batch: the graph exercises whose graphs the submissions' run records (none where the
+    reference solutions are missing)."""
+    return [] if reference_missing() else [ex.id for ex in graph_exercises(catalog)]
 
 
-def for_failing(run, reference) -> None:
-    """Each failing graph exercise of `run` beside the reference's graph (the others get none)."""
+def beside_the_reference(runs, catalog, *, seed: int, **settings) -> None:
+    """For a batch, once every submission is graded (so that no grading process of theirs was
+    forked from a process holding the reference's graphs): the reference graded once (the inputs
+    are the same for every submission), and each failing graph exercise beside it."""
     from .graph_data import attach
 
-    attach(run, reference, {e.id for e in run.exercises if not e.passed and e.graphs})
+    failing = {e.id for run in runs for e in run.exercises if not e.passed and e.graphs}
+    chosen = [ex for ex in graph_exercises(catalog) if ex.id in failing]
+    reference = reference_run(chosen, seed=seed, **settings) if chosen else None
+    for run in runs:
+        attach(run, reference, {e.id for e in run.exercises if not e.passed and e.graphs})
 
 
 def write_pictures(run, exercises) -> None:
