@@ -84,14 +84,14 @@ class Recorder:
             first = recorder.calls == 0
             recorder.calls += 1
             if first:
-                recorder._note_given(fn, args, kwargs)
+                _quietly(recorder._note_given, fn, args, kwargs)
             recorder.depth += 1
             try:
                 result = fn(*args, **kwargs)
             finally:
                 recorder.depth -= 1
             if first:
-                recorder._note_result(result)
+                _quietly(recorder._note_result, result)
             return result
 
         return recorded
@@ -170,12 +170,15 @@ class Recorder:
 
     def _backward(self, original, kind, args, kwargs):
         Tensor = _tensor_type()
-        first = args[0] if args else kwargs.get("tensors", kwargs.get("outputs"))
-        roots = [first] if isinstance(first, Tensor) else [r for r in (first or ()) if isinstance(r, Tensor)]
-        local = _local_names(roots)
-        named = [("loss" if i == 0 else f"loss[{i}]", local.get(id(r), "loss" if i == 0 else f"loss[{i}]"), r)
-                 for i, r in enumerate(roots)]
-        graph, leaves = _walk(named, [], self.names)
+        try:
+            first = args[0] if args else kwargs.get("tensors", kwargs.get("outputs"))
+            roots = [first] if isinstance(first, Tensor) else [r for r in (first or ()) if isinstance(r, Tensor)]
+            local = _local_names(roots)
+            named = [("loss" if i == 0 else f"loss[{i}]", local.get(id(r), "loss" if i == 0 else f"loss[{i}]"), r)
+                     for i, r in enumerate(roots)]
+            graph, leaves = _walk(named, [], self.names)
+        except Exception:  # a tensor the recorder cannot read: the backward runs, unrecorded
+            return original(*args, **kwargs)
         number = len(self.moments) + 1
         moment = {"when": f"{kind}() #{number} in {self.function}", **graph}
         self.moments.append(moment)
@@ -187,7 +190,7 @@ class Recorder:
             raise
         finally:
             moment["error"] = error
-            _mark_grads(moment, leaves)
+            _quietly(_mark_grads, moment, leaves)
 
     # ------------------------------------------------------------ the end
 
@@ -211,6 +214,14 @@ class Recorder:
             if given is not None and node["key"].startswith("tensor:"):
                 node["changed_in_place"] = node["version"] > given
         return {"function": self.function, "moments": [*self.moments, end]}
+
+
+def _quietly(note, *args) -> None:
+    """Recording never changes what the learner's code does: what it cannot note, it leaves out."""
+    try:
+        note(*args)
+    except Exception:
+        pass
 
 
 def _first_sentence(text: str, limit: int = 200) -> str:

@@ -12,6 +12,7 @@ anything of the reference.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -109,6 +110,7 @@ def test_every_wrong_file_of_the_four_is_listed():
         assert wrong == set(DIFFERS[ex]) | NOT_IN_THE_GRAPH.get(ex, set()), ex
 
 
+@pytest.mark.timeout(900)  # the first of the session's corpus requests grades the whole corpus
 @pytest.mark.parametrize("exercise_id,path", corpus_files())
 def test_the_corpus_is_told_what_differs_in_its_graph(tmp_path_factory, exercise_id, path):
     result = corpus_result(tmp_path_factory, exercise_id, path)
@@ -163,6 +165,9 @@ NAMED = {"ex06_stop_gradient": "~ t was changed in place", "ex07_cut_history": "
          "ex17_decoder_loss": "encoder.0.weight", "ex21_truncated_bptt": "cell.weight_hh"}
 
 
+REFERENCE_RUN = ["ex06_stop_gradient", "ex07_cut_history", "ex17_decoder_loss"]  # ex21's: the session's own, below
+
+
 def _grader(*args, state: Path, cwd: Path) -> subprocess.CompletedProcess:
     """`python grader.py ARGS`, run in this process (which has imported torch already)."""
     import contextlib
@@ -197,14 +202,44 @@ def held_out(tmp_path_factory):
     out = {}
     for name, where in (("mine", target), ("reference", SOLUTIONS_DIR)):
         state = base / f"state-{name}"
-        report = _grader(*[ex[:4] for ex in HELD_OUT], "-g", "--format", "json", "--target", str(where),
+        chosen = HELD_OUT if name == "mine" else REFERENCE_RUN
+        report = _grader(*[ex[:4] for ex in chosen], "-g", "--format", "json", "--target", str(where),
                          state=state, cwd=base)
-        # the terminal's text, for one of them (the JSON report's "text" is the same text, in Unicode)
-        proc = _grader("ex17", "--graph", "--target", str(where), state=state, cwd=base) if name == "mine" else report
+        proc = report
+        if name == "mine":  # the terminal's text, for one of them (the report's "text" is the same, in Unicode)
+            with counting_runs() as runs:
+                proc = _grader("ex17", "--graph", "--target", str(where), state=state, cwd=base)
+            out["runs"] = runs
         out[name] = (proc, json.loads(report.stdout), state / "graphs")
     return out
 
 
+@contextlib.contextmanager
+def counting_runs():
+    """The grading runs made inside the block: (targets, exercise ids, graph ids) of each."""
+    from grading import runner
+
+    runs, original = [], runner.grade_many
+
+    def counted(targets, exercises, **options):
+        runs.append(([Path(t) for t in targets], [ex.id for ex in exercises], list(options.get("graph", ()))))
+        return original(targets, exercises, **options)
+
+    runner.grade_many = counted
+    try:
+        yield runs
+    finally:
+        runner.grade_many = original
+
+
+@pytest.mark.timeout(600)
+def test_graph_costs_one_more_run_of_the_exercise_and_records_only_there(held_out):
+    (mine, ex, recorded), (reference, ref_ex, ref_recorded) = held_out["runs"]
+    assert ex == ref_ex == recorded == ref_recorded == ["ex17_decoder_loss"]
+    assert reference == [SOLUTIONS_DIR] and mine != [SOLUTIONS_DIR]
+
+
+@pytest.mark.timeout(600)  # the first of them grades the four twice, and their references
 def test_the_four_kinds_of_mistake_are_shown_beside_the_reference(held_out):
     proc, report, _ = held_out["mine"]
     assert proc.returncode == 1, proc.stderr[-2000:]
@@ -225,6 +260,7 @@ def test_the_four_kinds_of_mistake_are_shown_beside_the_reference(held_out):
     assert any(label.startswith("encoder.") for label in ex17["differences"]["grads_only_yours"])
 
 
+@pytest.mark.timeout(600)  # the first of them grades the four twice, and their references
 def test_the_readme_shows_a_real_graph_output_and_its_picture(held_out):
     _, report, folder = held_out["mine"]
     ex17 = next(e["graph"] for e in report["exercises"] if e["id"] == "ex17_decoder_loss")
@@ -237,14 +273,26 @@ def test_the_readme_shows_a_real_graph_output_and_its_picture(held_out):
     assert "](docs/graph-ex17.svg)" in readme
 
 
+@pytest.mark.timeout(600)  # the first of them grades the four twice, and their references
 def test_the_reference_solutions_graphs_match_the_reference(held_out):
     proc, report, _ = held_out["reference"]
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [e["id"] for e in report["exercises"]] == REFERENCE_RUN
     for e in report["exercises"]:
         assert e["status"] == "passed" and e["graph"]["same"], e["graph"]["text"]
         assert "Your graph matches the reference." in e["graph"]["text"]
+    # ex21: the reference's graph that the run above compared with (graded in a run of its own) is
+    # the graph the session's own run of the reference recorded for that check, moment by moment
+    from grading.graph_data import as_report
+
+    _, mine, _ = held_out["mine"]
+    seen = next(e["graph"] for e in mine["exercises"] if e["id"] == "ex21_truncated_bptt")
+    recorded = solution_run().exercise("ex21_truncated_bptt").graphs[seen["check"]]
+    moment = next(m for m in recorded["moments"] if m["when"] == seen["reference"]["when"])
+    assert as_report(moment) == seen["reference"]
 
 
+@pytest.mark.timeout(600)  # the first of them grades the four twice, and their references
 def test_each_picture_is_valid_self_contained_svg_that_a_browser_draws(held_out, tmp_path):
     chromium()
     pictures = []
@@ -252,6 +300,7 @@ def test_each_picture_is_valid_self_contained_svg_that_a_browser_draws(held_out,
         proc, report, folder = held_out[name]
         for e in report["exercises"]:
             path = folder / f"{e['id']}.svg"
+            assert path.exists(), path
             assert e["graph"]["svg"].endswith(f"graphs/{e['id']}.svg")
             text = path.read_text(encoding="utf-8")
             root = ET.fromstring(text)  # well-formed XML
@@ -306,11 +355,11 @@ def test_a_long_chain_is_folded_into_steps_of_the_same_shape():
 
     long, short = clean(_recorded_chain(40, False))["moments"][-1], clean(_recorded_chain(40, True))["moments"][-1]
     first, period, steps = fold(long, layers(long))
-    assert steps == 40 and period >= 2, (first, period, steps)  # every step of the chain (the README says 38 more)
+    assert steps == 39 and period >= 2, (first, period, steps)  # every step but the one at the root
     comparison = {"check": "test", "when": long["when"], "function": "unroll", "same": False, "passed": False,
                   "yours": long, "reference": short, "differences": differences(long, short), "meaning": "x"}
     text = render(comparison, PLAIN)
-    assert f"… {steps - 2} more steps of the same shape" in text
+    assert "… 37 more steps of the same shape" in text and "… 37 more steps" in (ROOT / "README.md").read_text()
     assert len(text.splitlines()) < 80  # 40 steps of 6 nodes, shown as two
     assert f"… {steps - 2} more steps of the same shape" in svg(comparison)
     assert fold(short, layers(short)) is None  # a graph cut at every step has nothing to fold
@@ -400,6 +449,7 @@ def _holds_a_graph(result) -> bool:
     return any(n["kind"] in ("op", "leaf") or n.get("returned") or n["key"].startswith("tensor:result") for n in nodes)
 
 
+@pytest.mark.timeout(600)  # every reference solution, with the graphs recorded
 def test_the_catalog_names_the_graph_exercises():
     """`graph = true` exactly where the reference's recorded graphs hold something autograd tracks
     (an op, a leaf that requires grad) or a tensor the function returns: there is a graph to compare.
@@ -413,3 +463,44 @@ def test_the_catalog_names_the_graph_exercises():
         result = run.exercise(ex.id) if ex.graph else recorded.exercise(ex.id)
         assert result.graphs, ex.id
         assert _holds_a_graph(result) == ex.graph, ex.id
+
+
+# ------------------------------------------------------------------ classroom reports
+
+
+@pytest.mark.timeout(900)  # the first of the session's corpus requests grades the whole corpus
+def test_gradescope_output_carries_the_text_of_a_failing_exercise(tmp_path_factory):
+    import copy
+
+    from grading.formats import to_gradescope
+    from grading.results import RunResult
+
+    from .test_gradescope_format import VALIDATOR
+
+    result = copy.copy(corpus_result(tmp_path_factory, "ex17_decoder_loss", CORPUS / "ex17_decoder_loss" / "wrong_no_stop.py"))
+    result.graph = comparison_of(result, solution_run().exercise("ex17_decoder_loss"))
+    data = to_gradescope(RunResult(target="x", seed=0, exercises=[result]))
+    assert not list(VALIDATOR.iter_errors(data))
+    (test,) = data["tests"]
+    assert "Your autograd graph beside the reference's" in test["output"]
+    assert "+ gets a gradient in yours, not in the reference's: encoder.0.bias" in test["output"]
+
+
+@pytest.mark.timeout(600)
+def test_batch_feedback_carries_the_graphs_of_the_failing_exercises(tmp_path):
+    from grading.batch import run_batch
+
+    subs = tmp_path / "subs"
+    for name, source in (("ann", CORPUS / "ex07_cut_history" / "wrong_returns_detach.py"),
+                         ("ben", SOLUTIONS_DIR / "ex07_cut_history.py")):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "ex07_cut_history.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    run_batch(subs, CATALOG, tmp_path / "grades.csv", jobs=2, seed=7, timeout=10, memory_mb=2048,
+              feedback=tmp_path / "feedback", graph=True)
+    ann = json.loads((tmp_path / "feedback" / "ann.json").read_text())
+    ben = json.loads((tmp_path / "feedback" / "ben.json").read_text())
+    (ex07,) = [e for e in ann["exercises"] if e["id"] == "ex07_cut_history"]
+    assert not list(SCHEMA.iter_errors(ex07["graph"]))
+    assert "~ t keeps its history (#1 SubBackward0) in yours" in ex07["graph"]["text"]
+    others = [e for e in ann["exercises"] + ben["exercises"] if e is not ex07]
+    assert not any("graph" in e for e in others)  # passing, or not a graph run of theirs: no graph
