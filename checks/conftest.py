@@ -22,6 +22,7 @@ import torch
 from checks.instruments import only_real_objects
 from grading import EXERCISES_DIR
 from grading.catalog import load_catalog
+from grading.graph_capture import watch
 from grading.targets import TargetError, load_function, resolve_target, set_graded
 
 _CATALOG = load_catalog()  # read once, when the checks are collected
@@ -58,13 +59,14 @@ def exercise_id_of(module) -> str:
 
 @pytest.fixture
 def learner(request):
-    """The learner's function for this check file's exercise, loaded afresh from the target."""
+    """The learner's function for this check file's exercise, loaded afresh from the target (and
+    recorded, where the grader records this check's graph: `--graph`)."""
     exercise = _CATALOG[exercise_id_of(request.module)]
     namespace = getattr(request.config, "kata_namespace", None)  # grading inside a Jupyter kernel
     if namespace is not None:
-        fn = namespace.function(exercise)
+        fn = watch(namespace.function(exercise))
     else:
-        fn = load_function(request.config.kata_target, exercise.id, exercise.function)
+        fn = watch(load_function(request.config.kata_target, exercise.id, exercise.function))
     return only_real_objects(fn, exercise.function)  # what the checks inspect is what the code did
 
 

@@ -313,9 +313,11 @@ def write_class_files(outcomes: list[Outcome], catalog: Catalog, out: Path, *, r
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
               isolation: str = "auto", exercise_timeout: float | None = None,
-              submission_timeout: float | None = None, report: Path | None = None) -> list[Outcome]:
+              submission_timeout: float | None = None, report: Path | None = None,
+              graph: bool = False) -> list[Outcome]:
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
-    (`mistakes_path`), the feedback files and, given `report`, the HTML class report."""
+    (`mistakes_path`), the feedback files and, given `report`, the HTML class report. With `graph`,
+    each failing graph exercise's feedback has the graph beside the reference's (`grading.graph_report`)."""
     from .integrity import verify
     from .processes import signals_held, stopped_how
     from .runner import grade_many
@@ -329,6 +331,9 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         gradable: list[tuple[int, Path]] = []
         recorded: set[int] = set()
         integrity = None
+        from .graph_report import batch_graphs
+
+        graphs = batch_graphs(catalog) if graph else []
 
         def record(index: int, run) -> None:
             """Each submission's feedback is written as soon as it is graded: a batch that is
@@ -362,7 +367,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
                               memory_mb=memory_mb, lanes=jobs, isolation=isolation,
                               exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
-                              on_complete=record) if gradable else []
+                              on_complete=record, graph=graphs) if gradable else []
         except BaseException as stop:  # Ctrl-C, SIGTERM, SIGHUP: the gradebook still gets a row for every submission
             how = stopped_how(stop)
             for n, o in enumerate(outcomes):
@@ -375,6 +380,10 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             if progress_stream is not None:
                 progress_stream.write(f"\nstopped: wrote {', '.join(shown_name(str(p)) for p in written)}\n")
             raise
+        if graphs:  # the reference's graphs, graded once the submissions are (never in their processes' memory)
+            from .graph_report import beside_the_reference
+
+            beside_the_reference(runs, catalog, seed=seed, timeout=timeout, memory_mb=memory_mb)
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             outcomes[n].result = _report(run, catalog, integrity)
             outcomes[n].result["target"] = shown_name(str(entries[n]))

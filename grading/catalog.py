@@ -42,6 +42,8 @@ class Exercise:
     # its checks build torch optimizers: the first one built in a process imports torch._dynamo,
     # about half a second, which a single grade pays in one lane only, beside the others' work
     optimizers: bool = False
+    # what its function builds, cuts or leaves alone is an autograd graph: `--graph` draws it
+    graph: bool = False
 
     @property
     def number(self) -> int:
@@ -128,6 +130,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
                 points=float(entry.get("points", 1)),
                 hints=tuple(entry.get("hints", ())),
                 optimizers=bool(entry.get("optimizers", False)),
+                graph=bool(entry.get("graph", False)),
             )
         except KeyError as exc:
             raise CatalogError(f"{path}: exercise #{i} has no {exc.args[0]!r}") from None

@@ -69,7 +69,8 @@ def run(fd: int, request: dict) -> None:
     plugin = GradingPlugin(channel.send, fork=fork, isolation=request["isolation"], jobs=request.get("jobs"),
                            timeout=float(request["timeout"]) if request.get("timeout") else None,
                            channel=channel, scratch=request.get("scratch"),
-                           targets=request.get("targets"), standby=request.get("standby_fd"))
+                           targets=request.get("targets"), standby=request.get("standby_fd"),
+                           graph=request.get("graph"))
     _watch_for_solutions(request["target"], plugin)
 
     args = list(request["files"]) + [

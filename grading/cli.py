@@ -174,6 +174,10 @@ def build_parsers() -> dict[str, _Parser]:
                    "from the start, rewritten as each exercise finishes)")
     grade.add_argument("-v", "--verbose", action="store_true",
                        help="text report: every case in full, with tracebacks and what your code printed")
+    grade.add_argument("-g", "--graph", action="store_true",
+                       help="your autograd graph beside the reference solution's, for the first failing case of "
+                            "each exercise shown (one more grading run of it), as text and as a picture in "
+                            ".kata/graphs/")
     _add_seed(grade, f"${config.SEED_ENV} if set, else {config.SEED}; fresh per run for --format gradescope/junit")
     _add_limits(grade, jobs=True)
     _add_color(grade)
@@ -253,6 +257,9 @@ def build_parsers() -> dict[str, _Parser]:
     p.add_argument("submissions", metavar="DIR", help="the folder of submissions")
     _add_output(p, "the CSV of grades to write", required=True)
     p.add_argument("--feedback", metavar="DIR", help="a folder for one feedback JSON per submission")
+    p.add_argument("-g", "--graph", action="store_true",
+                   help="each feedback JSON carries, for the failing exercises, the autograd graph beside the "
+                        "reference solution's (the reference is graded once more)")
     p.add_argument("--report", metavar="FILE.html",
                    help="a one-page HTML class report to write: score distribution, pass rate per exercise, "
                         "common mistakes, submissions that need attention, a sortable table of students")

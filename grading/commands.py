@@ -37,12 +37,16 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
             _write_atomic(render(partial, args.format), Path(args.output))
 
     stopped = None
+    graphs = _graphs_wanted(args, selected)
     try:
-        run = grade_target(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress), **settings)
+        run = grade_target(target, selected, seed=seed, on_progress=_with_integrity(catalog, progress),
+                           graph=[ex.id for ex in graphs], **settings)
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, SIGHUP: the report says what was graded, then exit
         if not getattr(stop, "partial", None):
             raise
         stopped, run = stop, stop.partial[0]
+    if graphs and stopped is None:
+        _add_graphs(run, graphs, args, seed, settings)
     from .integrity import attach_integrity
 
     attach_integrity(run, catalog)
@@ -64,10 +68,12 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
         if args.exercises:
             text = "\n\n".join(
                 report_text.detail(run.exercise(ex.id), ex, run.target, style, verbose=args.verbose)
-                for ex in selected
+                + _graph_text(run.exercise(ex.id), style) for ex in selected
             )
         else:
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None, fixed=fixed)
+            upcoming = report_text.next_exercise(run)
+            text += _graph_text(upcoming, style) if upcoming is not None else ""
     from .processes import signals_held
 
     with signals_held():  # a signal that comes now waits until the report is out
@@ -78,6 +84,39 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
     # GitHub Classroom scores by this exit code
     trusted = not run.integrity_affected and not any(e.flags for e in run.exercises)
     return 0 if run.all_passed and trusted else 1
+
+
+def _graphs_wanted(args, selected) -> list:
+    """The graph exercises whose graphs `--graph` records (none without it)."""
+    if not getattr(args, "graph", False):
+        return []
+    from .graph_report import graph_exercises, reference_missing
+
+    problem = reference_missing()
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return []
+    return graph_exercises(selected)
+
+
+def _add_graphs(run, graphs, args, seed, settings) -> None:
+    """The reference's graphs beside the learner's: for the exercises the report shows in full (the
+    ones named, or the next one to work on in the summary; every one in a machine format)."""
+    from .graph_report import add_graphs
+    from .report_text import next_exercise
+
+    if args.format == "text" and not args.exercises:
+        upcoming = next_exercise(run)
+        graphs = [ex for ex in graphs if upcoming is not None and ex.id == upcoming.id]
+    add_graphs(run, graphs, seed=seed, **settings)
+
+
+def _graph_text(result, style: Style) -> str:
+    if result is None or result.graph is None:
+        return ""
+    from .graph_text import render
+
+    return "\n\n" + render(result.graph, style, svg=result.graph.get("svg"))
 
 
 def export(catalog, args, style: Style, exercise=None) -> int:
@@ -118,7 +157,8 @@ def batch(catalog, args, style: Style, exercise=None) -> int:
                          seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
                          isolation=_setting("isolation", args.isolation), **_time_limits(args),
                          feedback=Path(args.feedback) if args.feedback else None,
-                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr)
+                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr,
+                         graph=args.graph)
     return 0 if all(o.status == "graded" for o in outcomes) else 1
 
 

@@ -23,6 +23,7 @@ what it could forge there concerns that submission only.
 | Flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
 | Compiling | exercise, check | exercise process: torch.compile began compiling (the limits stop counting) |
 | Compiled | exercise, check | exercise process: ... and ended (see `grading.compiling`) |
+| Graph | exercise, check, data | exercise process: the autograd graph a check saw (`--graph`; `grading.graph_data`) |
 | ExerciseExit | exercise, how, code | lane: the process grading that exercise ended |
 | Yield | exercise | lane: it stopped after this exercise; a new lane grades the rest |
 | Done | | lane: all its work is done |
@@ -137,6 +138,15 @@ class Compiled(Compiling):
 
 
 @dataclass
+class Graph(Event):
+    kind: ClassVar[str] = "graph"
+    exercise: str
+    check: str
+    data: dict = field(default_factory=dict)  # checked again by `grading.graph_data.clean`
+    target: int = 0
+
+
+@dataclass
 class ExerciseExit(Event):
     kind: ClassVar[str] = "exercise_exit"
     exercise: str
@@ -163,10 +173,10 @@ class ForkUnsafe(Event):
 
 
 KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
-                                 (Collected, CollectError, Start, Result, Note, Flag, Compiling, Compiled, ExerciseExit,
-                                  Yield, Done, ForkUnsafe)}
+                                 (Collected, CollectError, Start, Result, Note, Flag, Compiling, Compiled, Graph,
+                                  ExerciseExit, Yield, Done, ForkUnsafe)}
 # what an exercise process may say: the lane says the rest
-FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled)
+FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled, Graph)
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
 _FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}

@@ -219,6 +219,8 @@ def _exercise_report(run: RunResult, e: ExerciseResult) -> str:
                 blocks.append("Traceback, from your code on:\n\n" + md_block(c.traceback))
             if c.output.strip():
                 blocks.append("What your code printed:\n\n" + md_block(c.output))
+        if e.graph is not None and e.graph.get("text"):
+            blocks.append("Your autograd graph beside the reference's:\n\n" + md_block(e.graph["text"]))
     return "\n\n".join(blocks)
 
 

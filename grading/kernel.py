@@ -44,10 +44,11 @@ class NamespaceTarget:
         return func
 
 
-def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, timeout: float = 30.0) -> ExerciseResult:
+def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, timeout: float = 30.0,
+                     graph: bool = False) -> ExerciseResult:
     import pytest
 
-    from .events import CollectError, Result
+    from .events import CollectError, Graph, Result
     from .plugin import GradingPlugin
 
     catalog = load_catalog()
@@ -58,7 +59,8 @@ def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, time
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-W", "ignore::pytest.PytestConfigWarning",
             "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]
     # the same per-check loop as a grading worker, in this process: the kernel's namespace is the answer
-    plugin = GradingPlugin(events.append, fork=False, restore=False, timeout=timeout)
+    plugin = GradingPlugin(events.append, fork=False, restore=False, timeout=timeout,
+                           graph=[exercise.id] if graph and exercise.graph else ())
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
@@ -74,7 +76,27 @@ def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, time
             result.checks.append(event.to_check())
         elif isinstance(event, CollectError):
             result.error = "the checks could not be loaded:\n" + event.message
+        elif isinstance(event, Graph) and event.exercise == exercise.id:
+            from .graph_data import clean
+
+            result.graphs[event.check] = clean(event.data)
+    if graph and result.graphs:
+        _beside_the_reference(result, exercise, seed)
     return result
+
+
+def _beside_the_reference(result: ExerciseResult, exercise, seed: int) -> None:
+    """The reference's graphs, from a fresh interpreter (nothing of this kernel, where the
+    learner's code runs, is in it), beside the ones recorded here."""
+    from .graph_data import attach
+    from .graph_report import reference_missing, reference_run
+    from .results import RunResult
+
+    if reference_missing():
+        result.graphs = {}
+        return
+    reference = reference_run([exercise], seed=seed, method="spawn")
+    attach(RunResult(target="notebook", seed=seed, exercises=[result]), reference, {exercise.id})
 
 
 def _html(result: ExerciseResult) -> str:
@@ -97,15 +119,16 @@ def _html(result: ExerciseResult) -> str:
     return head + error + "<table>" + "".join(rows) + "</table>"
 
 
-def check(exercise: str, namespace: dict | None = None, *, seed: int = 0) -> None:
-    """Grade `exercise` against the functions of `namespace` (default: the notebook's) and show it."""
+def check(exercise: str, namespace: dict | None = None, *, seed: int = 0, graph: bool = False) -> None:
+    """Grade `exercise` against the functions of `namespace` (default: the notebook's) and show it;
+    with `graph`, your autograd graph beside the reference's as well, as text and as a picture."""
     global last_result
     if namespace is None:
         import __main__
 
         namespace = vars(__main__)
     try:
-        result = run_in_namespace(exercise, namespace, seed=seed)
+        result = run_in_namespace(exercise, namespace, seed=seed, graph=graph)
     except Exception as exc:  # never raise in a learner's notebook
         print(f"could not check {exercise}: {type(exc).__name__}: {exc}")
         return None
@@ -114,10 +137,17 @@ def check(exercise: str, namespace: dict | None = None, *, seed: int = 0) -> Non
 
     catalog = load_catalog()
     text = detail(result, catalog[result.id], "notebook", Style(color=False), where="this notebook")
+    page = _html(result)
+    if result.graph is not None:
+        from .graph_svg import render
+
+        text += "\n\n" + result.graph["text"]
+        picture = render(result.graph, title=f"{result.id[:4]} {result.title}")
+        page += "<div>" + picture.split("?>", 1)[-1] + "</div>"  # the SVG inline, without its XML declaration
     try:
         from IPython.display import display
 
-        display({"text/plain": text, "text/html": _html(result)}, raw=True)
+        display({"text/plain": text, "text/html": page}, raw=True)
     except ImportError:
         print(text)
     return None

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from . import ROOT, compiling
-from .events import (Collected, CollectError, Compiled, Compiling, Done, Event, ExerciseExit, Flag, ForkUnsafe, Note,
-                     Result, Start, Yield)
+from .events import (Collected, CollectError, Compiled, Compiling, Done, Event, ExerciseExit, Flag, ForkUnsafe, Graph,
+                     Note, Result, Start, Yield)
 from .frozen import Sources
 from .processes import Worker, start_worker
 from .results import CheckResult, CheckStatus
@@ -70,6 +70,7 @@ def build_request(base: dict, work: list[Work], method: str) -> dict:
         "scratch": base["scratch"],
         "targets": base["targets"],
         "display_base": base["display_base"],
+        "graph": base.get("graph", []),  # exercises whose checks' graphs are recorded (`--graph`)
     }
 
 
@@ -295,7 +296,7 @@ class Lane:
         if isinstance(event, ExerciseExit) and key in self.done:  # its process has ended after its last result
             self.run.settle(*key)
             return
-        if key in self.done and not isinstance(event, (Note, Flag, Yield)) \
+        if key in self.done and not isinstance(event, (Note, Flag, Yield, Graph)) \
                 and not (isinstance(event, Result) and event.check.endswith(" (teardown)")):
             return  # already complete
         result = self.run.results[key]
@@ -339,6 +340,11 @@ class Lane:
         elif isinstance(event, Note):
             if event.message not in result.notes:
                 result.notes.append(event.message)
+        elif isinstance(event, Graph):
+            if event.check in names and event.check not in result.graphs:
+                from .graph_data import clean
+
+                result.graphs[event.check] = clean(event.data)
         elif isinstance(event, Flag):
             if event.message not in result.flags:
                 result.flags.append(event.message)

@@ -66,7 +66,9 @@ def build_notebook(exercise: Exercise, stub: str):
         v4.new_markdown_cell(_markdown(doc)),
         v4.new_code_cell(code, metadata={"tags": [ANSWER_TAG, exercise.id]}),
         v4.new_markdown_cell("Run the next cell to check your answer against the kata's checks "
-                             "(no need to save the notebook first)."),
+                             "(no need to save the notebook first)."
+                             + (f' `check("{exercise.short}", graph=True)` also draws your autograd graph '
+                                "beside the reference solution's." if exercise.graph else "")),
         v4.new_code_cell(f'from grader import check\ncheck("{exercise.short}")', metadata={"tags": [CHECK_TAG]}),
         v4.new_markdown_cell(f"## Hints\n\nOpen one at a time.\n\n{hints}", metadata={"tags": [HINT_TAG]}),
     ]

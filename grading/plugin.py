@@ -36,8 +36,10 @@ from pathlib import Path
 
 import pytest
 
+from . import graph_capture
 from .compiling import uncharged
-from .events import FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Lines, Note, Result, Start, Yield, parse
+from .events import (FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Graph, Lines, Note, Result, Start, Yield,
+                     parse)
 from .outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
 from .processes import become_subreaper, describe_exit, kill_descendants
 from .results import CheckStatus
@@ -85,9 +87,10 @@ class GradingPlugin:
 
     def __init__(self, send, *, fork: bool = False, isolation: str = "exercise", restore: bool = True,
                  jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None,
-                 targets: list[str] | None = None, standby: int | None = None):
+                 targets: list[str] | None = None, standby: int | None = None, graph=()):
         self._send = send
         self.standby = standby  # a pipe: once the checks are collected, the jobs to run come on it
+        self.graph = set(graph or ())  # exercises whose checks' graphs are recorded (`--graph`)
         self.fork, self.isolation, self.restore = fork, isolation, restore
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]; None: the configured target
         self.timeout = timeout  # seconds per check
@@ -272,6 +275,8 @@ class GradingPlugin:
         teardown: dict = {}
         if hasattr(item, "_request") and not item._request:
             item._initrequest()  # fresh fixture values: the same check may run again for another target
+        recorder = graph_capture.begin() if exercise in self.graph else None
+        graph = None
         started = time.perf_counter()
         sys.stdout = sys.stderr = output
         try:
@@ -286,6 +291,8 @@ class GradingPlugin:
                 except BaseException:
                     outcome = describe_current()
                 duration = time.perf_counter() - started
+                if recorder is not None:
+                    graph = graph_capture.finish()
                 try:
                     with time_limit(self.timeout), uncharged(exercise, name, self.emit):
                         item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
@@ -307,6 +314,8 @@ class GradingPlugin:
             load_error=outcome.get("load_error", False), location=outcome.get("location"),
             traceback=outcome.get("traceback", ""), output=output.text(),
             mistake=outcome.get("mistake"), mistake_title=outcome.get("mistake_title")))
+        if graph is not None:
+            self.emit(Graph(exercise, name, graph))
         if teardown:
             self.emit(Result(exercise, name + " (teardown)", teardown["status"],
                              message=cut(teardown["message"], MESSAGE_LIMIT)))
@@ -461,7 +470,7 @@ class GradingPlugin:
         event = parse(line)
         if not isinstance(event, FROM_EXERCISE) or event.exercise not in exercises():
             return
-        if isinstance(event, (Start, Result)):
+        if isinstance(event, (Start, Result, Graph)):
             if event.check.removesuffix(" (teardown)") not in self.collected.get(event.exercise, ()):
                 return
             key = (type(event), event.exercise, event.check)

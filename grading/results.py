@@ -67,6 +67,8 @@ class ExerciseResult:
     error: str = ""  # a problem with the exercise as a whole (no checks collected, crash)
     flags: list[str] = field(default_factory=list)  # integrity problems found while grading
     notes: list[str] = field(default_factory=list)  # how the answer was found (notebook fallbacks, cell errors)
+    graphs: dict = field(default_factory=dict)  # check -> the graphs it saw, as recorded (`--graph`)
+    graph: dict | None = None  # the learner's graph beside the reference's (`grading.graph_data.compare`)
 
     @property
     def status(self) -> ExerciseStatus:
@@ -117,6 +119,8 @@ class ExerciseResult:
             data["flags"] = list(self.flags)
         if self.notes:
             data["notes"] = list(self.notes)
+        if self.graph is not None:
+            data["graph"] = self.graph
         return data
 
 

@@ -73,6 +73,7 @@ def grade_many(
     on_complete=None,
     on_settled=None,
     standby: "Standby | None" = None,
+    graph=(),
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -87,7 +88,8 @@ def grade_many(
     each target, as soon as those results are final (the processes that graded its exercises
     have ended: the results the run returns, before the run has tidied up). `standby` (see `Standby`):
     a child made ready beforehand grades the work, if it was made for this very target and these
-    exercises (else it is left as it was).
+    exercises (else it is left as it was). `graph`: the ids of the exercises whose checks' autograd
+    graphs are recorded (`ExerciseResult.graphs`, see `grading.graph_data`).
     Returns one RunResult per target, in order. Stopped (Ctrl-C, or SIGTERM / SIGHUP where
     `grading.processes.stop_on_signals` is in force), it raises, with the runs as they were
     (`.partial`), each exercise not done marked "not graded"."""
@@ -129,12 +131,14 @@ def grade_many(
     shares = plan_lanes(pending, len(targets), count, split)
     state = Shared(runs, results, limits, report, on_complete, pending, on_settled)
     if standby is not None:  # what the child on standby was made with
-        sources, scratch, base = standby.sources, standby.scratch, {**standby.base, "exercises": exercises}
+        sources, scratch = standby.sources, standby.scratch
+        base = {**standby.base, "exercises": exercises, "graph": sorted(graph)}
     else:
         sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
         scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
         base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
-                "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
+                "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd(),
+                "graph": sorted(graph)}
     events: queue.Queue = queue.Queue()
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
     ready = standby.take() if standby is not None and active else None

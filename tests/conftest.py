@@ -74,7 +74,10 @@ def _grade_corpus(args):
         folder.mkdir(parents=True)
         (folder / f"{exercise_id}.py").write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
         targets.append(folder)
-    runs = grade_many(targets, [CATALOG[exercise_id]], lanes=1)  # the workers already fill the cores
+    exercise = CATALOG[exercise_id]
+    # the workers already fill the cores; a graph exercise's graphs are recorded (tests/test_graph.py
+    # compares them with the reference's, and every other test proves that recording changes no verdict)
+    runs = grade_many(targets, [exercise], lanes=1, graph=[exercise_id] if exercise.graph else ())
     return exercise_id, {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
 
 
@@ -108,8 +111,8 @@ def stub_run(tmp_path_factory):
 
 def solution_run():
     """Every reference solution, graded once for the whole session."""
-    if "solutions" not in _RUNS:
-        _RUNS["solutions"] = grade(SOLUTIONS_DIR, list(CATALOG))
+    if "solutions" not in _RUNS:  # with the graphs of the graph exercises, as for the corpus
+        _RUNS["solutions"] = grade(SOLUTIONS_DIR, list(CATALOG), graph=[ex.id for ex in CATALOG if ex.graph])
     return _RUNS["solutions"]
 
 
