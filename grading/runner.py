@@ -70,6 +70,7 @@ def grade_many(
     submission_timeout: float | None = None,
     on_progress=None,
     on_complete=None,
+    sources: Sources | None = None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -80,7 +81,8 @@ def grade_many(
     `timeout` limits each check, `exercise_timeout` all the checks of one exercise and
     `submission_timeout` all of one target (defaults: the settings of the same names).
     on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
-    once for each target, as soon as all its exercises have them.
+    once for each target, as soon as all its exercises have them. `sources`: the kata's files to
+    grade with (default: read from disk now, see `current_sources`).
     Returns one RunResult per target, in order."""
     method = method or start_method()
     if isolation == "auto":
@@ -114,7 +116,8 @@ def grade_many(
         warm_up(optimizer=bool(heavy) and not split)
     shares = plan_lanes(pending, len(targets), count, split)
     state = Shared(runs, results, limits, report, on_complete, pending)
-    sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
+    if sources is None:  # the checks, engine and catalog as they are before any learner's code runs
+        sources = current_sources()
     scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
     base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
             "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd()}
