@@ -329,8 +329,8 @@ class Kata:
     """The files of one batch on a worker: written once to a folder of their own (pytest collects
     check files from disk), imported from memory (`grading.frozen`), compiled once."""
 
-    def __init__(self, digest: str, texts: dict[str, str]):
-        self.folder = Path(tempfile.mkdtemp(prefix=f"kata-checks-{digest[:12]}-"))
+    def __init__(self, digest: str, texts: dict[str, str], where: str | None = None):
+        self.folder = Path(tempfile.mkdtemp(prefix=f"kata-checks-{digest[:12]}-", dir=where))
         for relative, text in texts.items():
             parts = relative.split("/")
             if any(p in ("", ".", "..") or "\\" in p for p in parts):
@@ -358,7 +358,8 @@ def _kata(digest: str) -> Kata | str:
     with _LOCK:
         if digest in _KATAS:
             return _KATAS[digest]
-        plugin = distributed.get_worker().plugins.get(PLUGIN + digest)
+        worker = distributed.get_worker()
+        plugin = worker.plugins.get(PLUGIN + digest)
         if plugin is None:
             return "not graded: this worker has not received the batch's checks"
         received = Sources("", plugin.texts).digest()
@@ -370,7 +371,7 @@ def _kata(digest: str) -> Kata | str:
 
             warm_up(optimizer=True)
             _WARM.append(True)
-        _KATAS[digest] = Kata(digest, plugin.texts)
+        _KATAS[digest] = Kata(digest, plugin.texts, worker.local_directory)  # removed with the worker
         return _KATAS[digest]
 
 
@@ -380,7 +381,7 @@ def grade_task(digest: str, payload: dict, options: dict) -> dict:
     kata = _kata(digest)
     if isinstance(kata, str):
         return {"error": kata}
-    with tempfile.TemporaryDirectory(prefix="kata-submission-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kata-submission-", dir=distributed.get_worker().local_directory) as tmp:
         try:
             target = unpack(payload, Path(tmp))
         except SubmissionError as exc:
