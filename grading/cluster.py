@@ -86,15 +86,17 @@ def shipment() -> Sources:
 # ------------------------------------------------------------------ submissions, as they travel
 
 
-def place(target: Path) -> list[str]:
-    """Where a submission lies, as its messages name it: relative to the working folder where it
-    is inside it (the worker puts it at the same relative place), else its absolute path's parts."""
+def place(target: Path) -> tuple[list[str], str]:
+    """Where a submission lies, so that its messages name its files as they would here: (the parts
+    of its path below the working folder, the working folder) where it lies inside it, else (the
+    parts of its absolute path, ""). The worker puts it at the same place below a folder of its
+    own, and writes that folder's path in the submission's report as the second item."""
     path = Path(target).resolve()
     try:
-        parts = path.relative_to(Path.cwd().resolve()).parts
+        home = Path.cwd().resolve()
+        return list(path.relative_to(home).parts) or ["submission"], str(home)
     except (ValueError, OSError):
-        parts = path.parts[1:]
-    return list(parts) or ["submission"]
+        return list(path.parts[1:]), ""
 
 
 def pack(target: Path) -> dict:
@@ -122,7 +124,8 @@ def pack(target: Path) -> dict:
             if total > MAX_ZIP_BYTES:
                 raise SubmissionError(f"more than {MAX_ZIP_BYTES // 2**20} MB to send to a worker")
             zf.write(real, name)
-    return {"place": place(target), "kind": "dir" if target.is_dir() else "file", "zip": buffer.getvalue()}
+    parts, home = place(target)
+    return {"place": parts, "home": home, "kind": "dir" if target.is_dir() else "file", "zip": buffer.getvalue()}
 
 
 def unpack(payload: dict, into: Path) -> Path:
@@ -382,17 +385,29 @@ def grade_task(digest: str, payload: dict, options: dict) -> dict:
     if isinstance(kata, str):
         return {"error": kata}
     with tempfile.TemporaryDirectory(prefix="kata-submission-", dir=distributed.get_worker().local_directory) as tmp:
+        base = Path(os.path.realpath(tmp))
         try:
-            target = unpack(payload, Path(tmp))
+            target = unpack(payload, base)
         except SubmissionError as exc:
             return {"error": str(exc)}
-        return _grade_in_fork(kata, target, Path(tmp), options)
+        # paths are shown relative to the working folder: the client's, where the submission lies
+        # in it; else they are shown whole, as the client's absolute paths
+        cwd = base if payload.get("home") else base / ".elsewhere"
+        cwd.mkdir(exist_ok=True)
+        text = _grade_in_fork(kata, target, cwd, options)
+        if isinstance(text, dict):
+            return text
+        here, there = (json.dumps(str(p))[1:-1] + "/" for p in (base, payload.get("home", "")))
+        try:
+            return json.loads(text.replace(here, there))
+        except ValueError:  # cut short: the process ended while it wrote
+            return {"error": "not graded: the process grading it on the worker ended before it answered"}
 
 
-def _grade_in_fork(kata: Kata, target: Path, base: Path, options: dict) -> dict:
+def _grade_in_fork(kata: Kata, target: Path, base: Path, options: dict) -> str | dict:
     """Grade in a process forked for the submission (a worker's threads never run a grading):
     it ends with the worker, and a worker that gives up on it after `options["deadline"]` ends
-    it and what it started."""
+    it and what it started. Returns its answer as JSON text, or {"error": why there is none}."""
     read_fd, write_fd = os.pipe()
     worker = os.getpid()
     pid = os.fork()
@@ -427,13 +442,12 @@ def _grade_in_fork(kata: Kata, target: Path, base: Path, options: dict) -> dict:
         status = _stop(pid) if late else os.waitpid(pid, 0)[1]
     if late:
         return {"error": f"not graded: its grading went on past {float(options['deadline']):g} s on the worker"}
-    try:
-        return json.loads(b"".join(chunks))
-    except ValueError:
-        from .processes import describe_exit
+    if chunks:
+        return b"".join(chunks).decode("utf-8", errors="replace")
+    from .processes import describe_exit
 
-        return {"error": f"not graded: the process grading it on the worker "
-                         f"{describe_exit(os.waitstatus_to_exitcode(status))}"}
+    return {"error": f"not graded: the process grading it on the worker "
+                     f"{describe_exit(os.waitstatus_to_exitcode(status))}"}
 
 
 def _stop(pid: int) -> int:
