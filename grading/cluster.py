@@ -23,9 +23,11 @@ A worker (`grade_task`)
     hangs or exhausts its memory gets its errors in its own row.
 
 A worker that dies under a submission (killed, out of memory, its machine lost) costs that
-submission nothing the first time: the scheduler gives it to another worker. The batch sets the
-scheduler's `allowed-failures` to `RETRIES` (1) for its duration, so a submission under which a
-second worker dies is recorded as not graded, with that reason, and the batch goes on.
+submission nothing the first time: the client gives it to another worker. The batch sets the
+scheduler's `allowed-failures` to 0 for its duration (and back at the end), so that the client
+hears of every worker death at once and decides itself (`_run_tasks`): a task lost with a worker
+that had not started it is simply sent again, and a submission under which a second worker dies
+while grading it is recorded as not graded, with that reason, and the batch goes on.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
 PAST_LIMIT = 120.0  # seconds past a submission's time limit before its worker gives up on it
 SETTINGS = "pyproject.toml"  # travels with the checks: pytest's settings and the kata's limits
 
-KILLED_TWICE = ("not graded: a worker died each of the {n} times it graded this submission (killed, out of "
-                "memory, or its machine lost); its own code may have ended them")
+KILLED_TWICE = ("not graded: a worker died each of the {n} times it was grading this submission (killed, out "
+                "of memory, or its machine lost); its own code may have ended them")
 
 
 class SchedulerLost(RuntimeError):
@@ -233,7 +235,10 @@ def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, jo
     if not targets:
         return results
     with connect(scheduler, jobs) as client:
-        before = client.run_on_scheduler(_allowed_failures, value=RETRIES)
+        try:  # every worker death under a task reaches the client at once, which decides (see _run_tasks)
+            before = client.run_on_scheduler(_allowed_failures, value=0)
+        except Exception:  # a scheduler that runs no function of its clients: its own limit holds
+            before = None
         plugin = PLUGIN + digest
         client.register_plugin(ChecksPlugin(digest, kata.texts), name=plugin)
         try:
@@ -241,17 +246,33 @@ def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, jo
         finally:
             with contextlib.suppress(Exception):
                 client.unregister_worker_plugin(plugin)
-            with contextlib.suppress(Exception):
-                client.run_on_scheduler(_allowed_failures, value=before)
+            if before is not None:
+                with contextlib.suppress(Exception):
+                    client.run_on_scheduler(_allowed_failures, value=before)
     return results
 
 
+STARTED = "autograd-kata-started"  # the topic of the event a worker logs as it starts grading a task
+MOST_TRIES = 6  # tries of one submission in all, also those lost with a worker before they started
+
+
 def _run_tasks(client, targets, digest, options, results, on_complete) -> None:
+    """Submit a task per target, no more out at once than the workers have threads, and settle
+    each as it arrives. A task whose worker died is submitted again; it counts against the
+    submission only if its worker had started grading it (the worker says so with an event
+    first), and a submission whose grading `RETRIES + 1` workers died under is not graded."""
     batch = uuid.uuid4().hex[:12]
-    waiting = iter(range(len(targets)))
+    waiting = list(range(len(targets)))[::-1]  # popped from the end: in order
     running: dict[str, int] = {}
+    tries, deaths = [0] * len(targets), [0] * len(targets)
+    started: set[str] = set()
+    lock = threading.Lock()
     arrived = distributed.as_completed()
     threads = Capacity(client)
+
+    def on_started(event) -> None:
+        with lock:
+            started.add(str(event[1]))
 
     def settle(i: int, value) -> None:
         results[i] = value
@@ -259,27 +280,42 @@ def _run_tasks(client, targets, digest, options, results, on_complete) -> None:
             on_complete(i, value)
 
     def submit_next() -> bool:
-        for i in waiting:
+        while waiting:
+            i = waiting.pop()
             try:
                 payload = pack(targets[i])
             except (SubmissionError, OSError) as exc:
                 settle(i, f"error: {exc}")
                 continue
-            future = client.submit(grade_task, digest, payload, options, key=f"kata-grade-{batch}-{i:06d}",
-                                   pure=False, retries=0)
+            tries[i] += 1
+            key = f"kata-grade-{batch}-{i:06d}-{tries[i]}"
+            future = client.submit(grade_task, digest, payload, options, key, key=key, pure=False, retries=0)
             running[future.key] = i
             arrived.add(future)
             return True
         return False
 
-    while len(running) < threads.now() and submit_next():
-        pass
-    for future in arrived:
-        i = running.pop(future.key)
-        settle(i, _outcome(future))
-        future.release()
+    client.subscribe_topic(STARTED, on_started)
+    try:
         while len(running) < threads.now() and submit_next():
             pass
+        for future in arrived:
+            i = running.pop(future.key)
+            if future.status == "error" and isinstance(future.exception(), distributed.KilledWorker):
+                with lock:
+                    deaths[i] += future.key in started
+                if deaths[i] <= RETRIES and tries[i] < MOST_TRIES:
+                    waiting.append(i)  # graded again, next
+                else:
+                    settle(i, "error: " + KILLED_TWICE.format(n=deaths[i]))
+            else:
+                settle(i, _outcome(future))
+            future.release()
+            while len(running) < threads.now() and submit_next():
+                pass
+    finally:
+        with contextlib.suppress(Exception):
+            client.unsubscribe_topic(STARTED)
 
 
 class Capacity:
@@ -307,8 +343,6 @@ def _outcome(future):
     if future.status == "cancelled":
         raise SchedulerLost("the connection to the Dask scheduler was lost")
     exc = future.exception()
-    if isinstance(exc, distributed.KilledWorker):
-        return "error: " + KILLED_TWICE.format(n=RETRIES + 1)
     return f"error: not graded: the worker could not grade it ({type(exc).__name__}: {exc})"
 
 
@@ -378,9 +412,11 @@ def _kata(digest: str) -> Kata | str:
         return _KATAS[digest]
 
 
-def grade_task(digest: str, payload: dict, options: dict) -> dict:
+def grade_task(digest: str, payload: dict, options: dict, tag: str = "") -> dict:
     """A Dask task: grade one submission with the batch's checks. {"run": fields of its
-    RunResult} or {"error": why it was not graded}."""
+    RunResult} or {"error": why it was not graded}. It first tells the client (an event with
+    `tag`, the task's key) that grading has started here."""
+    distributed.get_worker().log_event(STARTED, tag)
     kata = _kata(digest)
     if isinstance(kata, str):
         return {"error": kata}

@@ -7,6 +7,7 @@ grade with are the client's, verified by their hash."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -20,6 +21,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import dask
 import distributed
 import pytest
 
@@ -27,7 +29,9 @@ from grading import ROOT
 from grading.batch import run_batch
 from grading.catalog import Catalog
 from grading.cli import main
-from grading.cluster import KILLED_TWICE, PLUGIN, ChecksPlugin, grade_task, pack, run_from_dict, shipment
+from grading.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
+                             shipment)
+from grading.processes import children
 from grading.stubs import stub_for
 
 from .conftest import CATALOG, CORPUS
@@ -38,6 +42,12 @@ THREE = Catalog([EX01, EX03, EX13])  # a few exercises, one that builds optimize
 TWO = Catalog([EX01, EX03])
 
 # ------------------------------------------------------------------ a scheduler and two workers, by hand
+
+
+# started through a process that ends at once: they are nobody's children here, so that a grading
+# run in this process, which ends every process it finds below it when it is done, leaves them alone
+DETACHED = ("import subprocess, sys; print(subprocess.Popen(sys.argv[1:], start_new_session=True, "
+            "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).pid)")
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +63,9 @@ def scheduler(tmp_path_factory):
                       "--scheduler-file", str(file)],
                      ["worker", "--scheduler-file", str(file), "--nthreads", "1", "--nworkers", "2",
                       "--host", "127.0.0.1", "--no-dashboard", "--local-directory", str(folder)]):
-            started.append(subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=folder, env=env,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                            start_new_session=True))
+            out = subprocess.run([sys.executable, "-c", DETACHED, sys.executable, "-m", "dask", *args], cwd=folder,
+                                 env=env, capture_output=True, text=True, check=True)
+            started.append(int(out.stdout))
             deadline = time.monotonic() + 60
             while not file.exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -63,14 +73,15 @@ def scheduler(tmp_path_factory):
             client.wait_for_workers(2, timeout=90)
         yield str(file)
     finally:
-        for process in reversed(started):
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(started):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        for group in reversed(started):  # each is the leader of its own session and group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for group in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
 
 
 def _folder(path: Path, files: dict[str, str]) -> Path:
@@ -211,24 +222,43 @@ os.kill(_worker(), signal.SIGKILL)
 
 
 class Killer(threading.Thread):
-    """Kills (SIGKILL) the worker process grading the task whose key ends with `suffix`, once it
-    has graded it for `after` seconds."""
+    """Kills (SIGKILL) the worker process grading the task whose key holds `suffix`, once it has
+    graded it for `after` seconds."""
 
     def __init__(self, scheduler: str, suffix: str, after: float = 1.5):
         super().__init__(daemon=True)
-        self.scheduler, self.suffix, self.after, self.killed = scheduler, suffix, after, None
+        self.scheduler, self.suffix, self.after, self.killed, self.grading = scheduler, suffix, after, None, set()
         self.stop = threading.Event()
 
     def run(self):
         with distributed.Client(scheduler_file=self.scheduler, timeout=30) as client:
             while not self.stop.wait(0.1):
-                where = [w for w, keys in client.processing().items() if any(str(k).endswith(self.suffix) for k in keys)]
+                where = [w for w, keys in client.processing().items() if any(self.suffix in str(k) for k in keys)]
                 if where:
                     time.sleep(self.after)
                     pid = client.run(os.getpid, workers=where)[where[0]]
+                    self.grading = descendants(pid)  # the processes grading the submission there
                     os.kill(pid, signal.SIGKILL)
                     self.killed = pid
                     return
+
+
+def descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_workers_that_die_cost_no_other_row(tmp_path, scheduler, monkeypatch):
@@ -242,7 +272,7 @@ def test_workers_that_die_cost_no_other_row(tmp_path, scheduler, monkeypatch):
         _folder(subs / name, honest)
     _folder(subs / "d-slow", {**honest, EX01.filename: "import time\ntime.sleep(4)\n" + solution(EX01)})
     _folder(subs / "e-kills-its-worker", {**honest, EX01.filename: KILL_MY_WORKER + solution(EX01)})
-    killer = Killer(scheduler, f"-{3:06d}")  # d-slow, the fourth entry
+    killer = Killer(scheduler, f"-{3:06d}-")  # d-slow, the fourth entry (its key: ...-000003-TRY)
     killer.start()
     try:
         run_batch(subs, TWO, tmp_path / "grades.csv", jobs=2, seed=3, timeout=10, memory_mb=1024, feedback=None,
@@ -250,12 +280,18 @@ def test_workers_that_die_cost_no_other_row(tmp_path, scheduler, monkeypatch):
     finally:
         killer.stop.set()
         killer.join()
-    assert killer.killed, "no worker was killed while it graded d-slow"
+    assert killer.killed and killer.grading, "no worker was killed while it graded d-slow"
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in killer.grading) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in killer.grading), "a grading process outlived its worker"
     rows = _rows(tmp_path / "grades.csv")
     full = f"{EX01.points + EX03.points:g}"
     for name in ("a", "b", "c", "d-slow"):
         assert rows[name]["status"] == "graded" and rows[name]["total"] == full, rows[name]
     assert rows["e-kills-its-worker"]["status"] == "error: " + KILLED_TWICE.format(n=2)
+    with distributed.Client(scheduler_file=scheduler, timeout=30) as client:  # its own limit back
+        assert client.run_on_scheduler(_allowed_failures) == dask.config.get("distributed.scheduler.allowed-failures")
 
 
 # ------------------------------------------------------------------ an interrupted batch, resumed
@@ -292,6 +328,26 @@ def test_resume_after_an_interrupted_batch_grades_only_what_is_missing(tmp_path,
         assert json.loads((feedback / f"{name}.json").read_text(encoding="utf-8")) == json.loads(text)
     full = f"{EX01.points + EX03.points:g}"
     assert all(row["status"] == "graded" and row["total"] == full for row in _rows(out).values())
+
+
+def test_resume_keeps_what_the_lanes_graded_too(tmp_path):
+    subs = tmp_path / "subs"
+    _folder(subs / "a", {ex.filename: solution(ex) for ex in TWO})
+    out, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    run_batch(subs, TWO, out, jobs=1, seed=4, timeout=10, memory_mb=1024, feedback=feedback)
+    first = (feedback / "a.json").read_text(encoding="utf-8")
+    _folder(subs / "b", {ex.filename: stub_for(ex) for ex in TWO})
+    log = io.StringIO()
+    run_batch(subs, TWO, out, jobs=1, seed=4, timeout=10, memory_mb=1024, feedback=feedback, resume=True,
+              progress_stream=log)
+    assert f"1 submissions kept from {feedback}, 1 to grade" in log.getvalue()
+    assert json.loads((feedback / "a.json").read_text(encoding="utf-8")) == json.loads(first)
+    rows = _rows(out)
+    assert rows["a"]["total"] == rows["a"]["max_total"] and rows["b"]["total"] == "0" and rows["b"]["status"] == "graded"
+    log = io.StringIO()  # another seed: graded again
+    run_batch(subs, TWO, out, jobs=1, seed=5, timeout=10, memory_mb=1024, feedback=feedback, resume=True,
+              progress_stream=log)
+    assert "0 submissions kept" in log.getvalue()
 
 
 # ------------------------------------------------------------------ the checks travel from the client
