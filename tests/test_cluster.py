@@ -26,7 +26,7 @@ import distributed
 import pytest
 
 from grading import ROOT
-from grading.batch import run_batch
+from grading.batch import progress_line, run_batch
 from grading.catalog import Catalog
 from grading.cli import main
 from grading.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
@@ -125,6 +125,13 @@ def test_resume_without_feedback_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "subs").mkdir()
     assert main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--resume"]) == 2
     assert "--resume needs --feedback" in capsys.readouterr().err
+
+
+def test_the_progress_bar_says_what_is_done_what_failed_and_the_time_left():
+    assert progress_line(3, 10, 1, 6.0) == \
+        "[#########---------------------] 3/10 submissions, 1 with errors, about 14 s left"
+    assert progress_line(10, 10, 0, 20.0).endswith("10/10 submissions, 0 with errors")
+    assert progress_line(0, 4, 0, 1.0).endswith("0/4 submissions, 0 with errors")
 
 
 # ------------------------------------------------------------------ the same gradebook
