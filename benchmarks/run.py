@@ -15,6 +15,10 @@ watch    watch mode: from saving an exercise file to its result being printed (m
 batch    `python grader.py batch` over N (and N/2) copies of the solutions, in both isolation
          modes (per submission is batch's default): seconds per submission, and the marginal
          cost of one more
+cluster  `python grader.py batch --scheduler local --jobs 2` (a LocalCluster of two Dask worker
+         processes) against the lanes (`--jobs 2`), N and N/2 submissions each, in turn: the
+         marginal cost of one more submission on each, and their ratio (not in --quick: it
+         starts a cluster for every run; `--only cluster` runs it)
 memory   peak resident memory of floor, cold and batch (the largest process of each run)
 
 Medians over the repetitions; ratios are to the floor (cold, memory) or to bare pytest.
@@ -137,8 +141,43 @@ def bench_batch(n, submissions):
     return results
 
 
+def bench_cluster(n, submissions):
+    """Batch grading on a LocalCluster of 2 workers and on 2 lanes, each over N and N/2 copies of
+    the solutions, the runs of the two taking turns so that both meet the same machine: the
+    marginal cost of one more submission on each (the slope between the two sizes; the cluster's
+    start, its workers importing torch, falls out of it) and the cluster's over the lanes'."""
+    submissions = max(2, submissions)
+    half = submissions // 2
+    modes = {"lanes": [], "cluster": ["--scheduler", "local"]}
+    times = {(mode, size): [] for mode in modes for size in (half, submissions)}
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = {}
+        for size in (half, submissions):
+            folders[size] = Path(tmp) / f"subs{size}"
+            for i in range(size):
+                shutil.copytree(ROOT / "solutions", folders[size] / f"student{i:03d}")
+        for _ in range(max(1, n // 2)):
+            for size, folder in folders.items():
+                for mode, extra in modes.items():
+                    cmd = [PY, "grader.py", "batch", str(folder), "--out", str(Path(tmp) / "grades.csv"),
+                           "--seed", "1", "--jobs", "2", *extra]
+                    times[mode, size].append(timed(cmd))
+    results = {"submissions": submissions, "workers": 2}
+    for mode in modes:
+        whole = [t[0] for t in times[mode, submissions]]
+        part = [t[0] for t in times[mode, half]]
+        results[mode] = {"median_s": statistics.median(whole), "half_median_s": statistics.median(part),
+                         "marginal_s": (statistics.median(whole) - statistics.median(part)) / (submissions - half),
+                         "peak_mb": max(t[1] for t in times[mode, submissions]),
+                         "exit_codes": sorted({t[2] for t in times[mode, submissions] + times[mode, half]}),
+                         "repetitions": len(whole)}
+    results["ratio"] = results["cluster"]["marginal_s"] / results["lanes"]["marginal_s"]
+    return results
+
+
 BENCHMARKS = {"floor": bench_floor, "cold": bench_cold, "pytest": bench_pytest, "watch": bench_watch,
-              "batch": bench_batch}
+              "batch": bench_batch, "cluster": bench_cluster}
+QUICK_SKIPS = {"cluster"}  # --quick leaves it out unless named with --only
 
 
 def machine() -> dict:
@@ -179,6 +218,12 @@ def table(results: dict) -> str:
                          f"{bb['peak_mb']} ({ratio(bb['peak_mb'], floor_mb)})"))
             if "marginal_s" in bb:
                 rows.append(("  one more submission", f"{bb['marginal_s']:.2f} s", "", "", ""))
+    if "cluster" in b:
+        c = b["cluster"]
+        rows.append((f"batch on 2 lanes, one more submission ({c['submissions']} and {c['submissions'] // 2})",
+                     f"{c['lanes']['marginal_s']:.2f} s", "1.00x", "", str(c["lanes"]["peak_mb"])))
+        rows.append(("batch --scheduler local, 2 workers, one more submission", f"{c['cluster']['marginal_s']:.2f} s",
+                     f"{c['ratio']:.2f}x", "<= 1.5x the lanes'", str(c["cluster"]["peak_mb"])))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -195,7 +240,7 @@ def main(argv=None) -> int:
     n = 1 if args.quick else args.repetitions
     submissions = 1 if args.quick else args.submissions
     results = {"machine": machine(), "quick": args.quick, "benchmarks": {}}
-    for name in args.only or BENCHMARKS:
+    for name in args.only or [b for b in BENCHMARKS if not (args.quick and b in QUICK_SKIPS)]:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         if name == "pytest":  # a smoke run checks three exercises' checks under bare pytest, not all
             results["benchmarks"][name] = bench_pytest(n, submissions, quick=args.quick)

@@ -18,6 +18,7 @@ processes of its own (see `--isolation`).
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import re
@@ -167,8 +168,9 @@ def prepare(path: Path, workdir: Path) -> Path:
     return workdir
 
 
-def _report(run, catalog: Catalog, integrity) -> dict:
-    """One submission's feedback: its RunResult as JSON, with the classroom scores."""
+def _report(run, catalog: Catalog, integrity, checks_sha256: str = "") -> dict:
+    """One submission's feedback: its RunResult as JSON, with the classroom scores and the hash of
+    the checks that graded it (see `kept_feedback`)."""
     from .integrity import attach_integrity
     from .formats import classroom_score
 
@@ -177,7 +179,34 @@ def _report(run, catalog: Catalog, integrity) -> dict:
     for e, d in zip(run.exercises, data["exercises"]):
         d["classroom_score"] = classroom_score(run, e)
     data["classroom_score"] = sum(d["classroom_score"] for d in data["exercises"])
+    data["checks_sha256"] = checks_sha256
     return data
+
+
+def kept_feedback(folder: Path, name: str, entry: str, checks_sha256: str, seed: int) -> dict | None:
+    """What `--resume` keeps of a submission: its report from its feedback file, where that file
+    holds a graded report of the same entry, graded with the same checks (their hash) and seed."""
+    try:
+        payload = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(payload, dict) or payload.get("entry") != entry or "exercises" not in payload \
+            or payload.get("checks_sha256") != checks_sha256 or payload.get("seed") != seed:
+        return None
+    return {k: v for k, v in payload.items() if k not in ("submission", "entry")}
+
+
+def resumed_seed(folder: Path) -> int | None:
+    """The seed the feedback files in `folder` were graded with (the most common), for --resume."""
+    seeds: dict[int, int] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            seed = json.loads(path.read_text(encoding="utf-8")).get("seed")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(seed, int):
+            seeds[seed] = seeds.get(seed, 0) + 1
+    return max(seeds, key=lambda k: (seeds[k], -k)) if seeds else None
 
 
 def _write_feedback(folder: Path, outcome: Outcome) -> None:
@@ -310,17 +339,28 @@ def write_class_files(outcomes: list[Outcome], catalog: Catalog, out: Path, *, r
     return written
 
 
+def progress_line(done: int, total: int, errors: int, elapsed: float, width: int = 30) -> str:
+    """The batch's progress bar: submissions done of all, how many had errors (not graded, or an
+    exercise crashed or ran out of time), and the time left at the pace so far."""
+    filled = round(width * done / max(1, total))
+    left = elapsed / done * (total - done) if done else None
+    eta = "" if left is None or done == total else f", about {left:.0f} s left"
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} submissions, {errors} with errors{eta}"
+
+
 def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
               memory_mb: int, feedback: Path | None, progress_stream=None,
               isolation: str = "auto", exercise_timeout: float | None = None,
               submission_timeout: float | None = None, report: Path | None = None,
-              graph: bool = False) -> list[Outcome]:
+              scheduler: str | None = None, resume: bool = False, graph: bool = False) -> list[Outcome]:
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
-    (`mistakes_path`), the feedback files and, given `report`, the HTML class report. With `graph`,
+    (`mistakes_path`), the feedback files and, given `report`, the HTML class report. With
+    `scheduler`, the grading is done on that Dask cluster (`grading.cluster`); with `resume`, the
+    submissions whose feedback file is kept (`kept_feedback`) are not graded again. With `graph`,
     each failing graph exercise's feedback has the graph beside the reference's (`grading.graph_report`)."""
     from .integrity import verify
     from .processes import signals_held, stopped_how
-    from .runner import grade_many
+    from .runner import current_sources, grade_many
 
     entries = submission_entries(folder)
     started = time.perf_counter()
@@ -330,7 +370,10 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     for path, name in zip(entries, submission_names(entries))]
         gradable: list[tuple[int, Path]] = []
         recorded: set[int] = set()
+        errors: list[int] = []
         integrity = None
+        checks_sha256 = ""
+        began = time.perf_counter()
         from .graph_report import batch_graphs
 
         graphs = batch_graphs(catalog) if graph else []
@@ -340,38 +383,58 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             stopped half-way keeps what it had done."""
             n = gradable[index][0]
             recorded.add(n)
-            outcomes[n].result = _report(run, catalog, integrity)
-            outcomes[n].result["target"] = shown_name(str(entries[n]))
+            if isinstance(run, str):  # not graded (on a cluster: see grading.cluster)
+                outcomes[n].status, outcomes[n].result = run, None
+            else:
+                outcomes[n].result = _report(run, catalog, integrity, checks_sha256)
+                outcomes[n].result["target"] = shown_name(str(entries[n]))
+            if isinstance(run, str) or any(e.status == "error" for e in run.exercises):
+                errors.append(n)
             if feedback is not None:
                 _write_feedback(feedback, outcomes[n])
             if show:
-                done, width = len(recorded), 30
-                filled = round(width * done / max(1, len(gradable)))
-                progress_stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{len(gradable)} submissions")
+                progress_stream.write("\r" + progress_line(len(recorded), len(gradable), len(errors),
+                                                           time.perf_counter() - began))
                 progress_stream.flush()
 
+        grade = grade_many
+        if scheduler is not None:
+            from .cluster import grade_on_cluster
+
+            grade = functools.partial(grade_on_cluster, scheduler=scheduler, jobs=jobs)
         try:
             for n, path in enumerate(entries):
                 workdir = Path(tmp) / f"{n:05d}"
                 workdir.mkdir()
                 try:
-                    # absolute: the grading processes run in working folders of their own
-                    gradable.append((n, prepare(path, workdir).absolute()))
+                    # absolute and resolved: the grading processes run in working folders of their own
+                    gradable.append((n, prepare(path, workdir).resolve()))
                 except SubmissionError as exc:
                     outcomes[n].status = "error: " + visible(exc, keep="")
             # one grading run for all of them: each of the `jobs` grading processes collects the checks
             # once and grades whole submissions, one after the other
             integrity = verify()
+            checks_sha256 = current_sources().digest()
             if feedback is not None:
                 feedback.mkdir(parents=True, exist_ok=True)
-            runs = grade_many([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
-                              memory_mb=memory_mb, lanes=jobs, isolation=isolation,
-                              exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
-                              on_complete=record, graph=graphs) if gradable else []
+            if resume and feedback is not None:
+                for item in list(gradable):
+                    kept = kept_feedback(feedback, outcomes[item[0]].name, outcomes[item[0]].entry, checks_sha256, seed)
+                    if kept is not None:
+                        outcomes[item[0]].result = kept
+                        gradable.remove(item)
+                if progress_stream is not None:
+                    progress_stream.write(f"resuming: {len(entries) - len(gradable)} submissions kept from "
+                                          f"{shown_name(str(feedback))}, {len(gradable)} to grade\n")
+            began = time.perf_counter()
+            runs = grade([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
+                         memory_mb=memory_mb, lanes=jobs, isolation=isolation,
+                         exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
+                         on_complete=record, graph=graphs) if gradable else []
         except BaseException as stop:  # Ctrl-C, SIGTERM, SIGHUP: the gradebook still gets a row for every submission
             how = stopped_how(stop)
             for n, o in enumerate(outcomes):
-                if o.status == "graded" and n not in recorded:
+                if o.status == "graded" and o.result is None and n not in recorded:
                     o.status, o.result = f"error: not graded (the batch was stopped{' ' + how if how else ''})", None
                     if feedback is not None and feedback.is_dir():
                         _write_feedback(feedback, o)
@@ -383,9 +446,13 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if graphs:  # the reference's graphs, graded once the submissions are (never in their processes' memory)
             from .graph_report import beside_the_reference
 
-            beside_the_reference(runs, catalog, seed=seed, timeout=timeout, memory_mb=memory_mb)
+            beside_the_reference([r for r in runs if not isinstance(r, str)], catalog, seed=seed, timeout=timeout,
+                                 memory_mb=memory_mb)
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
-            outcomes[n].result = _report(run, catalog, integrity)
+            if isinstance(run, str):
+                outcomes[n].status, outcomes[n].result = run, None
+                continue
+            outcomes[n].result = _report(run, catalog, integrity, checks_sha256)
             outcomes[n].result["target"] = shown_name(str(entries[n]))
     with signals_held():  # the class is graded: a signal that comes now waits until its files are written
         if show:

@@ -263,8 +263,16 @@ def build_parsers() -> dict[str, _Parser]:
     p.add_argument("--report", metavar="FILE.html",
                    help="a one-page HTML class report to write: score distribution, pass rate per exercise, "
                         "common mistakes, submissions that need attention, a sortable table of students")
-    _add_seed(p, f"${config.SEED_ENV} if set, else fresh per run (printed, so that --seed reproduces a run)")
+    _add_seed(p, f"${config.SEED_ENV} if set, else fresh per run (printed, so that --seed reproduces a run); "
+                 "with --resume, the seed of the feedback files kept")
     _add_limits(p, jobs=True)
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: the scheduler's address (tcp://HOST:PORT), its scheduler file "
+                        "(.json), or `local` for --jobs worker processes on this machine (needs the cluster extra: "
+                        "pip install -e \".[cluster]\"; default: grading processes here)")
+    p.add_argument("--resume", action="store_true",
+                   help="grade only the submissions without a feedback file graded with the same checks and seed "
+                        "(needs --feedback): what an interrupted batch had graded is kept")
     _add_color(p)
     return parsers
 

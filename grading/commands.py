@@ -151,15 +151,42 @@ def batch(catalog, args, style: Style, exercise=None) -> int:
     folder = Path(args.submissions)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder of submissions")
-    from .batch import run_batch
+    from .batch import resumed_seed, run_batch
 
-    outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
-                         seed=_seed(args, fresh=True), timeout=_timeout(args), memory_mb=_memory(args),
-                         isolation=_setting("isolation", args.isolation), **_time_limits(args),
-                         feedback=Path(args.feedback) if args.feedback else None,
-                         report=Path(args.report) if args.report else None, progress_stream=sys.stderr,
-                         graph=args.graph)
+    scheduler, resume = getattr(args, "scheduler", None), getattr(args, "resume", False)
+    lost = _cluster_ready(scheduler)
+    if resume and not args.feedback:
+        raise UsageError("--resume needs --feedback DIR: the feedback files are what it keeps")
+    seed = resumed_seed(Path(args.feedback)) if resume and args.seed is None and not os.environ.get(config.SEED_ENV) else None
+    try:
+        outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
+                             seed=_seed(args, fresh=True) if seed is None else seed, timeout=_timeout(args),
+                             memory_mb=_memory(args), isolation=_setting("isolation", args.isolation),
+                             **_time_limits(args), feedback=Path(args.feedback) if args.feedback else None,
+                             report=Path(args.report) if args.report else None, progress_stream=sys.stderr,
+                             scheduler=scheduler, resume=resume, graph=args.graph)
+    except lost as exc:
+        print(f"\n{exc}: what was graded is in {args.output}; `--resume` grades the rest", file=sys.stderr)
+        return 1
     return 0 if all(o.status == "graded" for o in outcomes) else 1
+
+
+CLUSTER_EXTRA = 'pip install -e ".[cluster]"'  # what --scheduler needs
+
+
+def _cluster_ready(scheduler: str | None):
+    """The error that says the cluster's scheduler was lost; a usage error where --scheduler is
+    given and Dask is not installed."""
+    if scheduler is None:
+        return ()
+    try:
+        from .cluster import SchedulerLost
+    except ImportError as exc:
+        if exc.name is None or exc.name.partition(".")[0] not in ("dask", "distributed"):
+            raise
+        raise UsageError(f"--scheduler grades on a Dask cluster, and Dask is not installed: {CLUSTER_EXTRA} "
+                         "(the kata's `cluster` extra) installs it") from None
+    return SchedulerLost
 
 
 # ------------------------------------------------------------------ helpers

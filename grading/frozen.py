@@ -43,6 +43,17 @@ class Sources:
                 continue
         return cls(str(root), texts)
 
+    def digest(self) -> str:
+        """The SHA-256 of every file's path and text: the same texts give the same digest on every
+        machine, whatever the root."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in sorted(self.texts):
+            data = self.texts[path].encode("utf-8")
+            h.update(f"{path}\0{len(data)}\0".encode("utf-8") + data)
+        return h.hexdigest()
+
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self, sources: Sources):

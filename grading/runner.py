@@ -74,6 +74,7 @@ def grade_many(
     on_settled=None,
     standby: "Standby | None" = None,
     graph=(),
+    sources: Sources | None = None,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
@@ -89,7 +90,8 @@ def grade_many(
     have ended: the results the run returns, before the run has tidied up). `standby` (see `Standby`):
     a child made ready beforehand grades the work, if it was made for this very target and these
     exercises (else it is left as it was). `graph`: the ids of the exercises whose checks' autograd
-    graphs are recorded (`ExerciseResult.graphs`, see `grading.graph_data`).
+    graphs are recorded (`ExerciseResult.graphs`, see `grading.graph_data`). `sources`: the kata's
+    files to grade with (default: read from disk now, see `current_sources`).
     Returns one RunResult per target, in order. Stopped (Ctrl-C, or SIGTERM / SIGHUP where
     `grading.processes.stop_on_signals` is in force), it raises, with the runs as they were
     (`.partial`), each exercise not done marked "not graded"."""
@@ -134,7 +136,8 @@ def grade_many(
         sources, scratch = standby.sources, standby.scratch
         base = {**standby.base, "exercises": exercises, "graph": sorted(graph)}
     else:
-        sources = current_sources()  # the checks, engine and catalog as they are before any learner's code runs
+        if sources is None:  # the checks, engine and catalog as they are before any learner's code runs
+            sources = current_sources()
         scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
         base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
                 "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd(),

@@ -99,7 +99,7 @@ def test_ci_runs_exactly_the_readme_development_commands():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
           if line.strip().startswith("python")]
     assert ci == readme[:len(ci)], (ci, readme)
-    assert ci[-2:] == ['python -m pip install -e ".[test]"', "python -m pytest"]
+    assert ci[-2:] == ['python -m pip install -e ".[test,cluster]"', "python -m pytest"]
     torch_line = shlex.split(ci[0])
     assert torch_line[:4] == ["python", "-m", "pip", "install"] and any(a.startswith("torch==") for a in torch_line)
     assert "https://download.pytorch.org/whl/cpu" in torch_line, "CI must install torch's CPU build"
@@ -111,11 +111,12 @@ def _distribution(requirement: str) -> str:
 
 def test_what_the_tests_import_is_installed_by_the_readme_commands():
     """Every third-party module the project's tests and checks import comes with the kata or its
-    `test` extra (`python -m pip install -e ".[test]"`)."""
+    `test` and `cluster` extras (`python -m pip install -e ".[test,cluster]"`)."""
     from importlib.metadata import packages_distributions
 
     project = PYPROJECT["project"]
-    declared = {_distribution(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = project["optional-dependencies"]
+    declared = {_distribution(r) for r in project["dependencies"] + extras["test"] + extras["cluster"]}
     local = {p.name for p in ROOT.iterdir()} | {p.stem for p in ROOT.rglob("*.py")}  # the kata's own
     providers = packages_distributions()
     missing = set()
