@@ -514,7 +514,7 @@ def _grade_here(kata: Kata, target: Path, base: Path, options: dict, worker: int
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # the worker's end is this process's
     if os.getppid() != worker:
         raise SystemExit(1)
-    close_inherited_channels(keep=keep)  # the worker's connections are not the grading's
+    close_inherited_channels(keep={keep})  # the worker's connections are not the grading's
     for name in list(sys.modules):
         if name.partition(".")[0] in ("grading", "checks"):
             del sys.modules[name]
