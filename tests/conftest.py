@@ -17,6 +17,18 @@ from grading.stubs import stub_for
 CORPUS = Path(__file__).parent / "corpus"
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_handler_kept():
+    """A watch stopped by Ctrl-C ignores a second one (SIG_IGN): in this process that would be
+    inherited by every grader a later test starts, which then could not be stopped."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    if signal.getsignal(signal.SIGINT) is not handler and handler is not None:
+        signal.signal(signal.SIGINT, handler)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Every skip is listed with its reason in the closing summary: what this machine could not
