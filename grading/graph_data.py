@@ -304,13 +304,18 @@ def shown_moment(yours: dict, reference: dict) -> tuple[dict, dict, dict]:
     return a, b, differences(a, b)
 
 
+# in a differential check's name (`checks/structures.py`): its inputs are shrunk for each function on
+# its own, so the learner's graph and the reference's may come from different inputs: never shown
+DIFFERENTIAL = "_on_generated_"
+
+
 def choose(result, reference) -> str | None:
     """The check whose graphs are shown: the first failing case whose graphs differ, preferring one
     whose graphs hold at least two kinds of backward node each (the first failing case where none
     differs); where every case passes, the first case, preferring such a graph the same way. Only
     cases recorded in both runs count."""
     both = [c for c in result.checks if c.name in result.graphs and c.name in reference.graphs
-            and result.graphs[c.name] and reference.graphs[c.name]]
+            and result.graphs[c.name] and reference.graphs[c.name] and DIFFERENTIAL not in c.name]
     failing = [c for c in both if not c.passed] or both
     ranked = []
     for c in failing:

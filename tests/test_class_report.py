@@ -267,6 +267,7 @@ def test_batch_report_option_reaches_run_batch(tmp_path, monkeypatch, capsys):
 # ------------------------------------------------------------------ every corpus file, as a class
 
 
+@pytest.mark.timeout(900)  # the first of the session's corpus requests grades the whole corpus
 def test_mistakes_csv_counts_the_corpus_exactly(tmp_path, tmp_path_factory):
     """Every `wrong_*.py` of the corpus as a submission of its own (with the right ones, the
     solutions and the stubs): each wrong file is counted once for the mistake it declares (and
@@ -521,7 +522,7 @@ def test_class_report_in_a_real_browser(tmp_path):
     # the mistakes' tables show mistakes.csv, with the message a learner saw
     assert_page_shows_top_mistakes(page, {(r["exercise"], r["mistake"]): int(r["submissions"]) for r in mistakes})
     for r in mistakes:
-        row = page.one("tr", "mistake", data_mistake=r["mistake"])
+        row = page.one("tr", "mistake", data_exercise=r["exercise"], data_mistake=r["mistake"])
         message = row.parent.children[row.parent.children.index(row) + 1]
         assert message.all("div", "message") and message.text().strip(), f"{r['mistake']}: no explanation shown"
 

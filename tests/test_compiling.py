@@ -146,7 +146,9 @@ def test_the_lane_credits_no_more_than_the_allowance_however_often_an_exercise_s
     forged) move an exercise's deadlines by the allowance at most, and its submission's by the
     sum of its exercises' (each at most the allowance)."""
     limits = lane.Limits(check=1.0, exercise=60.0, submission=600.0, compiling=5.0)
-    shared = lane.Shared([None], {}, limits, report=None, on_complete=None, pending=[])
+    from grading.results import RunResult
+
+    shared = lane.Shared([RunResult(target="t", seed=0)], {}, limits, report=None, on_complete=None, pending=[])
     key = (0, EX.id)
     shared.began[0] = 0.0
     moved = shared.start_compiling(key, now=0.0)

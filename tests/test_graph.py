@@ -39,6 +39,8 @@ PLAIN.unicode = True
 # what the comparison says differs, for each wrong file of the four exercises (a fragment of the text)
 DIFFERS = {
     "ex06_stop_gradient": {
+        "wrong_parameter_of_values": "~ result (3, 4) (a leaf that requires grad)",
+        "wrong_lying_tensor_subclass": "~ t (3, 4) (requires grad) ← #1 AddBackward0",
         "wrong_clone_detach": "~ t was changed in place (its version counter went up): no in yours, yes in the reference's",
         "wrong_numpy_round_trip": "~ t was changed in place (its version counter went up): no in yours, yes",
         "wrong_through_data": "~ t was changed in place (its version counter went up): no in yours, yes",
@@ -65,11 +67,15 @@ DIFFERS = {
         "wrong_detaches_loss": "- only in the reference's: #1 MseLossBackward0",
         "wrong_everything_under_no_grad": "- only in the reference's: #1 MseLossBackward0",
         "wrong_inference_mode_encoder": "- only in the reference's: result (), #1 MseLossBackward0",
-        "wrong_returns_item": "- only in the reference's: result (), #1 MseLossBackward0",
+        "wrong_returns_item": "- result () (requires grad) ← -#2 MseLossBackward0",
+        "wrong_detach_in_place": "~ x (6, 3): no history",
+        "wrong_rebuilt_loss": "~ result () (a leaf that requires grad)",
         "wrong_skips_encoder": "- only in the reference's: result (), #1 MseLossBackward0",
         "wrong_softmax_before_loss": "+ only in yours: #2 SoftmaxBackward0",
     },
     "ex21_truncated_bptt": {
+        "wrong_one_loss_call_on_stacked_chunk": "+ #1 MaxBackward1 ← +#2 AbsBackward0",
+        "wrong_rebuilt_loss": "~ loss () [gets .grad] (a leaf that requires grad)",
         "wrong_no_detach": "- only in the reference's: ⊣ (the graph stops at an input of #28 AddmmBackward0)",
         "wrong_retain_graph": "- only in the reference's: ⊣ (the graph stops at an input of #28 AddmmBackward0)",
         "wrong_restart_from_h0": "+ gets a gradient in yours, not in the reference's: a leaf",
@@ -84,7 +90,10 @@ DIFFERS = {
 }
 # wrong files whose mistake is not in the graph (flags, modes, values, the optimizer): the graphs match
 NOT_IN_THE_GRAPH = {
-    "ex17_decoder_loss": {"wrong_freeze_then_unfreeze_all", "wrong_freezes_encoder", "wrong_grad_mode_by_hand"},
+    "ex06_stop_gradient": {"wrong_contiguous", "wrong_moves_to_cpu", "wrong_squeezes"},
+    "ex07_cut_history": {"wrong_class_swap"},
+    "ex17_decoder_loss": {"wrong_freeze_then_unfreeze_all", "wrong_freezes_encoder", "wrong_grad_mode_by_hand",
+                          "wrong_calls_encoder_forward"},
     "ex21_truncated_bptt": {"wrong_calls_train", "wrong_divides_by_k", "wrong_no_zero_grad", "wrong_own_optimizer",
                             "wrong_zero_grad_before_step"},
 }
