@@ -184,15 +184,18 @@ class GradingPlugin:
             for exercise in todo:
                 left -= 1
                 if self.fork:
+                    def work(items=by_exercise[exercise]) -> None:
+                        self._run_exercise(items)
+
                     spare, self._spare = self._spare, None
                     if spare is not None and spare.target == target:
                         code = spare.run(index, exercise)
                     else:
                         if spare is not None:
                             spare.dismiss()
-                        code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
+                        code = self._in_exercise_process(work, [exercise])
                     if from_outside(code):  # graded again: a death the learner's code may not have caused
-                        code = self._in_exercise_process(lambda: self._run_exercise(by_exercise[exercise]), [exercise])
+                        code = self._in_exercise_process(work, [exercise])
                     # always said: a learner's os._exit(0) ends the process as "cleanly" as finishing does
                     self.emit(ExerciseExit(exercise, describe_exit(code), code))
                     continue
@@ -483,13 +486,13 @@ class GradingPlugin:
 STOP_WATCH_MS = 50  # how often the relay looks whether the exercise's process was stopped
 # deaths a learner's code causes itself by what it computes are charged at once; a death by any other
 # signal (SIGKILL, SIGTERM, ...) may come from outside, where no sandbox scopes signals: graded again once
-_OWN_DEATHS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT, signal.SIGXCPU,
-               signal.SIGXFSZ, signal.SIGSYS}
+_OWN_DEATHS = frozenset(int(s) for s in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT,
+                                         signal.SIGXCPU, signal.SIGXFSZ, signal.SIGSYS))
 
 
 def from_outside(code: int) -> bool:
     """Whether an exit code (negative: the signal) is a death that may not be the learner's own doing."""
-    return code < 0 and -code not in {int(s) for s in _OWN_DEATHS}
+    return code < 0 and -code not in _OWN_DEATHS
 
 
 class _Spare:
