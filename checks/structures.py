@@ -10,9 +10,11 @@ The API (stable: the checks of every exercise build on it):
 
 - `Space(**dims, valid=None, describe=None)`: the structures an exercise's contract allows, one named
   dimension per feature, each a tuple of choices, the simplest first. `space.only(dim=choices, ...)`
-  narrows or replaces dimensions; `space.cases(seed, extra=3)` are the inputs to try, in order: the
-  simplest, then every choice of every dimension alone (each structure on its own), then `extra` seeded
-  random mixes; `space.simpler(case)` are the cases one step simpler (what shrinking tries).
+  narrows or replaces dimensions; `space.cases(seed, extra=1)` are the inputs to try, in order: the
+  simplest, then a few cases that between them hold every choice of every dimension (up to `width`
+  structures each, pairs of dimensions that would hide each other's effect kept `apart`), then `extra`
+  seeded random mixes; where a mixed case differs, the first of its structures that differs alone is
+  where shrinking starts; `space.simpler(case)` are the cases one step simpler (what shrinking tries).
   `space.describe(case)` says what a case is, in words ("a 1-layer model with a forward hook").
 - `Case`: one point of a space; `case.hook`, `case["hook"]`, `case.get("hook", default)`.
 - `MODEL_SPACE` and `model_for(case, in_features, out_features)`: models of every structure below
@@ -55,7 +57,7 @@ import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -78,22 +80,24 @@ from checks.instruments import (
 class Case:
     """One point of a `Space`: a choice for each dimension, readable as attributes (`case.hook`)."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_by_name")
 
     def __init__(self, items: Iterable[tuple[str, Any]]):
-        object.__setattr__(self, "_items", tuple(items))
+        items = tuple(items)
+        object.__setattr__(self, "_items", items)
+        object.__setattr__(self, "_by_name", dict(items))
 
     def __getattr__(self, name):
-        for key, value in object.__getattribute__(self, "_items"):
-            if key == name:
-                return value
-        raise AttributeError(name)
+        try:
+            return object.__getattribute__(self, "_by_name")[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     def __getitem__(self, name):
         return getattr(self, name)
 
     def get(self, name, default=None):
-        return dict(self._items).get(name, default)
+        return self._by_name.get(name, default)
 
     def replace(self, **changes) -> "Case":
         return Case((k, changes.get(k, v)) for k, v in self._items)
@@ -115,11 +119,15 @@ class Space:
     """The structures an exercise allows: named dimensions, each a tuple of choices, the simplest first.
 
     `valid(case)` rejects combinations that make no sense (a `.grad` on a tensor that does not require
-    grad); `describe(case)` says a case in words (default: `describe_case`)."""
+    grad); `describe(case)` says a case in words (default: `describe_case`); `apart` are pairs of
+    dimensions whose structures would hide each other's effect (a forward hook that breaks the ties of
+    the scores), never mixed in one of `cases`; `width` is the most structures one of them mixes."""
 
     def __init__(self, valid: Callable[[Case], bool] | None = None,
-                 describe: Callable[[Case], str] | None = None, **dims: Sequence):
+                 describe: Callable[[Case], str] | None = None, apart: Iterable[tuple[str, str]] = (),
+                 width: int = 4, **dims: Sequence):
         self.dims = {name: tuple(choices) for name, choices in dims.items()}
+        self.apart, self.width = frozenset(tuple(pair) for pair in apart), width
         empty = [name for name, choices in self.dims.items() if not choices]
         if empty:
             raise ValueError(f"dimensions without a choice: {empty}")
@@ -127,19 +135,32 @@ class Space:
         self._describe = describe
 
     def only(self, valid: Callable[[Case], bool] | None = None, describe: Callable[[Case], str] | None = None,
-             **dims: Sequence) -> "Space":
-        """This space with some dimensions narrowed or replaced (or added), the others kept."""
-        return Space(valid=valid or self.valid, describe=describe or self._describe, **{**self.dims, **dims})
+             apart: Iterable[tuple[str, str]] = (), width: int | None = None, **dims: Sequence) -> "Space":
+        """This space with some dimensions narrowed or replaced (or added), the others kept (`apart` adds
+        pairs of dimensions never mixed in one case)."""
+        return Space(valid=valid or self.valid, describe=describe or self._describe, apart={*self.apart, *apart},
+                     width=width or self.width, **{**self.dims, **dims})
 
     def simplest(self) -> Case:
         return Case((name, choices[0]) for name, choices in self.dims.items())
 
-    def cases(self, seed: int, extra: int = 3) -> list[Case]:
-        """The simplest case, each choice of each dimension alone, then `extra` random mixes (seeded)."""
+    def cases(self, seed: int, extra: int = 1) -> list[Case]:
+        """The inputs to try: the simplest case, then a few cases that between them hold every choice of
+        every dimension (each up to `width` structures at once, never two dimensions of `apart` together),
+        then `extra` random mixes (seeded)."""
         base = self.simplest()
         found = [base]
-        for name, choices in self.dims.items():
-            found += [base.replace(**{name: choice}) for choice in choices[1:]]
+        pending = [(name, choice) for name, choices in self.dims.items() for choice in choices[1:]]
+        while pending:
+            case, took = self._filled(base, pending, keep_apart=True)
+            if not took:  # what is left needs a pair kept apart, or another structure to be valid at all
+                case, took = self._filled(base, pending, keep_apart=False)
+            if not took:
+                case, took = self._enabled(base, pending)
+            if not took:  # valid in no case: the space's `valid` leaves these choices out
+                break
+            found.append(case)
+            pending = [p for p in pending if p not in took]
         rng, mixes = random.Random(seed), 0
         for _ in range(extra * 10):
             if mixes >= extra:
@@ -149,6 +170,43 @@ class Space:
                 found.append(mix)
                 mixes += 1
         return [c for c in self._unique(found) if self.valid(c)]
+
+    def _filled(self, case: Case, pending: list, keep_apart: bool) -> tuple[Case, list]:
+        """`case` with as many of the `pending` choices as fit (valid, up to `width`), and those taken."""
+        took: list = []
+        grew = True
+        while grew and len(took) < self.width:
+            grew = False
+            for name, choice in pending:
+                if len(took) >= self.width or any(name == n or (keep_apart and self._kept_apart(name, n))
+                                                  for n, _ in took):
+                    continue
+                trial = case.replace(**{name: choice})
+                if self.valid(trial):
+                    case, took, grew = trial, took + [(name, choice)], True
+        return case, took
+
+    def _enabled(self, base: Case, pending: list) -> tuple[Case, list]:
+        """A case for a pending choice that is valid only beside another structure (batch norm only in eval
+        mode): the first such pair found."""
+        for name, choice in pending:
+            for other, choices in self.dims.items():
+                for alt in choices[1:] if other != name else ():
+                    trial = base.replace(**{name: choice, other: alt})
+                    if self.valid(trial):
+                        return trial, [p for p in ((name, choice), (other, alt)) if p in pending]
+        return base, []
+
+    def _kept_apart(self, a: str, b: str) -> bool:
+        return (a, b) in self.apart or (b, a) in self.apart
+
+    def alone(self, case: Case) -> list[Case]:
+        """The valid cases that hold one structure of `case` each (its other dimensions at their simplest),
+        in the order of the dimensions: where a mixed case differs, the first of these that differs too is
+        the smaller input to show."""
+        base = self.simplest()
+        singles = [base.replace(**{name: case[name]}) for name in self.dims if case[name] != base[name]]
+        return [c for c in singles if self.valid(c)] if len(singles) > 1 else []
 
     @staticmethod
     def _unique(cases):
@@ -222,6 +280,10 @@ def _model_valid(case: Case) -> bool:
 
 MODEL_SPACE = Space(
     valid=_model_valid,
+    # a hook moves the largest score, breaking ties; one output column or one row leaves few ties, one column makes
+    # the hook add 0; a model already in eval mode makes dropout and batch norm's training behaviour moot
+    apart=(("hook", "ties"), ("outputs", "ties"), ("batch", "ties"), ("outputs", "hook"), ("mode", "dropout"),
+           ("mode", "norm")),
     layers=(1, 2, 3),
     nesting=(1, 3),
     hook=("none", "model", "layer"),
@@ -271,7 +333,8 @@ def model_for(case: Case, in_features: int = 4, out_features: int = 3) -> nn.Mod
     for _ in range(get("nesting") - 1):
         body = Block(body)
     model = Generated(body, out, get("root_param"), get("scalar_param"), get("ties"))
-    model.to(get("dtype"))
+    if get("dtype") != torch.float32:
+        model.to(get("dtype"))
     if get("norm") != "none":  # running statistics other than the defaults
         with torch.no_grad():
             for _ in range(2):
@@ -308,6 +371,7 @@ def model_for(case: Case, in_features: int = 4, out_features: int = 3) -> nn.Mod
 TENSOR_SPACE = Space(
     valid=lambda c: (c.get("grad", False) is False or c.get("history", "leaf") != "computed")
     and not (len(c.get("shape", (3, 4))) < 2 and c.get("layout") == "transposed"),
+    apart=(("shape", "layout"),),  # a transposed tensor of size-1 dimensions is contiguous all the same
     shape=((3, 4), (1, 4, 1), (), (5,)),
     layout=("contiguous", "transposed", "view"),
     device=("cpu", "simulated-gpu", "simulated-mps"),
@@ -438,8 +502,7 @@ def _shown_choice(value) -> str:
 # --------------------------------------------------------------------------- observations
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """One observed field: a value to compare (`key`) and how it reads in a message (`text`)."""
 
     field: str
@@ -615,9 +678,11 @@ def _same(a, b, rtol: float, atol: float) -> bool:
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)) or a.shape != b.shape:
             return False
+        if a.dtype == b.dtype and torch.equal(a, b):  # most often: the same operations, the same values
+            return True
         if a.dtype.is_floating_point or b.dtype.is_floating_point:
-            return torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol, equal_nan=True)
-        return torch.equal(a, b)
+            return torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol, equal_nan=True)  # no copy if double
+        return False
     return a == b
 
 
@@ -737,7 +802,7 @@ def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, a
 
 def compare(learner: Callable, reference: Callable, space: Space, build: Callable[[Case], dict], *, fn_name: str,
             known: Sequence[Known] = (), explanations: dict[str, str] | None = None,
-            probe: Callable[[dict, Any], Iterable[Seen]] | None = None, seed: int | None = None, extra: int = 3,
+            probe: Callable[[dict, Any], Iterable[Seen]] | None = None, seed: int | None = None, extra: int = 1,
             rtol: float = 1e-5, atol: float = 1e-6, call: Callable[[Callable, dict], Any] = _positional) -> None:
     """The differential check: fail with a learner's message at the smallest case of `space` where `learner`
     and `reference` differ in anything observable (see the module's docstring); return None when none does.
@@ -755,6 +820,11 @@ def compare(learner: Callable, reference: Callable, space: Space, build: Callabl
             break
     else:
         return
+    for single in space.alone(diff.case):  # a mixed case: shrink from the first structure that shows it alone
+        found = run(learner, single)
+        if found is not None and (found.raised is None) == (diff.raised is None):
+            diff = found
+            break
     diff = _shrink(lambda case_: run(learner, case_), space, diff)
     raise AssertionError(message(diff, space, fn_name, known, explanations))
 

@@ -179,15 +179,29 @@ def _differential_failure(fn, **options) -> AssertionError:
                                   seed=0, **options))
 
 
-def test_cases_are_seeded_the_simplest_first_then_each_structure_alone_then_mixes():
-    space = Space(a=(0, 1, 2), b=(False, True))
+def test_cases_are_seeded_the_simplest_first_then_few_cases_that_hold_every_choice_then_mixes():
+    space = Space(a=(0, 1, 2), b=(False, True), c=("x", "y"), apart=[("a", "c")], width=2)
     cases = space.cases(seed=1, extra=2)
-    assert cases[:4] == [Case([("a", 0), ("b", False)]), Case([("a", 1), ("b", False)]),
-                         Case([("a", 2), ("b", False)]), Case([("a", 0), ("b", True)])]
+    assert cases[0] == Case([("a", 0), ("b", False), ("c", "x")])
+    held = {(name, value) for case in cases for name, value in case.items()}
+    assert held == {(name, choice) for name, choices in space.dims.items() for choice in choices}
+    covering = cases[1:4]  # a=1 with b, a=2, then c: never a and c mixed, never more than two structures
+    assert covering == [Case([("a", 1), ("b", True), ("c", "x")]), Case([("a", 2), ("b", False), ("c", "x")]),
+                        Case([("a", 0), ("b", False), ("c", "y")])]
     assert cases == space.cases(seed=1, extra=2) and len(set(cases)) == len(cases) <= 6
-    assert list(space.simpler(Case([("a", 2), ("b", True)]))) == [
-        Case([("a", 0), ("b", True)]), Case([("a", 1), ("b", True)]), Case([("a", 2), ("b", False)])]
+    assert space.alone(covering[0]) == [Case([("a", 1), ("b", False), ("c", "x")]),
+                                        Case([("a", 0), ("b", True), ("c", "x")])]
+    assert space.alone(covering[1]) == []  # one structure: nothing smaller to start from
+    assert list(space.simpler(Case([("a", 2), ("b", True), ("c", "x")]))) == [
+        Case([("a", 0), ("b", True), ("c", "x")]), Case([("a", 1), ("b", True), ("c", "x")]),
+        Case([("a", 2), ("b", False), ("c", "x")])]
     assert all(TENSOR_SPACE.valid(c) for c in TENSOR_SPACE.cases(0))
+
+
+def test_a_choice_valid_only_beside_another_structure_is_still_tried():
+    space = Space(valid=lambda c: not (c.norm and c.mode == "train"), norm=(False, True), mode=("train", "eval"),
+                  apart=[("norm", "mode")])
+    assert Case([("norm", True), ("mode", "eval")]) in space.cases(seed=0, extra=0)
 
 
 def test_generated_models_and_tensors_have_the_structure_their_case_names():
