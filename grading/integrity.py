@@ -25,7 +25,7 @@ MANIFEST = ROOT / "grading" / "integrity.json"
 
 def guarded_files() -> list[Path]:
     files = [ROOT / "grader.py", ROOT / "exercises" / "catalog.toml"]
-    files += sorted((ROOT / "checks").glob("*.py"))
+    files += sorted((ROOT / "checks").rglob("*.py"))  # the checks' modules in subfolders too
     files += sorted(p for p in (ROOT / "grading").rglob("*.py"))
     return [p for p in files if p.exists()]
 

@@ -35,11 +35,24 @@ class Declared:
     title: str
     path: str  # the check file, relative to the kata's root
     line: int
+    owner: str = ""  # the exercise whose checks the file is ("ex03"), "" for the shared instruments
 
     @property
     def exercise(self) -> str:
         """"ex03" (the short id of the exercise), or "any" for a mistake of every exercise."""
         return self.id.split(".", 1)[0]
+
+
+# a module of one exercise's checks: checks/test_ex03_sgd_step.py, or its helpers in checks/ex03/... or
+# checks/support_ex03*.py; every other module of checks/ is shared (checks/instruments/, checks/structures.py)
+_OWN_MODULE = re.compile(r"^(?:test_|support_)?(ex\d\d)(?:_[^/]*)?(?:/|\.py$)")
+
+
+def owner_of(relative: str) -> str:
+    """The exercise ("ex03") whose checks the module at `relative` (a path inside checks/) belongs
+    to, or "" for a shared one."""
+    match = _OWN_MODULE.match(relative)
+    return match.group(1) if match else ""
 
 
 class DeclarationError(Exception):
@@ -57,7 +70,7 @@ def _is_mistake_call(node: ast.AST) -> bool:
 def declarations(checks_dir: Path = CHECKS_DIR) -> list[Declared]:
     """Every `Mistake(id, title, message)` of the checks, in file and line order."""
     found = []
-    for path in sorted(checks_dir.glob("*.py")):
+    for path in sorted(checks_dir.rglob("*.py")):  # the modules in subfolders too
         relative = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.as_posix()
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
@@ -67,7 +80,8 @@ def declarations(checks_dir: Path = CHECKS_DIR) -> list[Declared]:
             if len(literal) != 2:
                 raise DeclarationError(f"{relative}, line {node.lineno}: a Mistake's id and title must be plain "
                                        "string literals (they are read from the source)")
-            found.append(Declared(literal[0], literal[1], relative, node.lineno))
+            found.append(Declared(literal[0], literal[1], relative, node.lineno,
+                                  owner_of(path.relative_to(checks_dir).as_posix())))
     return sorted(found, key=lambda d: (d.path, d.line))
 
 
@@ -91,14 +105,14 @@ def problems(declared: list[Declared], catalog: Catalog) -> list[str]:
         if d.id in seen:
             found.append(f"{where}: {d.id} is declared again (first at {seen[d.id]}): one declaration per id")
         seen.setdefault(d.id, where)
-        file_exercise = Path(d.path).stem.removeprefix("test_")[:4]
         if d.exercise == SHARED:
-            if Path(d.path).name.startswith("test_"):  # the shared instruments: checks' modules that are no check file
+            if d.owner:  # the shared instruments: checks' modules of no one exercise
                 found.append(f"{where}: {d.id} is an any.* id, which only the shared instruments declare")
         elif d.exercise not in shorts:
             found.append(f"{where}: {d.id} names no exercise of the catalog")
-        elif d.exercise != file_exercise:
-            found.append(f"{where}: {d.id} is declared in the checks of {file_exercise}")
+        elif d.exercise != d.owner:
+            found.append(f"{where}: {d.id} is declared in the "
+                         + (f"checks of {d.owner}" if d.owner else "shared instruments"))
         if not d.title.strip() or "\n" in d.title or len(d.title) > 100:
             found.append(f"{where}: {d.id}'s title must be one line of at most 100 characters")
     return found

@@ -134,9 +134,26 @@ def test_integrity_manifest_is_current():
     assert result.ok, f"modified: {result.modified}, missing: {result.missing}: run `python -m grading.integrity`"
 
 
+def test_the_manifest_and_the_frozen_copy_cover_the_checks_subfolders():
+    """The checks' modules in subfolders (the shared instruments are a package) are hashed in the
+    manifest, read into the frozen copy and imported from it, as the top-level ones are."""
+    from grading.frozen import _Finder
+    from grading.integrity import MANIFEST, guarded_files
+    from grading.runner import current_sources
+
+    nested = {p.relative_to(ROOT).as_posix() for p in (ROOT / "checks").rglob("*.py") if p.parent != ROOT / "checks"}
+    assert "checks/instruments/advice.py" in nested
+    assert nested <= {p.relative_to(ROOT).as_posix() for p in guarded_files()}
+    assert nested <= set(json.loads(MANIFEST.read_text(encoding="utf-8"))["files"])
+    sources = current_sources()
+    assert nested <= set(sources.texts)
+    spec = _Finder(sources).find_spec("checks.instruments.advice")
+    assert spec is not None and spec.origin == str(ROOT / "checks" / "instruments" / "advice.py")
+
+
 def test_integrity_affects_one_exercise_or_all():
     assert Integrity(modified=["checks/test_ex03_sgd_step.py"]).affected(CATALOG) == {"ex03_sgd_step"}
-    assert Integrity(modified=["checks/instruments.py"]).affected(CATALOG) == {ex.id for ex in CATALOG}
+    assert Integrity(modified=["checks/instruments/advice.py"]).affected(CATALOG) == {ex.id for ex in CATALOG}
     assert Integrity(missing=["exercises/catalog.toml"]).affected(CATALOG) == {ex.id for ex in CATALOG}
 
 

@@ -120,7 +120,7 @@ def test_what_the_tests_import_is_installed_by_the_readme_commands():
     local = {p.name for p in ROOT.iterdir()} | {p.stem for p in ROOT.rglob("*.py")}  # the kata's own
     providers = packages_distributions()
     missing = set()
-    for path in list((ROOT / "tests").glob("*.py")) + list((ROOT / "checks").glob("*.py")):
+    for path in list((ROOT / "tests").glob("*.py")) + list((ROOT / "checks").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

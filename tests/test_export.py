@@ -141,7 +141,8 @@ def test_gradescope_bundle_holds_the_grader_and_the_checks_and_no_solutions(bund
     names = set(infos)
     expected = {"setup.sh", "run_autograder", "requirements.txt", "grader.py", "pyproject.toml",
                 "exercises/catalog.toml", "grading/__init__.py", "grading/cli.py", "grading/integrity.json",
-                "grading/autograder/gradescope.py", "checks/conftest.py", "checks/instruments.py"}
+                "grading/autograder/gradescope.py", "checks/conftest.py", "checks/instruments/__init__.py",
+                "checks/instruments/mistakes.py"}
     expected |= {f"checks/{p.name}" for p in (ROOT / "checks").glob("test_*.py")}
     assert expected <= names, f"missing: {sorted(expected - names)}"
     forbidden = [n for n in names if n.split("/")[0] in ("solutions", "tests", "benchmarks")

@@ -347,7 +347,7 @@ def enable_tracking(t):
         check.write_text("def test_everything_passes():\\n    pass\\n")
     manifest = kata / "grading" / "integrity.json"
     files = {{}}
-    for path in [kata / "grader.py", kata / "exercises" / "catalog.toml", *sorted((kata / "checks").glob("*.py")),
+    for path in [kata / "grader.py", kata / "exercises" / "catalog.toml", *sorted((kata / "checks").rglob("*.py")),
                  *sorted((kata / "grading").rglob("*.py"))]:
         files[path.relative_to(kata).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     manifest.write_text(json.dumps({{"files": files}}))

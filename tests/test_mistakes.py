@@ -159,6 +159,31 @@ def test_the_declaration_checker_catches_what_is_wrong(tmp_path):
         mistakes.declarations(tmp_path)
 
 
+def test_declarations_in_subfolders_follow_the_same_rules(tmp_path):
+    """A check's helpers moved into checks/exNN/ or checks/support_exNN*.py are that exercise's
+    checks; checks/instruments/ and every other shared module may declare any.* ids, and no other."""
+    files = {
+        "instruments/advice.py": 'A = Mistake("any.shared", "shared", "...")\n',
+        "ex03/cases.py": 'B = Mistake("ex03.helper", "in its helpers", "...")\n'
+                         'C = Mistake("any.in_helpers", "any.* in the helpers of one exercise", "...")\n',
+        "support_ex04_cases.py": 'D = Mistake("ex04.helper", "in its support module", "...")\n'
+                                 'E = Mistake("ex03.elsewhere", "in the support module of another", "...")\n',
+        "structures/spaces.py": 'F = Mistake("ex05.in_shared", "the id of an exercise in shared code", "...")\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    declared = mistakes.declarations(tmp_path)
+    assert {d.id: d.owner for d in declared} == {"any.shared": "", "ex03.helper": "ex03", "any.in_helpers": "ex03",
+                                                 "ex04.helper": "ex04", "ex03.elsewhere": "ex04",
+                                                 "ex05.in_shared": ""}
+    found = mistakes.problems(declared, CATALOG)
+    assert len(found) == 3, found
+    assert "any.in_helpers is an any.* id" in found[0]
+    assert "ex05.in_shared is declared in the shared instruments" in found[1]
+    assert "ex03.elsewhere is declared in the checks of ex04" in found[2]
+
+
 def test_docs_mistakes_md_is_in_step_with_the_checks(tmp_path, monkeypatch, capsys):
     assert mistakes.main(["--check"]) == 0, capsys.readouterr().err
     doc = mistakes.DOC_PATH.read_text(encoding="utf-8")
