@@ -76,7 +76,7 @@ def bench_pytest(n, _, quick: bool = False):
 
 
 def bench_watch(n, _):
-    from grading.catalog import load_catalog
+    from grading.core.catalog import load_catalog
 
     exercise = load_catalog()["ex03_sgd_step"]
     with tempfile.TemporaryDirectory() as tmp:

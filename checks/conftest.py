@@ -21,9 +21,9 @@ import torch
 
 from checks.instruments import only_real_objects
 from grading import EXERCISES_DIR
-from grading.catalog import load_catalog
-from grading.graph_capture import watch
-from grading.targets import TargetError, load_function, resolve_target, set_graded
+from grading.core.catalog import load_catalog
+from grading.engine.graph_capture import watch
+from grading.engine.targets import TargetError, load_function, resolve_target, set_graded
 
 _CATALOG = load_catalog()  # read once, when the checks are collected
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from grading import SOLUTIONS_DIR
-from grading.catalog import load_catalog
-from grading.runner import grade, grade_many
-from grading.stubs import stub_for
+from grading.core.catalog import load_catalog
+from grading.engine.runner import grade, grade_many
+from grading.core.stubs import stub_for
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import nbformat
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.batch import Outcome, _write_feedback, csv_cell, run_batch, shown_name, submission_names, write_csv
-from grading.catalog import Catalog
-from grading.export import export_gradescope
-from grading.stubs import stub_for
+from grading.classroom.batch import Outcome, _write_feedback, csv_cell, run_batch, shown_name, submission_names, write_csv
+from grading.core.catalog import Catalog
+from grading.classroom.export import export_gradescope
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 from .test_gradescope_format import load_helper
@@ -156,8 +156,8 @@ FAILING_WRITES = textwrap.dedent("""
     import json, resource, signal, sys
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from grading.batch import Outcome, _write_feedback, write_csv
-    from grading.catalog import Catalog, Exercise
+    from grading.classroom.batch import Outcome, _write_feedback, write_csv
+    from grading.core.catalog import Catalog, Exercise
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))

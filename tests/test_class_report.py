@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.batch import Outcome, mistakes_path, run_batch, write_class_files, write_mistakes_csv
-from grading.catalog import Catalog
-from grading.class_report import STATES, TOP_MISTAKES, bin_counts, histogram_bins, render_class_report
-from grading.results import CheckResult, ExerciseResult, RunResult
-from grading.stubs import stub_for
+from grading.classroom.batch import Outcome, mistakes_path, run_batch, write_class_files, write_mistakes_csv
+from grading.core.catalog import Catalog
+from grading.reports.class_report import STATES, TOP_MISTAKES, bin_counts, histogram_bins, render_class_report
+from grading.core.results import CheckResult, ExerciseResult, RunResult
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG, CORPUS, corpus_result, expected_fragment, solution_run, stub_run
 
@@ -248,11 +248,11 @@ def test_the_page_names_the_submissions_that_need_attention():
 
 
 def test_batch_report_option_reaches_run_batch(tmp_path, monkeypatch, capsys):
-    import grading.batch
+    import grading.classroom.batch
     from grading.cli import main
 
     calls = []
-    monkeypatch.setattr(grading.batch, "run_batch", lambda *a, **k: calls.append(k) or [])
+    monkeypatch.setattr(grading.classroom.batch, "run_batch", lambda *a, **k: calls.append(k) or [])
     (tmp_path / "subs").mkdir()
     assert main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--report",
                  str(tmp_path / "class.html")]) == 0

@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.batch import run_batch
+from grading.classroom.batch import run_batch
 from grading.cli import main
-from grading.config import ConfigError, setting
-from grading.formats import render, to_gradescope
-from grading.integrity import Integrity
-from grading.results import CheckResult, ExerciseResult, RunResult
-from grading.stubs import stub_for
+from grading.core.config import ConfigError, setting
+from grading.reports.formats import render, to_gradescope
+from grading.core.integrity import Integrity
+from grading.core.results import CheckResult, ExerciseResult, RunResult
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 
@@ -104,7 +104,7 @@ def test_classroom_report_is_written_from_the_start_and_completed(tmp_path):
     (target / EX.filename).write_text((SOLUTIONS_DIR / EX.filename).read_text())
     out = tmp_path / "results.json"
     partial = []
-    from grading.lane import Lane
+    from grading.engine.lane import Lane
 
     original = Lane.start
 
@@ -128,18 +128,18 @@ def test_classroom_report_is_written_from_the_start_and_completed(tmp_path):
 
 
 def test_integrity_manifest_is_current():
-    from grading.integrity import verify
+    from grading.core.integrity import verify
 
     result = verify()
-    assert result.ok, f"modified: {result.modified}, missing: {result.missing}: run `python -m grading.integrity`"
+    assert result.ok, f"modified: {result.modified}, missing: {result.missing}: run `python -m grading.core.integrity`"
 
 
 def test_the_manifest_and_the_frozen_copy_cover_the_checks_subfolders():
     """The checks' modules in subfolders (the shared instruments are a package) are hashed in the
     manifest, read into the frozen copy and imported from it, as the top-level ones are."""
-    from grading.frozen import _Finder
-    from grading.integrity import MANIFEST, guarded_files
-    from grading.runner import current_sources
+    from grading.engine.frozen import _Finder
+    from grading.core.integrity import MANIFEST, guarded_files
+    from grading.engine.runner import current_sources
 
     nested = {p.relative_to(ROOT).as_posix() for p in (ROOT / "checks").rglob("*.py") if p.parent != ROOT / "checks"}
     assert "checks/instruments/advice.py" in nested

@@ -18,8 +18,8 @@ import pytest
 
 from grading import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from grading.cli import main
-from grading.results import CheckResult, ExerciseResult, RunResult
-from grading.style import Style
+from grading.core.results import CheckResult, ExerciseResult, RunResult
+from grading.reports.style import Style
 
 from .conftest import CATALOG, CORPUS, corpus_result
 
@@ -57,10 +57,10 @@ def graded(monkeypatch):
         results = [ExerciseResult(ex.id, ex.title, ex.points, [CheckResult("test_it", "passed")]) for ex in exercises]
         return RunResult(target=str(target), seed=kwargs.get("seed", 0), exercises=results)
 
-    import grading.runner
+    import grading.engine.runner
 
-    monkeypatch.setattr(grading.runner, "grade", grade)
-    monkeypatch.setattr(grading.runner, "warm_up", lambda *a, **k: None)
+    monkeypatch.setattr(grading.engine.runner, "grade", grade)
+    monkeypatch.setattr(grading.engine.runner, "warm_up", lambda *a, **k: None)
     return calls
 
 
@@ -157,8 +157,11 @@ def test_a_copy_installed_without_the_kata_says_how_to_run_it(tmp_path, argv):
     site = tmp_path / "lib" / "site-packages"
     site.mkdir(parents=True)
     setuptools = PYPROJECT["tool"]["setuptools"]
-    for package in setuptools["packages"]:
-        shutil.copytree(ROOT / package, site / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for package in setuptools["packages"]:  # each package's own modules, as setuptools installs them
+        folder = Path(*package.split("."))
+        (site / folder).mkdir(parents=True, exist_ok=True)
+        for path in (ROOT / folder).glob("*.py"):
+            shutil.copy2(path, site / folder / path.name)
     for module in setuptools["py-modules"]:
         shutil.copy2(ROOT / f"{module}.py", site)
     module, function = PYPROJECT["project"]["scripts"]["autograd-kata"].split(":")
@@ -225,10 +228,10 @@ def test_a_report_goes_to_the_file_under_any_spelling(tmp_path, spelling, capsys
 
 @pytest.mark.parametrize("spelling", ["--out", "-o"])
 def test_batch_and_notebooks_take_the_same_spellings(tmp_path, spelling, monkeypatch, capsys):
-    import grading.batch
+    import grading.classroom.batch
 
     calls = []
-    monkeypatch.setattr(grading.batch, "run_batch", lambda *a, **k: calls.append((a, k)) or [])
+    monkeypatch.setattr(grading.classroom.batch, "run_batch", lambda *a, **k: calls.append((a, k)) or [])
     subs = tmp_path / "subs"
     subs.mkdir()
     assert main(["batch", str(subs), spelling, str(tmp_path / "g.csv"), "--jobs", "1"]) == 0
@@ -283,7 +286,7 @@ def test_commands_that_do_not_grade_never_import_torch(tmp_path):
 
 
 def test_the_help_says_the_defaults_the_code_uses(capsys, monkeypatch):
-    from grading.config import DEFAULTS
+    from grading.core.config import DEFAULTS
 
     grade = help_of([], capsys)
     assert "KATA_SEED" in grade and "fresh per run for --format gradescope/junit" in grade
@@ -354,20 +357,20 @@ def test_force_color_reaches_the_report(capsys, graded, monkeypatch):
 
 def test_watch_without_watchfiles_polls_gently_and_regrades_the_next_poll_after_a_save(tmp_path, graded, monkeypatch,
                                                                                        capsys):
-    import grading.runner
-    import grading.watch
+    import grading.engine.runner
+    import grading.learner.watch
 
     class Standby:  # the grading child made ready beforehand, here the recorder's plumbing
         def __init__(self, target, exercises, **options):
             self.target, self.options = target, options
 
         def grade(self, exercises, **options):
-            return grading.runner.grade(self.target, exercises, **self.options)
+            return grading.engine.runner.grade(self.target, exercises, **self.options)
 
         def close(self):
             pass
 
-    monkeypatch.setattr(grading.runner, "Standby", Standby)
+    monkeypatch.setattr(grading.engine.runner, "Standby", Standby)
     monkeypatch.setitem(sys.modules, "watchfiles", None)  # the fallback: the folder looked at every poll
 
     folder = tmp_path / "exercises"
@@ -383,7 +386,7 @@ def test_watch_without_watchfiles_polls_gently_and_regrades_the_next_poll_after_
         if len(sleeps) == 6:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(grading.watch.time, "sleep", sleep)
+    monkeypatch.setattr(grading.learner.watch.time, "sleep", sleep)
     assert main(["watch", "--target", str(folder)]) == 0
     assert all(0.08 <= s <= 0.2 for s in sleeps), f"idle polling every {sleeps[0]} s"
     assert [call["exercises"] for call in graded] == [[ex.id for ex in CATALOG], [EX.id]]
@@ -397,7 +400,7 @@ def test_watch_without_watchfiles_polls_gently_and_regrades_the_next_poll_after_
 def test_checks_failing_for_one_reason_show_the_message_once(tmp_path_factory):
     """A wrong ex01 that returns None fails every check with the same message: it is printed
     once, with every check it covers; -v still shows every case in full."""
-    from grading.report_text import detail
+    from grading.reports.text import detail
 
     exercise = CATALOG["ex01_enable_tracking"]
     result = corpus_result(tmp_path_factory, exercise.id, CORPUS / exercise.id / "wrong_no_return.py")
@@ -418,7 +421,7 @@ def test_checks_failing_for_one_reason_show_the_message_once(tmp_path_factory):
 
 
 def test_different_reasons_keep_their_own_messages():
-    from grading.report_text import detail
+    from grading.reports.text import detail
 
     exercise = CATALOG["ex01_enable_tracking"]
     checks = [CheckResult("test_a[x]", "failed", "reason one"), CheckResult("test_a[y]", "failed", "reason one"),

@@ -26,13 +26,13 @@ import distributed
 import pytest
 
 from grading import ROOT
-from grading.batch import progress_line, run_batch
-from grading.catalog import Catalog
+from grading.classroom.batch import progress_line, run_batch
+from grading.core.catalog import Catalog
 from grading.cli import main
-from grading.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
+from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
                              shipment)
-from grading.processes import children
-from grading.stubs import stub_for
+from grading.engine.processes import children
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG, CORPUS
 from .support import solution
@@ -113,7 +113,7 @@ def _without_durations(data):
 
 def test_scheduler_without_dask_is_a_usage_error_that_names_the_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as where the extra is not installed
-    monkeypatch.delitem(sys.modules, "grading.cluster")
+    monkeypatch.delitem(sys.modules, "grading.classroom.cluster")
     (tmp_path / "subs").mkdir()
     code = main(["batch", str(tmp_path / "subs"), "--out", str(tmp_path / "g.csv"), "--scheduler", "local"])
     err = capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
 from grading.cli import main
-from grading.stubs import stub_for
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 from .support import EX, OTHER, make_target, solution
@@ -143,9 +143,9 @@ def test_solution_is_refused_before_success_and_shown_after(tmp_path, capsys):
 
 
 def test_readme_learning_path_matches_the_catalog():
-    from grading.readme import main as readme_main
+    from grading.dev.readme import main as readme_main
 
-    assert readme_main(["--check"]) == 0, "run `python -m grading.readme`"
+    assert readme_main(["--check"]) == 0, "run `python -m grading.dev.readme`"
 
 
 def test_hint_progress_is_saved_whatever_is_planted_beside_it(tmp_path, monkeypatch, capsys):

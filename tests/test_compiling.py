@@ -1,4 +1,4 @@
-"""torch.compile's compiling is the grader's cost, not the learner's (`grading.compiling`): a
+"""torch.compile's compiling is the grader's cost, not the learner's (`grading.engine.compiling`): a
 correct submission that compiles keeps its points on a cold cache, inside the sandbox, graded
 alone and in a batch; and code that only pretends to compile, or loops once compiled, still
 runs out of time."""
@@ -13,8 +13,10 @@ import sys
 
 import pytest
 
-from grading import ROOT, lane, sandbox
-from grading.runner import grade_many
+from grading import ROOT
+
+from grading.engine import lane, sandbox
+from grading.engine.runner import grade_many
 
 from .conftest import CORPUS
 from .support import EX, make_target
@@ -146,7 +148,7 @@ def test_the_lane_credits_no_more_than_the_allowance_however_often_an_exercise_s
     forged) move an exercise's deadlines by the allowance at most, and its submission's by the
     sum of its exercises' (each at most the allowance)."""
     limits = lane.Limits(check=1.0, exercise=60.0, submission=600.0, compiling=5.0)
-    from grading.results import RunResult
+    from grading.core.results import RunResult
 
     shared = lane.Shared([RunResult(target="t", seed=0)], {}, limits, report=None, on_complete=None, pending=[])
     key = (0, EX.id)

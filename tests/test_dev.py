@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT
-from grading import dev, mutants, mutate
-from grading.catalog import load_catalog
-from grading.results import CheckResult, ExerciseResult, RunResult
+import grading.dev.commands as dev
+from grading.dev import mutants, mutate
+from grading.core.catalog import load_catalog
+from grading.core.results import CheckResult, ExerciseResult, RunResult
 
 from .conftest import CATALOG, solution_run, stub_run
 

@@ -22,8 +22,8 @@ from checks.instruments import (
     explain_errors,
     off_cpu,
 )
-from grading.runner import grade_many
-from grading.targets import register_learner_file
+from grading.engine.runner import grade_many
+from grading.engine.targets import register_learner_file
 
 from .conftest import CATALOG
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from grading import EXERCISES_DIR
-from grading.stubs import stub_for
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG, corpus_cases, corpus_result, describe, expected_fragment, solution_run, stub_run
 
@@ -27,7 +27,7 @@ def test_stub_in_exercises_is_derived_from_the_solution(exercise):
     stub = (EXERCISES_DIR / exercise.filename).read_text(encoding="utf-8")
     assert stub == stub_for(exercise), (
         f"exercises/{exercise.filename} differs from the stub derived from solutions/{exercise.filename}: "
-        "run `python -m grading.stubs` (or, if you are a learner, this test is about the pristine kata)"
+        "run `python -m grading.core.stubs` (or, if you are a learner, this test is about the pristine kata)"
     )
 
 

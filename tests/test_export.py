@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading import classroom
-from grading.catalog import Catalog, Exercise
-from grading.classroom import ClassroomError, render_workflow
-from grading.export import ExportError, export_classroom, export_gradescope, main as export_main
-from grading.stubs import stub_for
+from grading.classroom import workflow as classroom
+from grading.core.catalog import Catalog, Exercise
+from grading.classroom.workflow import ClassroomError, render_workflow
+from grading.classroom.export import ExportError, export_classroom, export_gradescope, main as export_main
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 
@@ -77,7 +77,7 @@ def run(cmd, cwd, env=None, timeout=180):
 
 def test_workflow_is_generated_from_the_catalog_and_current(monkeypatch, tmp_path, capsys):
     assert WORKFLOW.read_text(encoding="utf-8") == render_workflow(CATALOG), \
-        "the workflow is stale: run `python -m grading.classroom`"
+        "the workflow is stale: run `python -m grading.classroom.workflow`"
     assert classroom.main(["--check"]) == 0
     # --check notices a stale file; writing repairs it
     monkeypatch.setattr(classroom, "ROOT", tmp_path)
@@ -140,8 +140,8 @@ def test_gradescope_bundle_holds_the_grader_and_the_checks_and_no_solutions(bund
         texts = {n: zf.read(n).decode("utf-8") for n in infos}
     names = set(infos)
     expected = {"setup.sh", "run_autograder", "requirements.txt", "grader.py", "pyproject.toml",
-                "exercises/catalog.toml", "grading/__init__.py", "grading/cli.py", "grading/integrity.json",
-                "grading/autograder/gradescope.py", "checks/conftest.py", "checks/instruments/__init__.py",
+                "exercises/catalog.toml", "grading/__init__.py", "grading/cli/__init__.py", "grading/integrity.json",
+                "grading/classroom/autograder/gradescope.py", "checks/conftest.py", "checks/instruments/__init__.py",
                 "checks/instruments/mistakes.py"}
     expected |= {f"checks/{p.name}" for p in (ROOT / "checks").glob("test_*.py")}
     assert expected <= names, f"missing: {sorted(expected - names)}"
@@ -255,11 +255,11 @@ def test_run_autograder_grades_every_kind_of_submission_and_fails_closed(bundle,
 
 
 def test_run_autograder_picks_the_target_of_every_submission_layout(tmp_path):
-    sys.path.insert(0, str(ROOT / "grading" / "autograder"))
+    sys.path.insert(0, str(ROOT / "grading" / "classroom" / "autograder"))
     try:
         from gradescope import NothingToGrade, find_target
     finally:
-        sys.path.remove(str(ROOT / "grading" / "autograder"))
+        sys.path.remove(str(ROOT / "grading" / "classroom" / "autograder"))
 
     def pick(*files):
         sub = tmp_path / f"s{len(list(tmp_path.iterdir()))}"
@@ -332,7 +332,7 @@ def test_classroom_export_ships_stubs_checks_and_engine_but_no_solutions(learner
         assert instructor_only not in readme, instructor_only
 
     # the copy's integrity manifest matches what it ships
-    proc = run([sys.executable, "-m", "grading.integrity", "--check"], learners)
+    proc = run([sys.executable, "-m", "grading.core.integrity", "--check"], learners)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -4,7 +4,7 @@ written, only when it differs."""
 
 from __future__ import annotations
 
-from grading.generated import write_or_check
+from grading.core.generated import write_or_check
 
 
 def test_check_reports_a_missing_or_stale_file_and_writes_nothing(tmp_path, capsys):

@@ -73,11 +73,11 @@ def known_state(tmp_path_factory):
     shutil.copy(EXERCISES_DIR / CATALOG["ex05_to_numpy"].filename, target / CATALOG["ex05_to_numpy"].filename)
     # one grading run: the text summary goes to the terminal, the machine formats are rendered
     # from the same results by `render` (what --format does)
-    from grading.formats import render
-    from grading.integrity import attach_integrity
-    from grading.report_text import summary
-    from grading.runner import grade
-    from grading.style import Style
+    from grading.reports.formats import render
+    from grading.core.integrity import attach_integrity
+    from grading.reports.text import summary
+    from grading.engine.runner import grade
+    from grading.reports.style import Style
 
     run = grade(target, list(CATALOG), seed=SEED)
     attach_integrity(run, CATALOG)

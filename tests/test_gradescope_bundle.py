@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grading import SOLUTIONS_DIR
-from grading.export import export_gradescope, render_setup_sh
+from grading.classroom.export import export_gradescope, render_setup_sh
 
 from .conftest import CATALOG
 from .test_gradescope_format import assert_valid, load_helper

@@ -16,7 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from grading import ROOT
-from grading.formats import md_block, md_code, md_text, to_gradescope
+from grading.reports.formats import md_block, md_code, md_text, to_gradescope
 
 from .conftest import CATALOG, solution_run, stub_run
 from .test_classroom import sample_run
@@ -28,8 +28,8 @@ MARKDOWN = MarkdownIt("commonmark")
 
 
 def load_helper():
-    """grading/autograder/gradescope.py, the bundle's helper (not part of the grading package)."""
-    spec = importlib.util.spec_from_file_location("kata_gradescope_helper", ROOT / "grading" / "autograder" / "gradescope.py")
+    """grading/classroom/autograder/gradescope.py, the bundle's helper (not part of the grading package)."""
+    spec = importlib.util.spec_from_file_location("kata_gradescope_helper", ROOT / "grading" / "classroom" / "autograder" / "gradescope.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

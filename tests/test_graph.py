@@ -24,9 +24,9 @@ import jsonschema
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.graph_data import backward_nodes, compare
-from grading.graph_text import render
-from grading.style import Style
+from grading.core.graph_data import backward_nodes, compare
+from grading.reports.graph_text import render
+from grading.reports.style import Style
 
 from .conftest import CATALOG, CORPUS, corpus_result, solution_run
 from .test_class_report import browse, chromium
@@ -226,7 +226,7 @@ def held_out(tmp_path_factory):
 @contextlib.contextmanager
 def counting_runs():
     """The grading runs made inside the block: (targets, exercise ids, graph ids) of each."""
-    from grading import runner
+    from grading.engine import runner
 
     runs, original = [], runner.grade_many
 
@@ -292,7 +292,7 @@ def test_the_reference_solutions_graphs_match_the_reference(held_out):
         assert "Your graph matches the reference." in e["graph"]["text"]
     # ex21: the reference's graph that the run above compared with (graded in a run of its own) is
     # the graph the session's own run of the reference recorded for that check, moment by moment
-    from grading.graph_data import as_report
+    from grading.core.graph_data import as_report
 
     _, mine, _ = held_out["mine"]
     seen = next(e["graph"] for e in mine["exercises"] if e["id"] == "ex21_truncated_bptt")
@@ -341,7 +341,7 @@ def _recorded_chain(steps: int, detach: bool) -> dict:
     import torch
     from torch import nn
 
-    from grading import graph_capture
+    from grading.engine import graph_capture
 
     def unroll(cell, xs, h0):
         h = h0
@@ -359,8 +359,8 @@ def _recorded_chain(steps: int, detach: bool) -> dict:
 
 
 def test_a_long_chain_is_folded_into_steps_of_the_same_shape():
-    from grading.graph_data import clean, differences, fold, layers
-    from grading.graph_svg import render as svg
+    from grading.core.graph_data import clean, differences, fold, layers
+    from grading.reports.graph_svg import render as svg
 
     long, short = clean(_recorded_chain(40, False))["moments"][-1], clean(_recorded_chain(40, True))["moments"][-1]
     first, period, steps = fold(long, layers(long))
@@ -375,7 +375,7 @@ def test_a_long_chain_is_folded_into_steps_of_the_same_shape():
 
 
 def test_without_colour_the_markers_are_characters_and_read_the_same():
-    from grading.graph_data import clean, differences
+    from grading.core.graph_data import clean, differences
 
     long, short = clean(_recorded_chain(3, False))["moments"][-1], clean(_recorded_chain(3, True))["moments"][-1]
     comparison = {"check": "test", "when": "at the end", "function": "unroll", "same": False, "passed": False,
@@ -394,7 +394,7 @@ def test_without_colour_the_markers_are_characters_and_read_the_same():
 def test_check_in_a_notebook_shows_the_graph_inline(monkeypatch):
     import types
 
-    from grading import kernel
+    from grading.learner import kernel
 
     shown = []
     display = types.ModuleType("IPython.display")
@@ -425,7 +425,8 @@ import sys
 def stop_gradient(t):
     """Correct only where the graph is recorded and nothing of the reference solutions is in the
     process: no module of theirs, no recorded graph but the one being recorded here."""
-    from grading import SOLUTIONS_DIR, graph_capture
+    from grading import SOLUTIONS_DIR
+    from grading.engine import graph_capture
 
     loaded = [m for m in list(sys.modules.values()) if str(SOLUTIONS_DIR) in str(getattr(m, "__file__", "") or "")]
     graphs = [o for o in gc.get_objects() if isinstance(o, dict) and "moments" in o and "function" in o]
@@ -463,7 +464,7 @@ def test_the_catalog_names_the_graph_exercises():
     """`graph = true` exactly where the reference's recorded graphs hold something autograd tracks
     (an op, a leaf that requires grad) or a tensor the function returns: there is a graph to compare.
     (The others' graphs, recorded here, would show nothing.)"""
-    from grading.runner import grade
+    from grading.engine.runner import grade
 
     run = solution_run()
     others = [ex for ex in CATALOG if not ex.graph]
@@ -481,8 +482,8 @@ def test_the_catalog_names_the_graph_exercises():
 def test_gradescope_output_carries_the_text_of_a_failing_exercise(tmp_path_factory):
     import copy
 
-    from grading.formats import to_gradescope
-    from grading.results import RunResult
+    from grading.reports.formats import to_gradescope
+    from grading.core.results import RunResult
 
     from .test_gradescope_format import VALIDATOR
 
@@ -497,7 +498,7 @@ def test_gradescope_output_carries_the_text_of_a_failing_exercise(tmp_path_facto
 
 @pytest.mark.timeout(600)
 def test_batch_feedback_carries_the_graphs_of_the_failing_exercises(tmp_path):
-    from grading.batch import run_batch
+    from grading.classroom.batch import run_batch
 
     subs = tmp_path / "subs"
     for name, source in (("ann", CORPUS / "ex07_cut_history" / "wrong_returns_detach.py"),

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.runner import grade, grade_many
-from grading.stubs import stub_for
+from grading.engine.runner import grade, grade_many
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 from .test_classroom import kata_copy
@@ -291,8 +291,8 @@ def enable_tracking(t):
 GRADE_SCRIPT = """
 import json, os, sys
 from pathlib import Path
-from grading.catalog import load_catalog
-from grading.runner import grade_many
+from grading.core.catalog import load_catalog
+from grading.engine.runner import grade_many
 catalog = load_catalog()
 with open(sys.argv[1], "w") as fh:
     fh.write(str(os.getpid()))

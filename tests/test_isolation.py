@@ -12,8 +12,8 @@ import pytest
 
 from grading import ROOT
 from grading.cli import main
-from grading.runner import grade, grade_many
-from grading.stubs import stub_for
+from grading.engine.runner import grade, grade_many
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 from .support import EX, OTHER, make_target, solution, with_function
@@ -170,7 +170,7 @@ def test_what_cannot_be_put_back_never_reaches_another_submission(tmp_path, meth
     for name, text in (("hooked", hook + solution(victim)), ("clean", solution(victim))):
         (tmp_path / name).mkdir()
         targets.append(make_target(tmp_path / name, {victim.filename: text}))
-    from grading.runner import grade_many
+    from grading.engine.runner import grade_many
 
     hooked, clean = grade_many(targets, [victim], lanes=1, method=method, isolation=isolation)
     assert not hooked.exercise(victim.id).passed  # the hook bites where it was registered
@@ -182,8 +182,8 @@ def test_what_cannot_be_put_back_never_reaches_another_submission(tmp_path, meth
 PROBE = """
 import json, os, sys
 import numpy, pytest, torch  # no optimizer built: torch._dynamo is not imported
-from grading.catalog import load_catalog
-from grading.plugin import GradingPlugin, exercise_of
+from grading.core.catalog import load_catalog
+from grading.engine.plugin import GradingPlugin, exercise_of
 
 assert "torch._dynamo" not in sys.modules
 log = open(sys.argv[1], "a", buffering=1)
@@ -216,7 +216,7 @@ def test_a_single_grade_imports_torch_dynamo_only_in_a_lane(tmp_path):
     """The grader's own process never imports torch._dynamo for one submission: the exercises
     that need it get a lane that imports it while the other lane grades, and a grade of
     exercises that don't need it never imports it at all."""
-    script = ("import sys\nfrom grading.catalog import load_catalog\nfrom grading.runner import grade\n"
+    script = ("import sys\nfrom grading.core.catalog import load_catalog\nfrom grading.engine.runner import grade\n"
               "from grading import SOLUTIONS_DIR\n"
               "exercises = [e for e in load_catalog() if e.id in sys.argv[1:]] or list(load_catalog())\n"
               "run = grade(SOLUTIONS_DIR, exercises, lanes=2)\n"
@@ -252,7 +252,7 @@ def test_each_target_of_a_shared_run_gets_its_own_verdicts(tmp_path, method, iso
     """Several submissions graded by one child (batch): a message, a load error or a time-out of
     one submission never becomes another's verdict, also where one process runs them all. (Without
     fork, every submission has an interpreter of its own: test_spawn_fallback_gives_the_same_verdicts.)"""
-    from grading.runner import grade_many
+    from grading.engine.runner import grade_many
 
     texts = [f"def {EX.function}(:\n    pass\n",  # a load error
              (ROOT / "tests/corpus/ex03_sgd_step/wrong_rebinding.py").read_text(),
@@ -274,7 +274,7 @@ def test_a_parent_that_initialized_cuda_is_graded_in_fresh_interpreters(tmp_path
     fork"): a program that used the GPU before grading gets fresh interpreters instead."""
     import torch
 
-    import grading.lane as lane
+    import grading.engine.lane as lane
 
     monkeypatch.setattr(torch.cuda, "_is_in_bad_fork", lambda: True)  # inherited by forks only
     methods = []

@@ -11,9 +11,9 @@ import xmlschema
 from junitparser import Error, Failure, JUnitXml
 
 from grading import SOLUTIONS_DIR
-from grading.formats import clean_text, junit_classname, render
-from grading.runner import grade
-from grading.stubs import stub_for
+from grading.reports.formats import clean_text, junit_classname, render
+from grading.engine.runner import grade
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG, solution_run, stub_run
 from .test_classroom import sample_run

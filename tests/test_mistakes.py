@@ -24,12 +24,14 @@ from checks.instruments import (
     grad_mode_kept,
     mistake_of,
 )
-from grading import mistakes, report_text, state
-from grading.catalog import load_catalog
-from grading.formats import to_gradescope
-from grading.outcomes import mistake_of as engine_mistake_of
-from grading.results import CheckResult, ExerciseResult, RunResult
-from grading.style import Style
+from grading.core import mistakes
+from grading.reports import text as report_text
+from grading.learner import state
+from grading.core.catalog import load_catalog
+from grading.reports.formats import to_gradescope
+from grading.engine.outcomes import mistake_of as engine_mistake_of
+from grading.core.results import CheckResult, ExerciseResult, RunResult
+from grading.reports.style import Style
 
 from .conftest import CATALOG, CORPUS, expected_fragment
 
@@ -195,7 +197,7 @@ def test_docs_mistakes_md_is_in_step_with_the_checks(tmp_path, monkeypatch, caps
     stale.write_text(doc.replace("`ex03.rebinding`", "`ex03.renamed`"), encoding="utf-8")
     monkeypatch.setattr(mistakes, "DOC_PATH", stale)
     assert mistakes.main(["--check"]) == 1
-    assert "python -m grading.mistakes" in capsys.readouterr().err
+    assert "python -m grading.core.mistakes" in capsys.readouterr().err
     assert mistakes.main([]) == 0 and stale.read_text(encoding="utf-8") == doc
 
 
@@ -291,10 +293,10 @@ def test_state_survives_a_damaged_file_and_a_folder_it_cannot_write(tmp_path, mo
 def fake_grading(monkeypatch, tmp_path):
     """The runner replaced by one that returns the runs queued in the list it gives."""
     runs = []
-    import grading.runner
+    import grading.engine.runner
 
-    monkeypatch.setattr(grading.runner, "grade", lambda target, exercises, **kwargs: runs.pop(0))
-    monkeypatch.setattr(grading.runner, "warm_up", lambda *a, **k: None)
+    monkeypatch.setattr(grading.engine.runner, "grade", lambda target, exercises, **kwargs: runs.pop(0))
+    monkeypatch.setattr(grading.engine.runner, "warm_up", lambda *a, **k: None)
     monkeypatch.setenv("KATA_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("NO_COLOR", "1")
     return runs

@@ -9,9 +9,9 @@ import nbformat
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.notebooks import ANSWER_TAG, build_notebook, clean_source
-from grading.runner import grade
-from grading.stubs import stub_for
+from grading.engine.notebooks import ANSWER_TAG, build_notebook, clean_source
+from grading.engine.runner import grade
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 
@@ -83,7 +83,7 @@ def test_same_verdict_from_notebook_file_python_file_and_namespace(tmp_path):
     py_dir = tmp_path / "py"
     py_dir.mkdir()
     (py_dir / EX.filename).write_text(wrong)
-    from grading.kernel import run_in_namespace
+    from grading.learner.kernel import run_in_namespace
 
     namespace: dict = {}
     exec(compile(wrong, "cell", "exec"), namespace)

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT
-from grading.batch import run_batch
-from grading.catalog import Catalog
-from grading.formats import visible
-from grading.results import CheckResult, CheckStatus, ExerciseResult, RunResult
-from grading.style import Style
+from grading.classroom.batch import run_batch
+from grading.core.catalog import Catalog
+from grading.reports.formats import visible
+from grading.core.results import CheckResult, CheckStatus, ExerciseResult, RunResult
+from grading.reports.style import Style
 
 from .conftest import CATALOG
 from .support import EX, solution, with_function
@@ -244,8 +244,8 @@ def test_odd_entries_each_get_a_row_and_cost_no_other_exercise(tmp_path):
 
 
 def test_a_lone_surrogate_or_an_escape_in_a_message_still_gives_the_class_page(tmp_path):
-    from grading.batch import Outcome
-    from grading.class_report import write_class_report
+    from grading.classroom.batch import Outcome
+    from grading.reports.class_report import write_class_report
 
     from .test_class_report import failing, outcome
 
@@ -275,7 +275,7 @@ def _run_with(message: str) -> RunResult:
 
 @pytest.mark.parametrize("color", [False, True], ids=["plain", "colour"])
 def test_control_characters_in_messages_are_shown_never_interpreted(color):
-    from grading import report_text
+    from grading.reports import text as report_text
 
     run = _run_with(ESCAPES)
     style = Style(color=color)

@@ -1,4 +1,4 @@
-"""The kernel's sandbox (grading/sandbox.py, Landlock): a correct ex01 that also tries, at call
+"""The kernel's sandbox (grading/engine/sandbox.py, Landlock): a correct ex01 that also tries, at call
 time, every forbidden thing of the threat model is denied each one and keeps its points, graded
 alone and in a batch beside an honest copy of the solution (which keeps its points too)."""
 
@@ -12,8 +12,10 @@ import sys
 
 import pytest
 
-from grading import ROOT, SOLUTIONS_DIR, sandbox
-from grading.runner import grade_many
+from grading import ROOT, SOLUTIONS_DIR
+
+from grading.engine import sandbox
+from grading.engine.runner import grade_many
 
 from .conftest import CATALOG
 from .support import solution
@@ -133,7 +135,7 @@ def test_confinement_is_cheap_and_holds_in_the_process_and_its_children(tmp_path
     code = f"""
 import os, sys, time, subprocess
 sys.path.insert(0, {str(ROOT)!r})
-from grading import sandbox
+from grading.engine import sandbox
 began = time.perf_counter()
 sandbox.confine([{str(tmp_path)!r}], [{str(SOLUTIONS_DIR)!r}])
 print(round((time.perf_counter() - began) * 1000, 2))
@@ -173,12 +175,12 @@ def test_the_sandbox_setting_and_every_report_say_which_confinement_held(tmp_pat
     import csv
     import json
 
-    from grading.batch import run_batch
-    from grading.catalog import Catalog
+    from grading.classroom.batch import run_batch
+    from grading.core.catalog import Catalog
     from grading.cli import main
-    from grading.formats import render
-    from grading.report_text import summary
-    from grading.style import Style
+    from grading.reports.formats import render
+    from grading.reports.text import summary
+    from grading.reports.style import Style
 
     monkeypatch.setenv("KATA_SANDBOX", "auto")  # main() sets it for the processes it starts: put back afterwards
     target = tmp_path / "t"

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from grading import ROOT
-from grading.stubs import stub_for
+from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
 from .support import EX, OTHER, make_target, solution
@@ -128,7 +128,7 @@ def test_what_counts_as_a_change_is_the_content_of_the_exercise_files(tmp_path, 
     that vanishes and comes back within the grace period (a rename-on-save) is saved, not deleted."""
     import threading
 
-    from grading import watch
+    from grading.learner import watch
 
     target = make_target(tmp_path, {EX.filename: "x = 1\n", OTHER.filename: "y = 1\n"})
     files = watch.Files(target, CATALOG)
@@ -151,7 +151,7 @@ def test_what_counts_as_a_change_is_the_content_of_the_exercise_files(tmp_path, 
 
 
 def test_without_watchfiles_the_folder_is_polled(tmp_path, monkeypatch):
-    from grading import watch
+    from grading.learner import watch
 
     assert watch.wake_ups(tmp_path, CATALOG, 0.1).native
     monkeypatch.setitem(sys.modules, "watchfiles", None)
@@ -163,10 +163,10 @@ def test_watching_the_learners_own_exercises_keeps_the_mistakes_met(tmp_path, mo
     learner's own exercises: another folder watched leaves no record)."""
     import io
 
-    from grading import state
-    from grading.catalog import load_catalog
-    from grading.style import Style
-    from grading.watch import watch
+    from grading.learner import state
+    from grading.core.catalog import load_catalog
+    from grading.reports.style import Style
+    from grading.learner.watch import watch
 
     wrong = (ROOT / "tests" / "corpus" / EX.id / "wrong_rebinding.py").read_text(encoding="utf-8")
     target = make_target(tmp_path, {EX.filename: wrong})
@@ -175,7 +175,7 @@ def test_watching_the_learners_own_exercises_keeps_the_mistakes_met(tmp_path, mo
     def stop(*_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("grading.watch.wake_ups", stop)  # Ctrl-C once the first grade is shown
+    monkeypatch.setattr("grading.learner.watch.wake_ups", stop)  # Ctrl-C once the first grade is shown
     for record in (False, True):
         assert watch(catalog, target, Style(color=False), out=io.StringIO(), record=record) == 0
         met = state.load().get("mistakes", {}).get(EX.id, {})

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from grading.targets import learner_location
+from grading.engine.targets import learner_location
 from .mistakes import Mistake, as_mistake
 
 

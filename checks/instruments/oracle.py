@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 
-ORACLE_WATCHERS: list = []  # called with the oracle's name when the learner's code calls one (grading.child)
+ORACLE_WATCHERS: list = []  # called with the oracle's name when the learner's code calls one (grading.engine.child)
 
 
 def oracle(fn):
@@ -15,7 +15,7 @@ def oracle(fn):
     which the grader sets to flag the exercise."""
     import sys
 
-    from grading.targets import is_learner_file
+    from grading.engine.targets import is_learner_file
 
     @functools.wraps(fn)
     def guarded(*args, **kwargs):
