@@ -21,7 +21,8 @@ from grading import ROOT, SOLUTIONS_DIR
 from grading.classroom import workflow as classroom
 from grading.core.catalog import Catalog, Exercise
 from grading.classroom.workflow import ClassroomError, render_workflow
-from grading.classroom.export import ExportError, export_classroom, export_gradescope, main as export_main
+from grading.classroom.export import ExportError, export_classroom, export_gradescope
+from grading.cli import main as grader
 from grading.core.stubs import stub_for
 
 from .conftest import CATALOG
@@ -298,7 +299,7 @@ def test_gradescope_export_refuses_bad_output_paths(tmp_path):
 def learners(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("classroom") / "kata"
     dest.mkdir()  # an existing, empty folder is fine
-    assert export_main(["classroom", str(dest)]) == 0
+    assert grader(["export", "classroom", str(dest)]) == 0
     return dest
 
 
@@ -361,7 +362,7 @@ def test_classroom_export_refuses_a_non_empty_folder(tmp_path, capsys):
         export_classroom(tmp_path)
     assert "not empty" in str(info.value) and "\n" not in str(info.value)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
-    assert export_main(["classroom", str(tmp_path)]) == 2
+    assert grader(["export", "classroom", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not empty" in err
     with pytest.raises(ExportError, match="is a file"):

@@ -32,7 +32,7 @@ from pathlib import Path
 from grading.core.atomic import replacing, write_atomic
 from grading.core.catalog import Catalog
 from grading.reports.formats import visible
-from grading.engine.targets import special_kind
+from grading.core.paths import special_kind
 
 MAX_ZIP_BYTES = 50 * 2**20
 MAX_FOLDERS = 1000  # in one submission
@@ -445,9 +445,10 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             raise
         if graphs:  # the reference's graphs, graded once the submissions are (never in their processes' memory)
             from grading.engine.graph_report import beside_the_reference
+            from grading.reports.graph_text import plain
 
-            beside_the_reference([r for r in runs if not isinstance(r, str)], catalog, seed=seed, timeout=timeout,
-                                 memory_mb=memory_mb)
+            beside_the_reference([r for r in runs if not isinstance(r, str)], catalog, seed=seed, text=plain,
+                                 timeout=timeout, memory_mb=memory_mb)
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             if isinstance(run, str):
                 outcomes[n].status, outcomes[n].result = run, None

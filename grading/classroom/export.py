@@ -226,7 +226,7 @@ its checks passes.
 
 
 def render_learner_readme(catalog: Catalog) -> str:
-    from grading.dev.readme import table
+    from grading.reports.learning_path import table
 
     first = catalog.exercises[0]
     return LEARNER_README.format(torch_index=TORCH_CPU_INDEX, first=first.id, first_short=first.short,
@@ -258,7 +258,7 @@ def _check_empty_destination(dest: Path) -> None:
 
 def export_classroom(dest: Path) -> Path:
     """Write the learners' repository into `dest` (new or empty); returns its path."""
-    from grading.learner.reset import ResetRefused, pristine_stub
+    from grading.core.stubs import ResetRefused, pristine_stub
 
     dest = Path(dest)
     _check_empty_destination(dest)
@@ -304,17 +304,3 @@ def export_classroom(dest: Path) -> Path:
 def _empty(folder: Path) -> None:
     for child in folder.iterdir():
         shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
-
-
-# ------------------------------------------------------------------ command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m grading.classroom.export gradescope|classroom ...`: the same as `python grader.py export ...`."""
-    from grading.cli import main as grader
-
-    return grader(["export", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,8 @@ from grading.core import config
 from grading.core.catalog import UnknownExercise
 from grading.core.config import COMMANDS, PROG, UsageError
 from grading.reports.style import Style
-from grading.engine.targets import TargetError, display_path, resolve_target
+from grading.core.paths import display_path
+from grading.engine.targets import TargetError, resolve_target
 
 
 def grade(catalog, args, style: Style, exercise=None) -> int:
@@ -104,7 +105,7 @@ def _graphs_wanted(args, selected) -> list:
 def _add_graphs(run, graphs, args, seed, settings) -> None:
     """The reference's graphs beside the learner's: for the exercises the report shows in full (the
     ones named, or the next one to work on in the summary; every one in a machine format)."""
-    from grading.engine.graph_report import add_graphs
+    from grading.learner.graphs import add_graphs
     from grading.reports.text import next_exercise
 
     if args.format == "text" and not args.exercises:
@@ -137,7 +138,7 @@ def export(catalog, args, style: Style, exercise=None) -> int:
 
 
 def notebooks(catalog, args, style: Style, exercise=None) -> int:
-    from grading.learner.reset import ResetRefused, pristine_stub
+    from grading.core.stubs import ResetRefused, pristine_stub
     from grading.engine.notebooks import write_notebooks
 
     out = Path(args.output) if args.output else ROOT / config.NOTEBOOKS_DIR

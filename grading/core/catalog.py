@@ -104,10 +104,11 @@ class Catalog:
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
-    from grading.engine.frozen import catalog_text
-
+    # a grading process reads the copy in memory the engine installed (`grading.engine.frozen`);
+    # the catalog never imports the engine: where it is not loaded, no copy is installed
+    frozen = sys.modules.get("grading.engine.frozen")
     try:
-        text = catalog_text() if path == CATALOG_PATH else None  # a grading process reads the copy in memory
+        text = frozen.catalog_text() if frozen is not None and path == CATALOG_PATH else None
         data = tomllib.loads(text if text is not None else path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError(f"{path}: the exercise manifest is missing") from None

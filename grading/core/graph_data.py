@@ -325,11 +325,44 @@ def choose(result, reference) -> str | None:
     return min(ranked, key=lambda r: (r[0], r[1]))[2] if ranked else None
 
 
+def _first_sentences(text: str, limit: int = 320) -> str:
+    text = " ".join(text.split())
+    end = 0
+    for i, ch in enumerate(text):
+        if ch == "." and (i + 1 == len(text) or text[i + 1] == " ") and i > 20:
+            end = i + 1
+            if end > 120:
+                break
+    text = text[:end] if end else text
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def meaning_of(check, yours: dict, theirs: dict, diff: dict) -> str:
+    """One sentence of what the difference means: the mistake's own explanation where the check
+    recognised one, else what the graphs themselves say."""
+    if not check.passed and check.mistake_title and check.message:
+        return f"{check.mistake_title}: {_first_sentences(check.message)}"
+    if not check.passed and check.message and not check.not_implemented:
+        return _first_sentences(check.message)
+    if check.passed:
+        return ("every check passes: your graph is built differently from the reference's, and gives the "
+                "result the checks ask for.")
+    if diff["grads_only_yours"]:
+        return (f"a backward through your graph fills .grad of {', '.join(diff['grads_only_yours'][:4])}, "
+                "which the reference's graph never reaches: the graph must stop before them.")
+    if diff["grads_only_reference"]:
+        return (f"the reference's backward fills .grad of {', '.join(diff['grads_only_reference'][:4])}; "
+                "your graph stops before it reaches them.")
+    if diff["nodes_only_yours"]:
+        return "your graph records operations the reference's does not: something is tracked that should not be."
+    if diff["nodes_only_reference"]:
+        return "the reference's graph goes further than yours: something of yours stops the graph too early."
+    return "the graphs hold the same nodes, but the tensors around them are not the same."
+
+
 def compare(result, reference, meaning: str | None = None) -> dict | None:
     """`result` (an ExerciseResult, the learner's) beside `reference` (the reference's, graded on
     the same inputs): the comparison the report carries, or None where nothing was recorded."""
-    from grading.reports.graph_text import meaning_of
-
     name = choose(result, reference)
     if name is None:
         return None
@@ -348,18 +381,14 @@ def compare(result, reference, meaning: str | None = None) -> dict | None:
     }
 
 
-def attach(run, reference_run, exercises) -> None:
+def attach(run, reference_run, exercises, text=None) -> None:
     """Give each exercise of `run` in `exercises` its comparison with `reference_run`'s, and let
-    go of the graphs recorded for the other checks."""
+    go of the graphs recorded for the other checks. `text(comparison)`, where given, is the
+    comparison's text form, for the reports that carry it (`grading.reports.graph_text.plain`)."""
     for e in run.exercises:
         if e.id in exercises:
             other = reference_run.exercise(e.id) if reference_run is not None else None
             e.graph = compare(e, other) if other is not None else None
-            if e.graph is not None:
-                from grading.reports.graph_text import render
-                from grading.reports.style import Style
-
-                plain = Style(color=False)
-                plain.unicode, plain.width = True, 100  # the same text on every terminal
-                e.graph["text"] = render(e.graph, plain)  # the text form, for the reports that carry it
+            if e.graph is not None and text is not None:
+                e.graph["text"] = text(e.graph)
         e.graphs = {}

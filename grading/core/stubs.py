@@ -18,7 +18,7 @@ import ast
 import sys
 from pathlib import Path
 
-from grading import EXERCISES_DIR, SOLUTIONS_DIR
+from grading import EXERCISES_DIR, ROOT, SOLUTIONS_DIR
 from grading.core.catalog import Exercise, load_catalog
 
 STUB_BODY = "raise NotImplementedError"
@@ -56,6 +56,20 @@ def derive_stub(solution_source: str, function: str, filename: str = "<solution>
 def stub_for(exercise: Exercise, solutions: Path = SOLUTIONS_DIR) -> str:
     path = solutions / exercise.filename
     return derive_stub(path.read_text(encoding="utf-8"), exercise.function, str(path))
+
+
+class ResetRefused(Exception):
+    pass
+
+
+def pristine_stub(exercise: Exercise) -> str:
+    """The original stub: derived from the reference solution where it is shipped."""
+    if (SOLUTIONS_DIR / exercise.filename).exists():
+        return stub_for(exercise)
+    shipped = ROOT / "grading" / "pristine" / exercise.filename  # in a learners' repository
+    if shipped.exists():
+        return shipped.read_text(encoding="utf-8")
+    raise ResetRefused(f"the original stub of {exercise.id} is not available in this copy of the kata")
 
 
 def main(argv=None) -> int:

@@ -38,7 +38,7 @@ def run(fd: int, request: dict) -> None:
 
     from grading import CHECKS_DIR
 
-    from grading.engine import targets
+    from grading.core import paths
     from grading.engine.events import Channel, Done, ForkUnsafe
     from grading.engine.plugin import GradingPlugin
     from grading.engine.processes import become_subreaper, default_stop_signals, hide_from_siblings
@@ -52,7 +52,7 @@ def run(fd: int, request: dict) -> None:
     become_subreaper()  # whatever a learner's code leaves running comes here, to be killed
     hide_from_siblings()  # a learner's process cannot open this one's pipe through /proc
     if request.get("display_base"):
-        targets.DISPLAY_BASE[:] = [Path(request["display_base"])]
+        paths.DISPLAY_BASE[:] = [Path(request["display_base"])]
     channel = Channel(fd)
     fork = bool(request.get("fork"))
 

@@ -12,7 +12,6 @@ that holds the reference's graphs.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from grading import SOLUTIONS_DIR
 
@@ -36,36 +35,13 @@ def reference_run(exercises, *, seed: int, **settings):
                  **{k: v for k, v in settings.items() if k != "isolation"})
 
 
-def graphs_folder() -> Path:
-    from grading.learner.state import state_dir
-
-    return state_dir() / "graphs"
-
-
-def add_graphs(run, exercises, *, seed: int, svg: bool = True, **settings) -> list:
-    """Compare the graphs of `exercises` (graph exercises of `run`) with the reference's; returns
-    the exercises that got a comparison. With `svg`, each comparison's picture is written to
-    `.kata/graphs/<exercise>.svg` and named in the comparison ("svg")."""
-    from grading.core.graph_data import attach
-
-    chosen = [ex for ex in exercises if run.exercise(ex.id).graphs]
-    if not chosen:
-        attach(run, None, set())
-        return []
-    reference = reference_run(chosen, seed=seed, **settings)
-    attach(run, reference, {ex.id for ex in chosen})
-    if svg:
-        write_pictures(run, chosen)
-    return [ex for ex in chosen if run.exercise(ex.id).graph]
-
-
 def batch_graphs(catalog) -> list[str]:
     """For a batch: the graph exercises whose graphs the submissions' run records (none where the
     reference solutions are missing)."""
     return [] if reference_missing() else [ex.id for ex in graph_exercises(catalog)]
 
 
-def beside_the_reference(runs, catalog, *, seed: int, **settings) -> None:
+def beside_the_reference(runs, catalog, *, seed: int, text=None, **settings) -> None:
     """For a batch, once every submission is graded (so that no grading process of theirs was
     forked from a process holding the reference's graphs): the reference graded once (the inputs
     are the same for every submission), and each failing graph exercise beside it."""
@@ -75,23 +51,4 @@ def beside_the_reference(runs, catalog, *, seed: int, **settings) -> None:
     chosen = [ex for ex in graph_exercises(catalog) if ex.id in failing]
     reference = reference_run(chosen, seed=seed, **settings) if chosen else None
     for run in runs:
-        attach(run, reference, {e.id for e in run.exercises if not e.passed and e.graphs})
-
-
-def write_pictures(run, exercises) -> None:
-    from grading.core.atomic import write_atomic
-    from grading.reports.graph_svg import render
-    from grading.engine.targets import display_path
-
-    folder = graphs_folder()
-    for ex in exercises:
-        comparison = run.exercise(ex.id).graph
-        if comparison is None:
-            continue
-        path = folder / f"{ex.id}.svg"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, render(comparison, title=f"{ex.short} {ex.title}"))
-        except OSError:
-            continue
-        comparison["svg"] = display_path(path)
+        attach(run, reference, {e.id for e in run.exercises if not e.passed and e.graphs}, text)

@@ -21,7 +21,7 @@ import types
 from pathlib import Path
 
 from grading.core.catalog import Catalog, Exercise
-from grading.engine.targets import read_regular
+from grading.core.paths import read_regular
 
 ANSWER_TAG = "kata-answer"
 CHECK_TAG = "kata-check"

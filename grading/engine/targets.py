@@ -15,11 +15,12 @@ import importlib.abc
 import importlib.util
 import os
 import re
-import stat
 import sys
 import traceback
 import types
 from pathlib import Path
+
+from grading.core.paths import NotAFile, display_path, exercise_file, read_regular
 
 _LEARNER_FILES: set[str] = set()
 MODULE_PREFIX = "kata_target_"  # a learner's module is sys.modules[MODULE_PREFIX + exercise id]
@@ -39,21 +40,6 @@ class ExerciseLoadError(Exception):
         self.location = location
 
 
-# the folder paths are shown relative to: the grader's working folder, kept here because the
-# learner's code runs in a throwaway working folder of its own (see `grading.engine.plugin`)
-DISPLAY_BASE: list[Path] = []
-
-
-def display_path(path: Path | str) -> str:
-    """A path as the learner would type it: relative to the working folder when inside it."""
-    path = Path(path)
-    try:
-        base = DISPLAY_BASE[0] if DISPLAY_BASE else Path.cwd()
-        return str(path.resolve().relative_to(base.resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
 def resolve_target(target: str | os.PathLike | None, default: Path) -> Path:
     path = Path(target) if target else default
     if not path.exists():
@@ -61,12 +47,6 @@ def resolve_target(target: str | os.PathLike | None, default: Path) -> Path:
     if path.is_file() and path.suffix not in (".py", ".ipynb"):
         raise TargetError(f"target {display_path(path)} is neither a folder, an exNN_*.py file nor a notebook")
     return path.resolve()
-
-
-def exercise_file(target: Path, exercise_id: str) -> Path:
-    if target.is_file():
-        return target
-    return target / f"{exercise_id}.py"
 
 
 def register_learner_file(filename: str) -> None:
@@ -86,38 +66,6 @@ def learner_location(tb: types.TracebackType | None) -> str | None:
             found = f"{display_path(filename)}, line {tb.tb_lineno}"
         tb = tb.tb_next
     return found
-
-
-def special_kind(mode: int) -> str | None:
-    """What a file of this `st_mode` is, in words, where it is not a regular file or a folder."""
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (a named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device (such as a link to /dev/zero)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        return "not a regular file"
-    return None
-
-
-class NotAFile(OSError):
-    """A learner's file that is not a regular file: a FIFO, a device, a socket or a folder."""
-
-
-def read_regular(path: Path | str) -> bytes:
-    """The bytes of `path`, a regular file (or a link to one). Anything else named like an exercise
-    or a notebook is refused at once (`NotAFile`), never read: a FIFO would wait for a writer for
-    ever, and /dev/zero never ends."""
-    kind = special_kind(os.stat(path).st_mode) or ("a folder" if os.path.isdir(path) else None)
-    if kind is None:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with open(fd, "rb") as fh:  # swapped for something else since the look above: looked at again
-            mode = os.fstat(fh.fileno()).st_mode
-            kind = special_kind(mode) or ("a folder" if stat.S_ISDIR(mode) else None)
-            if kind is None:
-                return fh.read()
-    raise NotAFile(f"it is {kind}, not a file")
 
 
 def load_module(path: Path, module_name: str) -> types.ModuleType:

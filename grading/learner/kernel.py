@@ -89,6 +89,7 @@ def _beside_the_reference(result: ExerciseResult, exercise, seed: int) -> None:
     """The reference's graphs, from a fresh interpreter (nothing of this kernel, where the
     learner's code runs, is in it), beside the ones recorded here."""
     from grading.core.graph_data import attach
+    from grading.reports.graph_text import plain
     from grading.engine.graph_report import reference_missing, reference_run
     from grading.core.results import RunResult
 
@@ -96,7 +97,7 @@ def _beside_the_reference(result: ExerciseResult, exercise, seed: int) -> None:
         result.graphs = {}
         return
     reference = reference_run([exercise], seed=seed, method="spawn")
-    attach(RunResult(target="notebook", seed=seed, exercises=[result]), reference, {exercise.id})
+    attach(RunResult(target="notebook", seed=seed, exercises=[result]), reference, {exercise.id}, plain)
 
 
 def _html(result: ExerciseResult) -> str:

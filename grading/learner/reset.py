@@ -12,23 +12,9 @@ from grading.core.catalog import Exercise
 from grading.reports.formats import visible
 from grading.learner import state
 from grading.learner.state import state_dir
-from grading.core.stubs import stub_for
+from grading.core.stubs import ResetRefused, pristine_stub  # noqa: F401  (reset's own words)
 from grading.reports.style import Style
-from grading.engine.targets import display_path
-
-
-class ResetRefused(Exception):
-    pass
-
-
-def pristine_stub(exercise: Exercise) -> str:
-    """The original stub: derived from the reference solution where it is shipped."""
-    if (SOLUTIONS_DIR / exercise.filename).exists():
-        return stub_for(exercise)
-    shipped = Path(__file__).resolve().parent.parent / "pristine" / exercise.filename
-    if shipped.exists():
-        return shipped.read_text(encoding="utf-8")
-    raise ResetRefused(f"the original stub of {exercise.id} is not available in this copy of the kata")
+from grading.core.paths import display_path
 
 
 def backup(path: Path, exercise: Exercise) -> Path:

@@ -27,7 +27,7 @@ def _state_file() -> Path:
 
 def set_aside(path: Path, why: str) -> None:
     """Rename `path` beside itself, never over anything, and say so on standard error."""
-    from grading.engine.targets import display_path
+    from grading.core.paths import display_path
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     dest, n = path.with_name(f"{path.name}.set-aside-{stamp}"), 1

@@ -35,7 +35,7 @@ from grading.core.config import WATCH_POLL
 from grading.reports.text import detail, next_exercise
 from grading.core.results import RunResult
 from grading.reports.style import Style
-from grading.engine.targets import display_path
+from grading.core.paths import display_path
 
 CLEAR = "\033[2J\033[H"
 STEP_MS = 10  # the events of one save: gathered until none has come for this long

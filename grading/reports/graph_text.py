@@ -239,36 +239,8 @@ def render(comparison: dict, style: Style, svg: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _first_sentences(text: str, limit: int = 320) -> str:
-    text = " ".join(text.split())
-    end = 0
-    for i, ch in enumerate(text):
-        if ch == "." and (i + 1 == len(text) or text[i + 1] == " ") and i > 20:
-            end = i + 1
-            if end > 120:
-                break
-    text = text[:end] if end else text
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def meaning_of(check, yours: dict, theirs: dict, diff: dict) -> str:
-    """One sentence of what the difference means: the mistake's own explanation where the check
-    recognised one, else what the graphs themselves say."""
-    if not check.passed and check.mistake_title and check.message:
-        return f"{check.mistake_title}: {_first_sentences(check.message)}"
-    if not check.passed and check.message and not check.not_implemented:
-        return _first_sentences(check.message)
-    if check.passed:
-        return ("every check passes: your graph is built differently from the reference's, and gives the "
-                "result the checks ask for.")
-    if diff["grads_only_yours"]:
-        return (f"a backward through your graph fills .grad of {', '.join(diff['grads_only_yours'][:4])}, "
-                "which the reference's graph never reaches: the graph must stop before them.")
-    if diff["grads_only_reference"]:
-        return (f"the reference's backward fills .grad of {', '.join(diff['grads_only_reference'][:4])}; "
-                "your graph stops before it reaches them.")
-    if diff["nodes_only_yours"]:
-        return "your graph records operations the reference's does not: something is tracked that should not be."
-    if diff["nodes_only_reference"]:
-        return "the reference's graph goes further than yours: something of yours stops the graph too early."
-    return "the graphs hold the same nodes, but the tensors around them are not the same."
+def plain(comparison: dict) -> str:
+    """The comparison's text form that the reports carry: the same on every terminal."""
+    style = Style(color=False)
+    style.unicode, style.width = True, 100
+    return render(comparison, style)

@@ -14,7 +14,7 @@ from grading.core.catalog import Catalog, Exercise
 from grading.reports.formats import visible
 from grading.core.results import ExerciseResult, RunResult, confinement
 from grading.reports.style import Style
-from grading.engine.targets import display_path as _display_path, exercise_file
+from grading.core.paths import display_path as _display_path, exercise_file
 
 STATUS_WORDS = {"passed": "passed", "failed": "failing", "not_started": "not started", "error": "error"}
 
