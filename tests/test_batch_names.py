@@ -16,7 +16,10 @@ from pathlib import Path
 import nbformat
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.classroom.batch import Outcome, _write_feedback, csv_cell, run_batch, shown_name, submission_names, write_csv
+from grading.classroom.batch import _write_feedback, run_batch
+from grading.classroom.intake import shown_name, submission_names
+from grading.core.gradebook import Outcome
+from grading.reports.gradebook import csv_cell, write_csv
 from grading.core.catalog import Catalog
 from grading.classroom.export import export_gradescope
 from grading.core.stubs import stub_for
@@ -156,7 +159,9 @@ FAILING_WRITES = textwrap.dedent("""
     import json, resource, signal, sys
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from grading.classroom.batch import Outcome, _write_feedback, write_csv
+    from grading.classroom.batch import _write_feedback
+    from grading.core.gradebook import Outcome
+    from grading.reports.gradebook import write_csv
     from grading.core.catalog import Catalog, Exercise
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.classroom.batch import Outcome, mistakes_path, run_batch, write_class_files, write_mistakes_csv
+from grading.classroom.batch import run_batch, write_class_files
+from grading.core.gradebook import Outcome
+from grading.reports.gradebook import mistakes_path, write_mistakes_csv
 from grading.core.catalog import Catalog
 from grading.reports.class_report import STATES, TOP_MISTAKES, bin_counts, histogram_bins, render_class_report
 from grading.core.results import CheckResult, ExerciseResult, RunResult

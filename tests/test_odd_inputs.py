@@ -244,7 +244,7 @@ def test_odd_entries_each_get_a_row_and_cost_no_other_exercise(tmp_path):
 
 
 def test_a_lone_surrogate_or_an_escape_in_a_message_still_gives_the_class_page(tmp_path):
-    from grading.classroom.batch import Outcome
+    from grading.core.gradebook import Outcome
     from grading.reports.class_report import write_class_report
 
     from .test_class_report import failing, outcome

@@ -54,7 +54,7 @@ import distributed
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from grading import ROOT, SOLUTIONS_DIR
-from grading.classroom.batch import MAX_ZIP_BYTES, SubmissionError, _safe_extract
+from grading.classroom.intake import MAX_ZIP_BYTES, SubmissionError, _safe_extract
 from grading.engine.frozen import Sources
 from grading.core.results import CheckResult, CheckStatus, ExerciseResult, RunResult
 

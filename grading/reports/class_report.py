@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grading.core.atomic import write_atomic
-from grading.classroom.batch import ClassMistake, Outcome, class_mistakes, graded_outcomes, integrity_cell
+from grading.core.gradebook import ClassMistake, Outcome, class_mistakes, graded_outcomes, integrity_cell
 from grading.core.catalog import Catalog
 from grading.reports.formats import html_text
 

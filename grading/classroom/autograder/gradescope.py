@@ -83,7 +83,7 @@ def find_target(submission: Path) -> Path:
 
 def _unpack_zips(submission: Path, scratch: Path) -> Path | None:
     """A submission that is only .zip files: unpack them (safely) into scratch and return it."""
-    from grading.classroom.batch import SubmissionError, _safe_extract
+    from grading.classroom.intake import SubmissionError, _safe_extract
 
     zips = sorted(p for p in submission.glob("*") if p.is_file() and p.suffix.lower() == ".zip")
     if not zips:
