@@ -31,7 +31,7 @@ from grading.core.catalog import Catalog
 from grading.cli import main
 from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
                              shipment)
-from grading.engine.processes import children
+from grading.engine.process_tools import children
 from grading.core.stubs import stub_for
 
 from .conftest import CATALOG, CORPUS

@@ -114,7 +114,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
     submissions whose feedback file is kept (`kept_feedback`) are not graded again. With `graph`,
     each failing graph exercise's feedback has the graph beside the reference's (`grading.engine.graph_report`)."""
     from grading.core.integrity import verify
-    from grading.engine.processes import signals_held, stopped_how
+    from grading.engine.signals import signals_held, stopped_how
     from grading.engine.runner import current_sources, grade_many
 
     entries = submission_entries(folder)

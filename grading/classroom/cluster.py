@@ -404,7 +404,7 @@ def _kata(digest: str) -> Kata | str:
             return (f"not graded: the checks this worker received do not match their hash "
                     f"(expected {digest[:12]}, received {received[:12]})")
         if not _WARM:  # torch, numpy, pytest and one optimizer, once: every grading process forks from here
-            from grading.engine.processes import warm_up
+            from grading.engine.process_tools import warm_up
 
             warm_up(optimizer=True)
             _WARM.append(True)
@@ -480,7 +480,7 @@ def _grade_in_fork(kata: Kata, target: Path, base: Path, options: dict) -> str |
         return {"error": f"not graded: its grading went on past {float(options['deadline']):g} s on the worker"}
     if chunks:
         return b"".join(chunks).decode("utf-8", errors="replace")
-    from grading.engine.processes import describe_exit
+    from grading.engine.process_tools import describe_exit
 
     return {"error": f"not graded: the process grading it on the worker "
                      f"{describe_exit(os.waitstatus_to_exitcode(status))}"}
@@ -505,7 +505,7 @@ PR_SET_PDEATHSIG = 1
 
 def _grade_here(kata: Kata, target: Path, base: Path, options: dict, worker: int, keep: int) -> dict:
     """In the forked process: forget the worker's copy of the engine, import the batch's, grade."""
-    from grading.engine.processes import _prctl, close_inherited_channels
+    from grading.engine.process_tools import _prctl, close_inherited_channels
 
     def stop(*_):
         raise SystemExit(1)  # grade_many's clean-up ends the grading processes

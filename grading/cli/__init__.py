@@ -319,7 +319,7 @@ def run(argv: list[str] | None = None) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> int:
     name = "autograd-kata" if Path(sys.argv[0]).name == "autograd-kata" else "grader.py"
-    from grading.engine.processes import stop_on_signals
+    from grading.engine.signals import stop_on_signals
 
     try:
         with stop_on_signals():  # SIGTERM, SIGHUP: what was graded is written, then exit 128 + the signal

@@ -77,7 +77,7 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
             text = report_text.summary(run, catalog, style, target_is_default=args.target is None, fixed=fixed)
             upcoming = report_text.next_exercise(run)
             text += _graph_text(upcoming, style) if upcoming is not None else ""
-    from grading.engine.processes import signals_held
+    from grading.engine.signals import signals_held
 
     with signals_held():  # a signal that comes now waits until the report is out
         _write(text, args.output)

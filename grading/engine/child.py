@@ -13,7 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
-from grading.engine.processes import kill_descendants
+from grading.engine.process_tools import kill_descendants
 
 
 def _silence_standard_streams() -> None:
@@ -30,7 +30,7 @@ def _silence_standard_streams() -> None:
 def run(fd: int, request: dict) -> None:
     """Run the checks of `request` and write one JSON line per event to the pipe `fd`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
-    from grading.engine.processes import collector_paused, warm_optimizers
+    from grading.engine.process_tools import collector_paused, warm_optimizers
 
     with collector_paused():  # already imported where this child was forked; a fresh interpreter imports them
         import pytest
@@ -41,7 +41,8 @@ def run(fd: int, request: dict) -> None:
     from grading.core import paths
     from grading.engine.events import Channel, Done, ForkUnsafe
     from grading.engine.plugin import GradingPlugin
-    from grading.engine.processes import become_subreaper, default_stop_signals, hide_from_siblings
+    from grading.engine.process_tools import become_subreaper, hide_from_siblings
+    from grading.engine.signals import default_stop_signals
 
     # a learner's Ctrl-C aimed at this process (or its group) must not stop the grading: only the
     # grader's own Ctrl-C stops it, and the grader then kills this process

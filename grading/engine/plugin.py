@@ -41,7 +41,7 @@ from grading.engine.compiling import uncharged
 from grading.engine.events import (FROM_EXERCISE, Collected, CollectError, ExerciseExit, Flag, Graph, Lines, Note, Result, Start, Yield,
                      parse)
 from grading.engine.outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
-from grading.engine.processes import become_subreaper, describe_exit, kill_descendants
+from grading.engine.process_tools import become_subreaper, describe_exit, kill_descendants
 from grading.core.results import CheckStatus
 from grading.engine.targets import LOAD_NOTES, is_learner_file, set_graded
 

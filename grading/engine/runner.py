@@ -31,8 +31,9 @@ from grading.core.catalog import Exercise
 from grading.core.config import DEFAULTS
 from grading.engine.frozen import Sources
 from grading.engine.lane import Lane, Limits, Shared, Work, build_request
-from grading.engine.processes import (Worker, become_subreaper, ctrl_c_from_outside, kill_descendants, start_method, start_worker,
-                        stop_being_subreaper, stopped_how, warm_up)
+from grading.engine.processes import Worker, start_worker
+from grading.engine.process_tools import become_subreaper, kill_descendants, start_method, stop_being_subreaper, warm_up
+from grading.engine.signals import ctrl_c_from_outside, stopped_how
 from grading.core.results import ExerciseResult, RunResult
 
 DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
