@@ -24,7 +24,8 @@ from grading.classroom.batch import run_batch, write_class_files
 from grading.core.gradebook import Outcome
 from grading.reports.gradebook import mistakes_path, write_mistakes_csv
 from grading.core.catalog import Catalog
-from grading.reports.class_report import STATES, TOP_MISTAKES, bin_counts, histogram_bins, render_class_report
+from grading.reports.class_report import TOP_MISTAKES, render_class_report
+from grading.reports.class_charts import STATES, bin_counts, histogram_bins
 from grading.core.results import CheckResult, ExerciseResult, RunResult
 from grading.core.stubs import stub_for
 

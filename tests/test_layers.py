@@ -57,7 +57,6 @@ KNOWN_LONG = {
     "grading/classroom/cluster.py",
     "grading/engine/lane.py",
     "grading/engine/plugin.py",
-    "grading/reports/class_report.py",
 }
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import statistics
 from datetime import datetime
 from pathlib import Path
@@ -27,25 +26,11 @@ from pathlib import Path
 from grading.core.atomic import write_atomic
 from grading.core.gradebook import ClassMistake, Outcome, class_mistakes, graded_outcomes, integrity_cell
 from grading.core.catalog import Catalog
-from grading.reports.formats import html_text
+from grading.reports.class_charts import STATES, _num, _pct, esc, legend, pass_rate_bars, score_histogram
+from grading.reports.class_page_assets import SCRIPT, STYLE
 
 TOP_MISTAKES = 5  # per exercise on the page; mistakes.csv has them all
 MESSAGE_LIMIT = 1500  # characters of a learner's message shown; the rest is cut
-MAX_BINS = 12  # bars of the score histogram at most
-
-# An exercise's state in a submission, as the page shows it: its report's status, except that an
-# exercise that passed but scores 0 in the gradebook (its code read the solutions, or its checks
-# were modified) is "flagged".
-STATES = {  # state: (label, symbol, rank when sorting)
-    "passed": ("passed", "\u2713", 4),
-    "flagged": ("passed but flagged: scores 0", "\u2691", 3),
-    "failed": ("failed", "\u2717", 2),
-    "error": ("error", "!", 1),
-    "not_started": ("not started", "\u25cb", 0),
-}
-
-
-esc = html_text  # every text of the page: control characters shown as escapes, then HTML-escaped
 
 
 def exercise_state(e: dict) -> str:
@@ -64,14 +49,6 @@ def _total(o: Outcome) -> float:
     return o.result.get("classroom_score", o.result.get("score", 0.0))
 
 
-def _num(x: float) -> str:
-    return f"{x:g}" if x == int(x) else f"{x:.1f}"
-
-
-def _pct(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "\u2013"
-
-
 def _rich(text: str) -> str:
     """A learner's message as HTML: escaped, with `code` in backticks shown as code."""
     text = text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT].rstrip() + " \u2026"
@@ -79,92 +56,6 @@ def _rich(text: str) -> str:
     if len(parts) % 2 == 0:  # an unpaired backtick: plain text
         return esc(text)
     return "".join(f"<code>{esc(p)}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
-
-
-# ------------------------------------------------------------------ charts (inline SVG)
-
-
-def histogram_bins(max_total: float) -> tuple[float, int]:
-    """(width, number) of the histogram's bins over 0..max_total: whole points, at most MAX_BINS."""
-    top = max(0, math.ceil(max_total))
-    width = max(1, math.ceil((top + 1) / MAX_BINS))
-    return width, math.ceil((top + 1) / width)
-
-
-def bin_counts(totals: list[float], max_total: float) -> list[int]:
-    width, n = histogram_bins(max_total)
-    counts = [0] * n
-    for t in totals:
-        counts[min(n - 1, max(0, int(t // width)))] += 1
-    return counts
-
-
-def score_histogram(totals: list[float], max_total: float) -> str:
-    width, n = histogram_bins(max_total)
-    counts = bin_counts(totals, max_total)
-    top = max(counts, default=0) or 1
-    w, h, left, bottom, pad = 560, 300, 36, 44, 22
-    plot_h = h - bottom - pad
-    step = (w - left - 10) / n
-    parts = [f'<svg class="chart histogram" viewBox="0 0 {w} {h}" role="img" '
-             f'aria-labelledby="hist-title" xmlns="http://www.w3.org/2000/svg">',
-             '<title id="hist-title">Number of submissions by total score</title>']
-    for k in range(0, top + 1, max(1, math.ceil(top / 5))):  # a few horizontal grid lines
-        y = pad + plot_h - plot_h * k / top
-        parts.append(f'<line class="grid" x1="{left}" x2="{w - 10}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                     f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{k}</text>')
-    for i, count in enumerate(counts):
-        lo, hi = i * width, min(i * width + width - 1, math.ceil(max_total))
-        label = f"{lo}" if lo == hi else f"{lo}\u2013{hi}"
-        bar_h = plot_h * count / top
-        x = left + i * step + 2
-        y = pad + plot_h - bar_h
-        parts.append(
-            f'<rect class="bin" data-from="{lo}" data-to="{hi}" data-count="{count}" x="{x:.1f}" y="{y:.1f}" '
-            f'width="{step - 4:.1f}" height="{bar_h:.1f}"><title>{label} points: {count} '
-            f'submission{"" if count == 1 else "s"}</title></rect>')
-        if count:
-            parts.append(f'<text class="value" x="{x + (step - 4) / 2:.1f}" y="{y - 5:.1f}" '
-                         f'text-anchor="middle">{count}</text>')
-        parts.append(f'<text class="axis" x="{x + (step - 4) / 2:.1f}" y="{h - bottom + 16}" '
-                     f'text-anchor="middle">{label}</text>')
-    parts.append(f'<line class="baseline" x1="{left}" x2="{w - 10}" y1="{pad + plot_h}" y2="{pad + plot_h}"/>'
-                 f'<text class="axis" x="{(w + left) / 2:.0f}" y="{h - 6}" text-anchor="middle">'
-                 f'total score (of {_num(max_total)})</text></svg>')
-    return "".join(parts)
-
-
-def pass_rate_bars(rows: list[tuple[object, dict[str, int]]]) -> str:
-    """One stacked bar per exercise: how many graded submissions are in each state."""
-    w, row_h, gap, left, right = 560, 16, 5, 42, 112
-    h = len(rows) * (row_h + gap) + 8
-    bar_w = w - left - right
-    parts = [f'<svg class="chart pass-rates" viewBox="0 0 {w} {h}" role="img" aria-labelledby="rate-title" '
-             f'xmlns="http://www.w3.org/2000/svg"><title id="rate-title">Pass rate per exercise</title>']
-    for n, (ex, counts) in enumerate(rows):
-        size = sum(counts.values())
-        y = 4 + n * (row_h + gap)
-        parts.append(f'<g class="exercise-bar" data-exercise="{esc(ex.id)}" data-passed="{counts["passed"]}" '
-                     f'data-graded="{size}"><text class="axis" x="{left - 8}" y="{y + row_h - 5}" '
-                     f'text-anchor="end">{esc(ex.short)}</text>'
-                     f'<rect class="track" x="{left}" y="{y}" width="{bar_w}" height="{row_h}"/>')
-        x = float(left)
-        for state, count in counts.items():
-            if not count:
-                continue
-            seg = bar_w * count / size
-            parts.append(f'<rect class="seg {state}" x="{x:.1f}" y="{y}" width="{seg:.1f}" height="{row_h}">'
-                         f'<title>{esc(ex.short)} {esc(ex.title)}: {count} {STATES[state][0]}</title></rect>')
-            x += seg
-        parts.append(f'<text class="value" x="{left + bar_w + 8}" y="{y + row_h - 5}">'
-                     f'{_pct(counts["passed"], size)} ({counts["passed"]}/{size})</text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def legend() -> str:
-    return '<p class="legend">' + "".join(
-        f'<span><i class="swatch {state}"></i>{esc(label)}</span>' for state, (label, _, _) in STATES.items()) + "</p>"
 
 
 # ------------------------------------------------------------------ sections
@@ -260,115 +151,6 @@ def _students_table(outcomes: list[Outcome], catalog: Catalog) -> str:
 
 
 # ------------------------------------------------------------------ the page
-
-STYLE = """
-:root { --passed:#2e7d32; --flagged:#7b1fa2; --failed:#e65100; --error:#c62828; --not_started:#b0b7c3;
-  --ink:#1d2330; --muted:#5b6474; --line:#dde1e8; --bg:#f6f7f9; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1180px; padding: 24px 28px 48px; color: var(--ink); background: #fff;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
-h1 { font-size: 26px; margin: 0 0 2px; } h2 { font-size: 19px; margin: 32px 0 8px;
-  border-bottom: 2px solid var(--line); padding-bottom: 4px; } h3 { font-size: 16px; margin: 18px 0 2px; }
-.sub, .note, .more, .empty, .legend { color: var(--muted); } .note { margin: 0 0 6px; font-size: 14px; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 18px 0 4px; padding: 0; list-style: none; }
-.cards li { background: var(--bg); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
-  min-width: 150px; } .cards b { display: block; font-size: 24px; } .cards span { color: var(--muted); font-size: 13px; }
-.charts { display: grid; grid-template-columns: 1fr 1fr; gap: 28px; align-items: start; }
-@media (max-width: 1000px) { .charts { grid-template-columns: 1fr; } }
-.chart { width: 100%; max-width: 640px; height: auto; display: block; font-size: 12.5px; }
-.chart .bin { fill: #3d6fb6; } .chart .grid { stroke: var(--line); } .chart .baseline { stroke: var(--muted); }
-.chart .axis { fill: var(--muted); } .chart .value { fill: var(--ink); font-weight: 600; }
-.chart .track { fill: var(--bg); stroke: var(--line); }
-.seg.passed, .swatch.passed { fill: var(--passed); background: var(--passed); }
-.seg.flagged, .swatch.flagged { fill: var(--flagged); background: var(--flagged); }
-.seg.failed, .swatch.failed { fill: var(--failed); background: var(--failed); }
-.seg.error, .swatch.error { fill: var(--error); background: var(--error); }
-.seg.not_started, .swatch.not_started { fill: var(--not_started); background: var(--not_started); }
-.legend { font-size: 13px; display: flex; flex-wrap: wrap; gap: 14px; margin: 6px 0 0; }
-.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-thead th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
-table.mistakes td.count { font-weight: 700; font-variant-numeric: tabular-nums; width: 6em; }
-table.mistakes td.share { width: 11em; white-space: nowrap; } table.mistakes td.example { width: 12em; }
-tr.mistake td { border-bottom: 0; padding-top: 8px; }
-.meter { display: inline-block; width: 70px; height: 8px; background: var(--bg); border: 1px solid var(--line);
-  border-radius: 4px; vertical-align: 0; overflow: hidden; } .meter span { display: block; height: 100%; background: var(--failed); }
-code { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; background: var(--bg); padding: 0 3px; border-radius: 3px; }
-code.id { color: var(--muted); font-size: 12px; background: none; }
-.message { white-space: pre-wrap; overflow-wrap: anywhere; background: #fbfbfc; border-left: 3px solid var(--failed);
-  padding: 6px 10px; font-size: 13.5px; color: #2b3240; }
-tr.attention.error td:nth-child(3) { color: var(--error); font-weight: 600; }
-tr.attention.flagged td:nth-child(3) { color: var(--flagged); font-weight: 600; }
-.scroll { overflow-x: auto; }
-table.students { font-size: 13px; } table.students th, table.students td { padding: 3px 4px; white-space: nowrap; }
-table.students thead th { text-transform: none; font-size: 12px; letter-spacing: 0; }
-table.students tbody th { font-weight: 600; max-width: 16em; overflow: hidden; text-overflow: ellipsis; }
-table.students td.total { font-weight: 700; text-align: right; font-variant-numeric: tabular-nums; }
-table.students td.st { text-align: center; font-weight: 700; width: 2.2em; }
-td.st.passed { color: var(--passed); } td.st.flagged { color: var(--flagged); } td.st.failed { color: var(--failed); }
-td.st.error { color: var(--error); } td.st.not_started, td.st.none { color: var(--not_started); }
-table.students td.notes { color: var(--muted); white-space: normal; min-width: 12em; }
-table.students tbody tr:nth-child(even) { background: #fafbfc; }
-th button { all: unset; cursor: pointer; } th button::after { content: " \\2195"; opacity: .35; }
-th[aria-sort=ascending] button::after { content: " \\25b2"; opacity: 1; }
-th[aria-sort=descending] button::after { content: " \\25bc"; opacity: 1; }
-th button:focus-visible { outline: 2px solid #3d6fb6; }
-footer { margin-top: 36px; font-size: 12px; color: var(--muted); }
-@page { size: A4 landscape; margin: 12mm; }
-@media print {
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  h2 { break-after: avoid; } .charts > div, .exercise-mistakes, .cards, tr { break-inside: avoid; }
-  .charts { grid-template-columns: 1fr 1fr; } .scroll { overflow: visible; }
-  thead { display: table-header-group; } th button::after { content: none; }
-  table.students { font-size: 8pt; } table.students td.notes { min-width: 0; }
-}
-"""
-
-SCRIPT = """(function () {
-  var table = document.getElementById("student-table");
-  if (!table) return;
-  var heads = table.tHead.rows[0].cells, body = table.tBodies[0];
-  function key(row, i) {
-    var cell = row.cells[i], value = cell.getAttribute("data-sort");
-    return value === null ? cell.textContent.trim().toLowerCase() : value;
-  }
-  function sort(i, desc) {
-    var rows = Array.prototype.slice.call(body.rows);
-    var numeric = rows.every(function (r) { var k = key(r, i); return k !== "" && !isNaN(k); });
-    rows.sort(function (a, b) {
-      var x = key(a, i), y = key(b, i);
-      var d = numeric ? x - y : (x < y ? -1 : x > y ? 1 : 0);
-      if (d === 0) { x = key(a, 0); y = key(b, 0); return x < y ? -1 : x > y ? 1 : 0; }
-      return desc ? -d : d;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-    for (var j = 0; j < heads.length; j++) heads[j].removeAttribute("aria-sort");
-    heads[i].setAttribute("aria-sort", desc ? "descending" : "ascending");
-  }
-  function byKey(name) {
-    for (var i = 0; i < heads.length; i++) if (heads[i].getAttribute("data-key") === name) return i;
-    return -1;
-  }
-  Array.prototype.forEach.call(heads, function (th, i) {
-    var button = document.createElement("button");
-    button.type = "button";
-    button.title = "sort by this column";
-    while (th.firstChild) button.appendChild(th.firstChild);
-    th.appendChild(button);
-    button.addEventListener("click", function () {
-      var now = th.getAttribute("aria-sort");
-      sort(i, now ? now === "ascending" : th.getAttribute("data-order") === "desc");
-    });
-  });
-  var wanted = /^#sort=([\\w-]+?)(?:-(asc|desc))?$/.exec(location.hash);
-  if (wanted && byKey(wanted[1]) >= 0) {
-    var i = byKey(wanted[1]);
-    sort(i, wanted[2] ? wanted[2] === "desc" : heads[i].getAttribute("data-order") === "desc");
-  }
-  table.setAttribute("data-sortable", "ready");
-})();"""
 
 
 def _csp() -> str:
