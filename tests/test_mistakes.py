@@ -29,7 +29,7 @@ from grading.reports import text as report_text
 from grading.learner import state
 from grading.core.catalog import load_catalog
 from grading.reports.formats import to_gradescope
-from grading.engine.outcomes import mistake_of as engine_mistake_of
+from grading.engine.outcomes import mistake_fields
 from grading.core.results import CheckResult, ExerciseResult, RunResult
 from grading.reports.style import Style
 
@@ -56,10 +56,10 @@ def test_a_mistake_is_the_learners_message_with_an_id_and_a_title():
     exc = raised(check)
     assert str(exc) == "parameter 2 did not change"
     assert (mistake_of(exc).mistake_id, mistake_of(exc).mistake_title) == REBINDING
-    assert engine_mistake_of(exc) == {"mistake": "ex03.rebinding", "mistake_title": REBINDING[1]}
+    assert mistake_fields(exc) == {"mistake": "ex03.rebinding", "mistake_title": REBINDING[1]}
     copied = pickle.loads(pickle.dumps(known.reworded("another text")))
     assert (copied.mistake_id, copied.mistake_title, str(copied)) == (*REBINDING, "another text")
-    assert engine_mistake_of(AssertionError("a plain message")) == {}
+    assert mistake_fields(AssertionError("a plain message")) == {}
 
 
 @pytest.mark.parametrize("bad", ["rebinding", "ex3.rebinding", "ex03.Rebinding", "ex03.two words", "all.x", "ex03."])

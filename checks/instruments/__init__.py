@@ -30,8 +30,10 @@ One module per concern (`mistakes`, `oracle`, `graphs`, `devices`, `models`, `sn
   (`python -m grading.core.mistakes` lists them all in docs/mistakes.md).
 """
 
+from grading.core.mistakes import mistake_of  # noqa: F401  (one for the checks and the grader)
+
 from .mistakes import (  # noqa: F401
-    as_mistake, Mistake, mistake_of,
+    as_mistake, Mistake,
 )
 from .oracle import (  # noqa: F401
     oracle, ORACLE_WATCHERS,

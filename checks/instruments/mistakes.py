@@ -52,11 +52,3 @@ def as_mistake(part: str, message: str) -> str:
     """`message` as the known mistake that `part` (a piece of it, a reason or an advice) is: a
     `Mistake` with `part`'s id and title when `part` is one, else the plain text."""
     return part.reworded(message) if isinstance(part, Mistake) else message
-
-
-def mistake_of(exc: BaseException):
-    """The known mistake an exception reports (on the exception or its first argument), if any."""
-    for candidate in (exc, *(getattr(exc, "args", ())[:1])):
-        if isinstance(getattr(candidate, "mistake_id", None), str):
-            return candidate
-    return None

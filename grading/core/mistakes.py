@@ -55,6 +55,16 @@ def owner_of(relative: str) -> str:
     return match.group(1) if match else ""
 
 
+def mistake_of(exc: BaseException):
+    """The known mistake an exception reports, on the exception or its first argument (a
+    `checks.instruments.Mistake`, or anything with a `mistake_id`), or None."""
+    for candidate in (exc, *(getattr(exc, "args", ())[:1])):
+        mistake = getattr(candidate, "mistake_id", None)
+        if isinstance(mistake, str) and mistake:
+            return candidate
+    return None
+
+
 class DeclarationError(Exception):
     """A `Mistake(...)` whose id or title is not a plain string literal."""
 

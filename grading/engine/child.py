@@ -36,11 +36,10 @@ def run(fd: int, request: dict) -> None:
         import pytest
         import torch
 
-    from grading import CHECKS_DIR
-
     from grading.core import paths
     from grading.engine.events import Channel, Done, ForkUnsafe
     from grading.engine.plugin import GradingPlugin
+    from grading.engine.pytest_args import pytest_args
     from grading.engine.process_tools import become_subreaper, hide_from_siblings
     from grading.engine.signals import default_stop_signals
 
@@ -76,31 +75,8 @@ def run(fd: int, request: dict) -> None:
                            graph=request.get("graph"))
     _watch_for_solutions(request["target"], plugin)
 
-    args = list(request["files"]) + [
-        "--target", request["target"],
-        "--seed", str(request["seed"]),
-        "--assert=plain",  # the learner's message exactly as the check wrote it
-        "--continue-on-collection-errors",
-        "--capture=no",  # the plugin keeps each check's output itself
-        # only the checks' own conftest.py, never one left in the kata's folder; and the kata's
-        # folder after the installed packages on sys.path (see grading/__init__.py)
-        "--confcutdir", str(CHECKS_DIR),
-        "--import-mode=append",
-        "-q",
-        # a controlled set of plugins: no autoloaded third-party ones, none of the clean-up
-        # plugins whose gc passes over torch's heap cost most of a run, and none of those whose
-        # work the plugin does itself (time limit, warnings, output)
-        "-p", "no:cacheprovider",
-        "-p", "no:unraisableexception",
-        "-p", "no:threadexception",
-        "-p", "no:logging",
-        "-p", "no:warnings",
-        "-p", "no:faulthandler",
-        "-W", "ignore::pytest.PytestConfigWarning",  # the `timeout` ini option, without pytest-timeout
-    ]
+    args = pytest_args(request["files"], seed=request["seed"], target=request["target"], inifile=request.get("inifile"))
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    if request.get("inifile"):
-        args += ["-c", request["inifile"], "--rootdir", os.path.dirname(request["inifile"])]
     try:
         pytest.main(args, plugins=[plugin])
     finally:

@@ -19,6 +19,7 @@ import traceback
 
 import pytest
 
+from grading.core.mistakes import mistake_of
 from grading.core.results import CheckStatus
 from grading.engine.targets import ExerciseLoadError, is_learner_file, learner_location
 
@@ -128,7 +129,7 @@ def describe(excinfo) -> dict:
     info["location"] = location
     if isinstance(exc, AssertionError):
         info.update(status=CheckStatus.FAILED, message=str(exc) or "the check failed (no further explanation)")
-        info.update(mistake_of(exc))
+        info.update(mistake_fields(exc))
         return info
     if isinstance(exc, NotImplementedError) and location:
         info.update(
@@ -153,13 +154,13 @@ def describe(excinfo) -> dict:
 
 
 
-def mistake_of(exc: BaseException) -> dict:
+def mistake_fields(exc: BaseException) -> dict:
     """The known mistake an assertion names: {"mistake": id, "mistake_title": title}, or nothing."""
-    for holder in (exc, *exc.args[:1]):
-        mistake, title = getattr(holder, "mistake_id", None), getattr(holder, "mistake_title", None)
-        if isinstance(mistake, str) and mistake:
-            return {"mistake": mistake, "mistake_title": title if isinstance(title, str) else None}
-    return {}
+    holder = mistake_of(exc)
+    if holder is None:
+        return {}
+    title = getattr(holder, "mistake_title", None)
+    return {"mistake": holder.mistake_id, "mistake_title": title if isinstance(title, str) else None}
 
 
 def describe_current() -> dict:

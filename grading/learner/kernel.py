@@ -50,14 +50,13 @@ def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, time
 
     from grading.engine.events import CollectError, Graph, Result
     from grading.engine.plugin import GradingPlugin
+    from grading.engine.pytest_args import pytest_args
 
     catalog = load_catalog()
     exercise = catalog.resolve(exercise_name)
     result = ExerciseResult(exercise.id, exercise.title, exercise.points)
     events: list = []
-    args = [str(exercise.check_file), "--seed", str(seed), "--assert=plain", "-q", "--capture=no",
-            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-W", "ignore::pytest.PytestConfigWarning",
-            "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")]
+    args = pytest_args([exercise.check_file], seed=seed, inifile=str(ROOT / "pyproject.toml"))
     # the same per-check loop as a grading worker, in this process: the kernel's namespace is the answer
     plugin = GradingPlugin(events.append, fork=False, restore=False, timeout=timeout,
                            graph=[exercise.id] if graph and exercise.graph else ())
