@@ -36,7 +36,7 @@ def run(fd: int, request: dict) -> None:
         import pytest
         import torch
 
-    from . import CHECKS_DIR, targets
+    from . import targets
     from .events import Channel, Done, ForkUnsafe
     from .plugin import GradingPlugin
     from .processes import become_subreaper, default_stop_signals, hide_from_siblings
@@ -73,9 +73,22 @@ def run(fd: int, request: dict) -> None:
                            graph=request.get("graph"))
     _watch_for_solutions(request["target"], plugin)
 
-    args = list(request["files"]) + [
-        "--target", request["target"],
-        "--seed", str(request["seed"]),
+    args = pytest_arguments(request["files"], request["target"], request["seed"], request.get("inifile"))
+    try:
+        pytest.main(args, plugins=[plugin])
+    finally:
+        kill_descendants()  # nothing a learner's code started outlives this process
+    channel.send(Done())
+
+
+def pytest_arguments(files: list[str], target: str, seed, inifile: str | None) -> list[str]:
+    """pytest's command line for a grading process: the check `files`, run on `target` with `seed`.
+    (It also sets PYTEST_DISABLE_PLUGIN_AUTOLOAD: no third-party plugin is loaded by itself.)"""
+    from . import CHECKS_DIR
+
+    args = list(files) + [
+        "--target", target,
+        "--seed", str(seed),
         "--assert=plain",  # the learner's message exactly as the check wrote it
         "--continue-on-collection-errors",
         "--capture=no",  # the plugin keeps each check's output itself
@@ -96,13 +109,9 @@ def run(fd: int, request: dict) -> None:
         "-W", "ignore::pytest.PytestConfigWarning",  # the `timeout` ini option, without pytest-timeout
     ]
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    if request.get("inifile"):
-        args += ["-c", request["inifile"], "--rootdir", os.path.dirname(request["inifile"])]
-    try:
-        pytest.main(args, plugins=[plugin])
-    finally:
-        kill_descendants()  # nothing a learner's code started outlives this process
-    channel.send(Done())
+    if inifile:
+        args += ["-c", inifile, "--rootdir", os.path.dirname(inifile)]
+    return args
 
 
 def _cuda_unusable_after_fork(torch) -> bool:

@@ -568,7 +568,10 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     import importlib
 
     from grading.catalog import load_catalog  # the batch's own, from now on
+    from grading.child import _silence_standard_streams
     from grading.runner import grade_many
+
+    _silence_standard_streams()  # the worker's log is not the grading's
 
     catalog = load_catalog()
     importlib.import_module("checks.conftest")  # imported here once: each grading forks with them
@@ -579,10 +582,14 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
 
     gc.freeze()  # what was imported is never walked or copied by the collector of the processes forked from here
     stream = os.fdopen(requests, "rb")
+    prepared: set = set()
     for line in stream:
         request = json.loads(line)
         options = request["options"]
         os.environ["KATA_SANDBOX"] = options["sandbox"]
+        if options["seed"] not in prepared:  # each submission then runs only its own side of them
+            prepared.add(options["seed"])
+            _prepare_references(kata, [catalog[i] for i in options["exercises"]], options["seed"])
         os.chdir(request["cwd"])  # paths in messages are shown relative to it, as on the client
         try:
             run = grade_many([Path(request["target"])], [catalog[i] for i in options["exercises"]],
@@ -598,3 +605,25 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
         data = len(data).to_bytes(8, "big") + data
         while data:
             data = data[os.write(answers, data):]
+
+
+def _prepare_references(kata: Kata, exercises: list, seed) -> None:
+    """In the host: the references of the differential checks of `exercises` for `seed`, run once
+    (see `checks.structures.preparing`), before any submission; the grading processes forked from
+    the host afterwards find them. Where that fails, each check computes its reference itself."""
+    import pytest
+    from grading import ROOT as root
+    from grading.child import pytest_arguments
+    from grading.plugin import GradingPlugin
+
+    class References:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            GradingPlugin(lambda event: None)._prepare_references(session.items)
+            return True  # and no check is run
+
+    inifile = root / SETTINGS
+    args = pytest_arguments([str(ex.check_file) for ex in exercises if ex.check_file.exists()], str(kata.folder),
+                            seed, str(inifile) if inifile.is_file() else None)
+    with contextlib.suppress(Exception):
+        pytest.main(args, plugins=[References()])
