@@ -572,6 +572,9 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     from grading.runner import grade_many
 
     _silence_standard_streams()  # the worker's log is not the grading's
+    import torch
+
+    torch.set_num_threads(1)  # as in every grading process: the references prepared here compute as they would there
 
     catalog = load_catalog()
     importlib.import_module("checks.conftest")  # imported here once: each grading forks with them
