@@ -48,11 +48,17 @@ The API (stable: the checks of every exercise build on it):
   in a template); `field_is(*fragments)`: a predicate, the differing field contains one of the fragments;
   `mode_changed(diff)`: a module's mode that differs, in words.
 
+- `preparing()`: a grading process about to fork a process for each of several submissions runs the
+  differential checks once inside it, before any learner's code: `compare` then runs only the reference on
+  each case it would try and keeps what it observed (by function name, the reference's name, seed and
+  case), and the processes forked afterwards run only the learner's side of those cases.
+
 Mark each reference with `checks.instruments.oracle`; the learner's code never sees it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -775,12 +781,46 @@ def _build(build, case: Case, seed: int) -> dict:
         return build(case)
 
 
-def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, atol,
-                call=_positional) -> Difference | None:
-    theirs_args, mine_args = _build(build, case, seed), _build(build, case, seed)
-    ref_raised, theirs, _ = _call(reference, theirs_args, case, seed, probe, call)
+# The reference's side of the cases a differential check tries, kept by a grading process that grades
+# several submissions before it forks the processes that grade them (`preparing`): each of them then runs
+# only the learner's side. The key: (fn_name, the reference's qualified name, seed, case).
+_PREPARED: dict[tuple, list[Seen]] = {}
+_PREPARING: list[bool] = []
+
+
+@contextlib.contextmanager
+def preparing():
+    """While it lasts, `compare` runs the reference alone on each case it would try, keeps what it
+    observed for the calls that follow (in this process and those forked from it), and returns; the
+    learner's function is not called (the `learner` fixture gives one that must not be: `not_called`)."""
+    _PREPARING.append(True)
+    try:
+        yield
+    finally:
+        _PREPARING.pop()
+
+
+def is_preparing() -> bool:
+    return bool(_PREPARING)
+
+
+def not_called(*_, **__):
+    raise AssertionError("the learner's function is not called while the reference's side is prepared")
+
+
+def _reference_side(reference, build, case: Case, seed: int, probe, call) -> list[Seen]:
+    ref_raised, theirs, _ = _call(reference, _build(build, case, seed), case, seed, probe, call)
     if ref_raised is not None:
         raise ref_raised  # the reference must accept every generated input: a defect of the check
+    return theirs
+
+
+def _difference(learner, reference, build, case: Case, seed: int, probe, rtol, atol,
+                call=_positional, key: tuple = ()) -> Difference | None:
+    theirs = _PREPARED.get((*key, case)) if key else None
+    if theirs is None:
+        theirs = _reference_side(reference, build, case, seed, probe, call)
+    mine_args = _build(build, case, seed)
     raised, mine, result = _call(learner, mine_args, case, seed, probe, call)
     found = None
     if raised is not None:
@@ -813,7 +853,12 @@ def compare(learner: Callable, reference: Callable, space: Space, build: Callabl
     every structure alone; `call(fn, args)` calls a function on the arguments (default: `fn(*args.values())`;
     another passes, for instance, a generator over a list that stays observed)."""
     seed = torch.initial_seed() if seed is None else seed
-    run = lambda fn_, case_: _difference(fn_, reference, build, case_, seed, probe, rtol, atol, call)  # noqa: E731
+    key = (fn_name, getattr(reference, "__qualname__", repr(reference)), seed)
+    if _PREPARING:
+        for case in space.cases(seed, extra):
+            _PREPARED[(*key, case)] = _reference_side(reference, build, case, seed, probe, call)
+        return
+    run = lambda fn_, case_: _difference(fn_, reference, build, case_, seed, probe, rtol, atol, call, key)  # noqa: E731
     for case in space.cases(seed, extra):
         diff = run(learner, case)
         if diff is not None:

@@ -391,3 +391,57 @@ def test_workers_grade_with_the_checks_the_client_sent_and_verify_their_hash(tmp
         finally:
             client.unregister_worker_plugin(PLUGIN + digest)
     assert "do not match their hash" in answer["error"], answer
+
+
+def test_a_lost_scheduler_keeps_what_was_graded_and_resume_grades_the_rest(tmp_path, monkeypatch):
+    import grading.classroom.cluster
+
+    monkeypatch.setattr(grading.classroom.cluster, "CONNECT_TIMEOUT", 3)  # how long the client tries to reconnect
+    folder = tmp_path / "dask"
+    folder.mkdir()
+    file = folder / "scheduler.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    started = []
+    subs = tmp_path / "subs"
+    for name in ("a", "b", "c", "d", "e"):
+        _folder(subs / name, {ex.filename: solution(ex) for ex in TWO})
+    out, feedback = tmp_path / "grades.csv", tmp_path / "feedback"
+    try:
+        for args in (["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(file)],
+                     ["worker", "--scheduler-file", str(file), "--nthreads", "1", "--host", "127.0.0.1",
+                      "--no-dashboard", "--local-directory", str(folder)]):
+            pid = subprocess.run([sys.executable, "-c", DETACHED, sys.executable, "-m", "dask", *args], cwd=folder,
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            started.append(int(pid))
+            deadline = time.monotonic() + 60
+            while not file.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+        def lose_the_scheduler_once_graded():  # as soon as the first feedback file is written
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not list(feedback.glob("*.json")):
+                time.sleep(0.05)
+            os.killpg(started[0], signal.SIGKILL)
+
+        killer = threading.Thread(target=lose_the_scheduler_once_graded, daemon=True)
+        killer.start()
+        from grading.classroom.cluster import SchedulerLost
+
+        with pytest.raises(SchedulerLost):
+            run_batch(subs, TWO, out, jobs=1, seed=3, timeout=10, memory_mb=1024, feedback=feedback,
+                      scheduler=str(file))
+        killer.join()
+    finally:
+        for group in reversed(started):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    rows = _rows(out)
+    graded = {name for name, row in rows.items() if row["status"] == "graded"}
+    assert graded and len(graded) < 5 and set(rows) == {"a", "b", "c", "d", "e"}, rows
+    assert all(row["status"].startswith("error: not graded (the batch was stopped")
+               for name, row in rows.items() if name not in graded), rows
+    log = io.StringIO()  # the rest, graded here: what the cluster graded is kept
+    run_batch(subs, TWO, out, jobs=1, seed=3, timeout=10, memory_mb=1024, feedback=feedback, resume=True,
+              progress_stream=log)
+    assert f"{len(graded)} submissions kept from {feedback}, {5 - len(graded)} to grade" in log.getvalue()
+    assert all(row["status"] == "graded" for row in _rows(out).values())

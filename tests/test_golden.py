@@ -39,6 +39,7 @@ def normalised(text: str, *folders: Path) -> str:
     text = re.sub(r'(time|timestamp)="[^"]*"', r'\1="0"', text)
     text = re.sub(r"generated \d{4}-\d\d-\d\d \d\d:\d\d", "generated <DATE>", text)
     text = re.sub(r"\b\d+(\.\d+)? s\b", "<N> s", text)
+    text = re.sub(r"\bline \d+(, in )", r"line N\1", text)  # the checks' own lines, in a traceback
     # a traceback names the checks' lines and wraps at the length of their path: kept as a marker
     text = re.sub(r"(?m)^( +)traceback:\n(?:\1 .*\n)*", r"\1traceback: <TRACEBACK>\n", text)
     return text

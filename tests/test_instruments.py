@@ -150,6 +150,7 @@ from checks.structures import (  # noqa: E402
     batch_for,
     compare,
     field_is,
+    preparing,
     model_for,
     tensor_for,
 )
@@ -225,6 +226,24 @@ def test_generated_models_and_tensors_have_the_structure_their_case_names():
 def test_the_reference_against_itself_shows_no_difference_and_leaves_grad_mode_alone():
     compare(_predict_reference, _predict_reference, PREDICT_SPACE, _predict_input, fn_name="predict", seed=3)
     assert torch.is_grad_enabled()
+
+
+def test_the_references_side_prepared_once_is_what_later_checks_compare_with():
+    calls = []
+
+    def counted(model, x):
+        calls.append(1)
+        return _predict_reference(model, x)
+
+    with preparing():  # the learner's function is never called here
+        compare(lambda *_: pytest.fail("called while preparing"), counted, PREDICT_SPACE, _predict_input,
+                fn_name="predict", seed=11)
+    tried = len(calls)
+    assert tried == len(PREDICT_SPACE.cases(11, 1))
+    compare(_predict_reference, counted, PREDICT_SPACE, _predict_input, fn_name="predict", seed=11)
+    assert len(calls) == tried  # every case's reference side came from what was prepared
+    compare(_predict_reference, counted, PREDICT_SPACE, _predict_input, fn_name="predict", seed=12)
+    assert len(calls) > tried  # nothing prepared for that seed: the reference ran
 
 
 def test_a_difference_is_shown_on_the_smallest_input_with_the_field_and_both_values():

@@ -16,11 +16,13 @@ The client (this process)
 
 A worker (`grade_task`)
     checks the files it received against their hash, writes them to a folder of its own once,
-    and grades each submission in a process forked for it (`_grade_in_fork`) that imports the
-    engine and the checks from those files only: the worker's own copy of the kata never decides
-    a grade. That process grades as `grade_many` does on one machine (a process per submission or
-    exercise, the same time and memory limits, the same sandbox), so a submission that crashes,
-    hangs or exhausts its memory gets its errors in its own row.
+    and grades the submissions in a process of its own for those files (`Host`), forked from the
+    worker once, which imports the engine and the checks from those files only: the worker's own
+    copy of the kata never decides a grade. It grades each submission as `grade_many` does on one
+    machine (a process per submission or exercise, the same time and memory limits, the same
+    sandbox), so a submission that crashes, hangs or exhausts its memory gets its errors in its
+    own row; a host that ends, or that the worker gives up on after the submission's time limit
+    and `PAST_LIMIT`, is replaced for the next submission.
 
 A worker that dies under a submission (killed, out of memory, its machine lost) costs that
 submission nothing the first time: the client gives it to another worker. The batch sets the
@@ -359,6 +361,8 @@ class ChecksPlugin(WorkerPlugin):
     def teardown(self, worker):
         kata = _KATAS.pop(self.digest, None)
         if kata is not None:
+            if getattr(kata, "host", None) is not None:
+                kata.host.stop()
             shutil.rmtree(kata.folder, ignore_errors=True)
 
 
@@ -383,6 +387,7 @@ class Kata:
         exec(compile(texts["grading/engine/frozen.py"], origin, "exec", dont_inherit=True), self.frozen.__dict__)
         self.sources = self.frozen.Sources(str(self.folder), dict(texts))
         self.frozen.precompile(self.sources)
+        self.host: Host | None = None  # started by the first submission (`_host`)
 
 
 _KATAS: dict[str, Kata] = {}
@@ -430,7 +435,7 @@ def grade_task(digest: str, payload: dict, options: dict, tag: str = "") -> dict
         # in it; else they are shown whole, as the client's absolute paths
         cwd = base if payload.get("home") else base / ".elsewhere"
         cwd.mkdir(exist_ok=True)
-        text = _grade_in_fork(kata, target, cwd, options)
+        text = _host(kata).grade(target, cwd, options)
         if isinstance(text, dict):
             return text
         here, there = (json.dumps(str(p))[1:-1] + "/" for p in (base, payload.get("home", "")))
@@ -440,50 +445,88 @@ def grade_task(digest: str, payload: dict, options: dict, tag: str = "") -> dict
             return {"error": "not graded: the process grading it on the worker ended before it answered"}
 
 
-def _grade_in_fork(kata: Kata, target: Path, base: Path, options: dict) -> str | dict:
-    """Grade in a process forked for the submission (a worker's threads never run a grading):
-    it ends with the worker, and a worker that gives up on it after `options["deadline"]` ends
-    it and what it started. Returns its answer as JSON text, or {"error": why there is none}."""
-    read_fd, write_fd = os.pipe()
-    worker = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # never returns into the worker's code
+class Host:
+    """This worker's grading process for one batch's files: forked from the worker once, it imports
+    the batch's engine and checks (from those files only) and grades the submissions it is sent, one
+    after the other, each as `grade_many` grades on one machine (in processes forked from it, under
+    the same limits and sandbox), so that a submission pays neither for importing the engine nor
+    for the checks. It runs no learner's code itself. It ends with the worker; one that has ended
+    or that a worker gave up on is replaced for the next submission."""
+
+    def __init__(self, kata: Kata):
+        requests_read, self.requests = os.pipe()
+        self.answers, answers_write = os.pipe()
+        worker = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # never returns into the worker's code
+            try:
+                os.close(self.requests)
+                os.close(self.answers)
+                _serve(kata, requests_read, answers_write, worker)
+            finally:
+                os._exit(0)
+        os.close(requests_read)
+        os.close(answers_write)
+
+    def alive(self) -> bool:
         try:
-            os.close(read_fd)
-            answer = _grade_here(kata, target, base, options, worker, write_fd)
-        except BaseException as exc:  # noqa: BLE001 - the worker is told why
-            answer = {"error": f"not graded: grading it on the worker failed ({type(exc).__name__}: {exc})"}
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def grade(self, target: Path, cwd: Path, options: dict) -> str | dict:
+        """Grade one submission: its answer as JSON text, or {"error": why there is none}. Past
+        `options["deadline"]` the host is stopped (and replaced for the next submission)."""
+        request = json.dumps({"target": str(target), "cwd": str(cwd), "options": options}).encode("utf-8") + b"\n"
         try:
-            data = json.dumps(answer, default=_plain).encode("utf-8")
-            while data:
-                data = data[os.write(write_fd, data):]
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    chunks, deadline, late = [], time.monotonic() + float(options["deadline"]), False
-    try:
-        while True:
+            while request:
+                request = request[os.write(self.requests, request):]
+        except OSError:  # it has ended
+            return self._ended()
+        deadline = time.monotonic() + float(options["deadline"])
+        data, size = b"", None
+        while size is None or len(data) < size + 8:
             left = deadline - time.monotonic()
             if left <= 0:
-                late = True
-                break
-            ready, _, _ = select.select([read_fd], [], [], min(left, 1.0))
-            if ready:
-                data = os.read(read_fd, 1 << 20)
-                if not data:
-                    break
-                chunks.append(data)
-    finally:
-        os.close(read_fd)
-        status = _stop(pid) if late else os.waitpid(pid, 0)[1]
-    if late:
-        return {"error": f"not graded: its grading went on past {float(options['deadline']):g} s on the worker"}
-    if chunks:
-        return b"".join(chunks).decode("utf-8", errors="replace")
-    from grading.engine.process_tools import describe_exit
+                self.stop()
+                return {"error": f"not graded: its grading went on past {float(options['deadline']):g} s on the worker"}
+            ready, _, _ = select.select([self.answers], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(self.answers, 1 << 20)
+            if not chunk:
+                return self._ended()
+            data += chunk
+            if size is None and len(data) >= 8:
+                size = int.from_bytes(data[:8], "big")
+        return data[8:8 + size].decode("utf-8", errors="replace")
 
-    return {"error": f"not graded: the process grading it on the worker "
-                     f"{describe_exit(os.waitstatus_to_exitcode(status))}"}
+    def _ended(self) -> dict:
+        status = self.stop()
+        from grading.engine.process_tools import describe_exit
+
+        return {"error": f"not graded: the process grading it on the worker "
+                         f"{describe_exit(os.waitstatus_to_exitcode(status))}"}
+
+    def stop(self) -> int:
+        """End it (SIGTERM: its grading ends its own processes; then SIGKILL); its wait status."""
+        for fd in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            return _stop(self.pid)
+        except ChildProcessError:
+            return 0
+
+
+def _host(kata: Kata) -> Host:
+    """The worker's grading process for `kata`, started anew where there is none or it has ended."""
+    host = getattr(kata, "host", None)
+    if host is None or not host.alive():
+        if host is not None:
+            host.stop()
+        host = kata.host = Host(kata)
+    return host
 
 
 def _stop(pid: int) -> int:
@@ -503,8 +546,9 @@ def _stop(pid: int) -> int:
 PR_SET_PDEATHSIG = 1
 
 
-def _grade_here(kata: Kata, target: Path, base: Path, options: dict, worker: int, keep: int) -> dict:
-    """In the forked process: forget the worker's copy of the engine, import the batch's, grade."""
+def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
+    """The host process (see `Host`): forget the worker's copy of the engine, import the batch's and
+    its checks, then grade each request as it comes, until the worker closes the pipe."""
     from grading.engine.process_tools import _prctl, close_inherited_channels
 
     def stop(*_):
@@ -514,20 +558,76 @@ def _grade_here(kata: Kata, target: Path, base: Path, options: dict, worker: int
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)  # the worker's end is this process's
     if os.getppid() != worker:
         raise SystemExit(1)
-    close_inherited_channels(keep={keep})  # the worker's connections are not the grading's
+    close_inherited_channels(keep={requests, answers})  # the worker's connections are not the grading's
     for name in list(sys.modules):
         if name.partition(".")[0] in ("grading", "checks"):
             del sys.modules[name]
     sys.modules["grading.engine.frozen"] = kata.frozen
     kata.frozen.install(kata.sources)
-    os.environ["KATA_SANDBOX"] = options["sandbox"]
-    os.chdir(base)  # paths in messages are shown relative to it, as on the client
+    os.chdir(kata.folder)
+    import importlib
+
     from grading.core.catalog import load_catalog  # the batch's own, from now on
+    from grading.engine.child import _silence_standard_streams
     from grading.engine.runner import grade_many
 
+    _silence_standard_streams()  # the worker's log is not the grading's
+    import torch
+
+    torch.set_num_threads(1)  # as in every grading process: the references prepared here compute as they would there
+
     catalog = load_catalog()
-    run = grade_many([target], [catalog[i] for i in options["exercises"]], seed=options["seed"],
-                     timeout=options["timeout"], memory_mb=options["memory_mb"], lanes=1,
-                     isolation=options["isolation"], exercise_timeout=options["exercise_timeout"],
-                     submission_timeout=options["submission_timeout"], sources=kata.sources)[0]
-    return {"run": asdict(run)}
+    importlib.import_module("checks.conftest")  # imported here once: each grading forks with them
+    for exercise in catalog:
+        with contextlib.suppress(Exception):  # a check file that fails to import fails in its grading, as ever
+            importlib.import_module(f"checks.{exercise.check_file.stem}")
+    import gc
+
+    gc.freeze()  # what was imported is never walked or copied by the collector of the processes forked from here
+    stream = os.fdopen(requests, "rb")
+    prepared: set = set()
+    for line in stream:
+        request = json.loads(line)
+        options = request["options"]
+        os.environ["KATA_SANDBOX"] = options["sandbox"]
+        if options["seed"] not in prepared:  # each submission then runs only its own side of them
+            prepared.add(options["seed"])
+            _prepare_references(kata, [catalog[i] for i in options["exercises"]], options["seed"])
+        os.chdir(request["cwd"])  # paths in messages are shown relative to it, as on the client
+        try:
+            run = grade_many([Path(request["target"])], [catalog[i] for i in options["exercises"]],
+                             seed=options["seed"], timeout=options["timeout"], memory_mb=options["memory_mb"],
+                             lanes=1, isolation=options["isolation"], exercise_timeout=options["exercise_timeout"],
+                             submission_timeout=options["submission_timeout"], sources=kata.sources)[0]
+            answer = {"run": asdict(run)}
+        except Exception as exc:  # noqa: BLE001 - the worker is told why
+            answer = {"error": f"not graded: grading it on the worker failed ({type(exc).__name__}: {exc})"}
+        finally:
+            os.chdir(kata.folder)
+        data = json.dumps(answer, default=_plain).encode("utf-8")
+        data = len(data).to_bytes(8, "big") + data
+        while data:
+            data = data[os.write(answers, data):]
+
+
+def _prepare_references(kata: Kata, exercises: list, seed) -> None:
+    """In the host: the references of the differential checks of `exercises` for `seed`, run once
+    (see `checks.structures.preparing`), before any submission; the grading processes forked from
+    the host afterwards find them. Where that fails, each check computes its reference itself."""
+    import pytest
+    from grading import ROOT as root
+    from grading.engine.pytest_args import pytest_args
+    from grading.engine.plugin import GradingPlugin
+
+    class References:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            GradingPlugin(lambda event: None)._prepare_references(session.items)
+            return True  # and no check is run
+
+    inifile = root / SETTINGS
+    args = pytest_args([str(ex.check_file) for ex in exercises if ex.check_file.exists()], seed=seed,
+                       target=str(kata.folder), inifile=str(inifile) if inifile.is_file() else None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    with contextlib.suppress(Exception):
+        pytest.main(args, plugins=[References()])

@@ -146,6 +146,8 @@ class GradingPlugin:
         by_exercise = {ex: list(group) for ex, group in
                        itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
         jobs = self.jobs or [[0, None, list(by_exercise)]]
+        if self.fork and len({job[0] for job in jobs}) > 1:  # several submissions to fork for
+            self._prepare_references(session.items)
         if self.fork or self.restore:  # a grading worker: the collected checks live as long as it does,
             import gc  # out of the collector's way (and, in forked processes, never copied by it)
 
@@ -204,6 +206,37 @@ class GradingPlugin:
                     self.emit(Yield(exercise))
                     return True
         return True
+
+    def _prepare_references(self, items) -> None:
+        """Run the differential checks' references here, once, before any learner's code (see
+        `checks.structures.preparing`): the processes forked for each submission then run only the
+        learner's side of them. A check that fails to prepare computes its reference itself."""
+        try:
+            from checks.structures import preparing
+        except ImportError:  # checks of another shape: nothing to prepare
+            return
+        from grading.core.graph_data import DIFFERENTIAL
+
+        with preparing():
+            for item in items:
+                if DIFFERENTIAL not in item.name:
+                    continue
+                if hasattr(item, "_request") and not item._request:
+                    item._initrequest()
+                try:
+                    with time_limit(self.timeout):
+                        item.ihook.pytest_runtest_setup(item=item)
+                        item.ihook.pytest_runtest_call(item=item)
+                        item.ihook.pytest_runtest_teardown(item=item, nextitem=None)
+                except PASS_THROUGH:
+                    raise
+                except BaseException:  # noqa: BLE001 - that check computes its reference itself
+                    with contextlib.suppress(BaseException):
+                        item.ihook.pytest_runtest_teardown(item=item, nextitem=None)
+                finally:
+                    if hasattr(item, "_request"):
+                        item._request = False
+                        item.funcargs = None
 
     def _wait_for_jobs(self) -> list:
         """The jobs the grader sends on the standby pipe (all it writes, until it closes it); none
