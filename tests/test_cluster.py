@@ -29,8 +29,8 @@ from grading import ROOT
 from grading.classroom.batch import progress_line, run_batch
 from grading.core.catalog import Catalog
 from grading.cli import main
-from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, run_from_dict,
-                             shipment)
+from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack,
+                                       run_from_dict, shipment)
 from grading.engine.process_tools import children
 from grading.core.stubs import stub_for
 

@@ -15,7 +15,7 @@ import pytest
 
 from grading import ROOT
 
-from grading.engine import lane, sandbox
+from grading.engine import lane, lane_shared, sandbox
 from grading.engine.runner import grade_many
 
 from .conftest import CORPUS
@@ -147,10 +147,10 @@ def test_the_lane_credits_no_more_than_the_allowance_however_often_an_exercise_s
     """The lane is out of the learner's reach: `Compiling` and `Compiled` sent again and again (or
     forged) move an exercise's deadlines by the allowance at most, and its submission's by the
     sum of its exercises' (each at most the allowance)."""
-    limits = lane.Limits(check=1.0, exercise=60.0, submission=600.0, compiling=5.0)
+    limits = lane_shared.Limits(check=1.0, exercise=60.0, submission=600.0, compiling=5.0)
     from grading.core.results import RunResult
 
-    shared = lane.Shared([RunResult(target="t", seed=0)], {}, limits, report=None, on_complete=None, pending=[])
+    shared = lane_shared.Shared([RunResult(target="t", seed=0)], {}, limits, report=None, on_complete=None, pending=[])
     key = (0, EX.id)
     shared.began[0] = 0.0
     moved = shared.start_compiling(key, now=0.0)

@@ -55,8 +55,6 @@ KNOWN_LONG = {
     "checks/test_ex20_saliency.py",
     "checks/test_ex21_truncated_bptt.py",
     "grading/classroom/cluster.py",
-    "grading/engine/lane.py",
-    "grading/engine/plugin.py",
 }
 
 

@@ -1,4 +1,5 @@
-"""Models and parameters for the checks: tied weights, layer sizes, parameters each once, a model that fails on purpose."""
+"""Models and parameters for the checks: tied weights, layer sizes, parameters each once, a model
+that fails on purpose."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What a module, a tensor or a list of tensors was before the learner's function ran, and what changed since, in words."""
+"""What a module, a tensor or a list of tensors was before the learner's function ran, and what
+changed since, in words."""
 
 from __future__ import annotations
 

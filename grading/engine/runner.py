@@ -30,7 +30,8 @@ from grading import ROOT
 from grading.core.catalog import Exercise
 from grading.core.config import DEFAULTS
 from grading.engine.frozen import Sources
-from grading.engine.lane import Lane, Limits, Shared, Work, build_request
+from grading.engine.lane import Lane
+from grading.engine.lane_shared import Limits, Shared, Work, build_request
 from grading.engine.processes import Worker, start_worker
 from grading.engine.process_tools import become_subreaper, kill_descendants, start_method, stop_being_subreaper, warm_up
 from grading.engine.signals import ctrl_c_from_outside, stopped_how
