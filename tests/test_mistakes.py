@@ -25,6 +25,7 @@ from checks.instruments import (
     mistake_of,
 )
 from grading.core import mistakes
+from grading.dev import mistakes as mistakes_doc
 from grading.reports import text as report_text
 from grading.learner import state
 from grading.core.catalog import load_catalog
@@ -187,18 +188,18 @@ def test_declarations_in_subfolders_follow_the_same_rules(tmp_path):
 
 
 def test_docs_mistakes_md_is_in_step_with_the_checks(tmp_path, monkeypatch, capsys):
-    assert mistakes.main(["--check"]) == 0, capsys.readouterr().err
-    doc = mistakes.DOC_PATH.read_text(encoding="utf-8")
+    assert mistakes_doc.main(["--check"]) == 0, capsys.readouterr().err
+    doc = mistakes_doc.DOC_PATH.read_text(encoding="utf-8")
     for d in DECLARED:
         assert f"| `{d.id}` | {d.title.replace('|', chr(92) + '|')} |" in doc
     for ex in load_catalog():
         assert f"## {ex.short} {ex.title}" in doc
     stale = tmp_path / "mistakes.md"
     stale.write_text(doc.replace("`ex03.rebinding`", "`ex03.renamed`"), encoding="utf-8")
-    monkeypatch.setattr(mistakes, "DOC_PATH", stale)
-    assert mistakes.main(["--check"]) == 1
-    assert "python -m grading.core.mistakes" in capsys.readouterr().err
-    assert mistakes.main([]) == 0 and stale.read_text(encoding="utf-8") == doc
+    monkeypatch.setattr(mistakes_doc, "DOC_PATH", stale)
+    assert mistakes_doc.main(["--check"]) == 1
+    assert "python -m grading.dev.mistakes" in capsys.readouterr().err
+    assert mistakes_doc.main([]) == 0 and stale.read_text(encoding="utf-8") == doc
 
 
 WRONG_FILES = sorted(CORPUS.glob("*/wrong_*.py"))

@@ -27,7 +27,7 @@ One module per concern (`mistakes`, `oracle`, `graphs`, `devices`, `models`, `sn
 - `Mistake`: a known mistake, with a stable id ("ex03.rebinding") and a one-line title, that is
   also the learner's message: `assert ok, Mistake(id, title, message)`, declared once where the
   message is written. The grader reports the id and title with the failing check
-  (`python -m grading.core.mistakes` lists them all in docs/mistakes.md).
+  (`python -m grading.dev.mistakes` lists them all in docs/mistakes.md).
 """
 
 from grading.core.mistakes import mistake_of  # noqa: F401  (one for the checks and the grader)

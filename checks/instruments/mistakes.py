@@ -16,7 +16,7 @@ class Mistake(str):
     counted and a learner's fixed ones listed. The id is `exNN.snake_case` for a mistake of one
     exercise, `any.snake_case` for one the shared instruments catch in every exercise; it never
     changes once published, and each id is declared once, where its message is written (the id and
-    the title as plain string literals: `python -m grading.core.mistakes` reads them from the source).
+    the title as plain string literals: `python -m grading.dev.mistakes` reads them from the source).
 
     A message with parts known only when the check runs is either an f-string in place, or a
     template declared once and filled in with `says(name=value, ...)`. Being a `str`, a Mistake is

@@ -28,7 +28,7 @@ GENERATORS = [
     ("grading.core.stubs", "exercises/ from solutions/"),
     ("grading.dev.readme", "README.md's learning path from the catalog"),
     ("grading.classroom.workflow", ".github/workflows/classroom.yml from the catalog"),
-    ("grading.core.mistakes", "docs/mistakes.md from the checks' known mistakes"),
+    ("grading.dev.mistakes", "docs/mistakes.md from the checks' known mistakes"),
     ("grading.core.integrity", "grading/integrity.json, the hashes of checks/ and the engine"),
 ]
 PLACEHOLDER = "TODO:"  # what `new` leaves for the author to write; `check` lists where it is left
