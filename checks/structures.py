@@ -10,9 +10,9 @@ The API (stable: the checks of every exercise build on it):
 
 - `Space(**dims, valid=None, describe=None)`: the structures an exercise's contract allows, one named
   dimension per feature, each a tuple of choices, the simplest first. `space.only(dim=choices, ...)`
-  narrows or replaces dimensions; `space.cases(seed, extra=1)` are the inputs to try, in order: the
-  simplest, then a few cases that between them hold every choice of every dimension (up to `width`
-  structures each, pairs of dimensions that would hide each other's effect kept `apart`), then `extra`
+  narrows or replaces dimensions; `space.cases(seed, extra=1)` are the inputs to try, in order: a few
+  cases that between them hold every choice of every dimension (the simplest case with up to `width`
+  structures added, pairs of dimensions that would hide each other's effect kept `apart`), then `extra`
   seeded random mixes; where a mixed case differs, the first of its structures that differs alone is
   where shrinking starts; `space.simpler(case)` are the cases one step simpler (what shrinking tries).
   `space.describe(case)` says what a case is, in words ("a 1-layer model with a forward hook").
@@ -151,9 +151,9 @@ class Space:
         return Case((name, choices[0]) for name, choices in self.dims.items())
 
     def cases(self, seed: int, extra: int = 1) -> list[Case]:
-        """The inputs to try: the simplest case, then a few cases that between them hold every choice of
-        every dimension (each up to `width` structures at once, never two dimensions of `apart` together),
-        then `extra` random mixes (seeded)."""
+        """The inputs to try: a few cases that between them hold every choice of every dimension (each the
+        simplest case with up to `width` structures added, never two dimensions of `apart` together), then
+        `extra` random mixes (seeded); the simplest case alone only where there is no other."""
         base = self.simplest()
         found = [base]
         pending = [(name, choice) for name, choices in self.dims.items() for choice in choices[1:]]
@@ -175,7 +175,11 @@ class Space:
             if self.valid(mix) and mix not in found:
                 found.append(mix)
                 mixes += 1
-        return [c for c in self._unique(found) if self.valid(c)]
+        tried = [c for c in self._unique(found) if self.valid(c)]
+        # the simplest case on its own only where nothing else is tried: every other case holds it, with a
+        # few structures added to it (and the fixed checks try it), and shrinking ends at it
+        others = [c for c in tried if c != base]
+        return others or tried
 
     def _filled(self, case: Case, pending: list, keep_apart: bool) -> tuple[Case, list]:
         """`case` with as many of the `pending` choices as fit (valid, up to `width`), and those taken."""

@@ -97,7 +97,8 @@ def only_real_objects(fn, fn_name: str):
                                          f"{type(t).__qualname__}", expected=kind.__qualname__, advice=_LEAVE_ADVICE))
         for arg in (*args, *kwargs.values()):
             for where, t in _held_tensors(arg, "an argument"):
-                if where.endswith(".grad") and type(t) is not torch.Tensor:
+                # a gradient is a plain tensor, or of a class the checks passed in (a simulated device's)
+                if where.endswith(".grad") and type(t) not in kinds - {nn.Parameter}:
                     raise AssertionError(NOT_REAL.says(
                         fn_name=fn_name, did=f"left {where} as a {type(t).__qualname__}", expected="torch.Tensor",
                         advice=_LEAVE_ADVICE))
