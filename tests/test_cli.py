@@ -236,7 +236,7 @@ def test_batch_and_notebooks_take_the_same_spellings(tmp_path, spelling, monkeyp
     subs.mkdir()
     assert main(["batch", str(subs), spelling, str(tmp_path / "g.csv"), "--jobs", "1"]) == 0
     (folder, catalog, out), kwargs = calls[0]
-    assert folder == subs and out == tmp_path / "g.csv" and kwargs["jobs"] == 1 and kwargs["feedback"] is None
+    assert folder == subs and out == tmp_path / "g.csv" and kwargs["options"].jobs == 1 and kwargs["feedback"] is None
     assert main(["notebooks", spelling, str(tmp_path / "nbs")]) == 0
     assert len(list((tmp_path / "nbs").glob("*.ipynb"))) == len(CATALOG)
 

@@ -28,8 +28,9 @@ import pytest
 from grading import ROOT
 from grading.classroom.batch import progress_line, run_batch
 from grading.core.catalog import Catalog
+from grading.core.options import Options
 from grading.cli import main
-from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack,
+from grading.classroom.cluster import (KILLED_TWICE, PLUGIN, ChecksPlugin, _allowed_failures, grade_task, pack, task_of,
                                        run_from_dict, shipment)
 from grading.engine.process_tools import children
 from grading.core.stubs import stub_for
@@ -361,10 +362,8 @@ def test_resume_keeps_what_the_lanes_graded_too(tmp_path):
 
 
 def _submit(client, digest, target, exercises=(EX01,)):
-    options = {"exercises": [ex.id for ex in exercises], "seed": 1, "timeout": 10, "memory_mb": 1024,
-               "isolation": "exercise", "exercise_timeout": 60, "submission_timeout": 600, "sandbox": "auto",
-               "deadline": 720}
-    return client.submit(grade_task, digest, pack(target), options, pure=False).result(timeout=120)
+    task = task_of(list(exercises), 1, Options(isolation="exercise"))
+    return client.submit(grade_task, digest, pack(target), task, pure=False).result(timeout=120)
 
 
 def test_workers_grade_with_the_checks_the_client_sent_and_verify_their_hash(tmp_path, scheduler):

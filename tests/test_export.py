@@ -256,6 +256,8 @@ def test_run_autograder_grades_every_kind_of_submission_and_fails_closed(bundle,
 
 
 def test_run_autograder_picks_the_target_of_every_submission_layout(tmp_path):
+    from grading.classroom.intake import SubmissionError, find_target as batch_find_target
+
     sys.path.insert(0, str(ROOT / "grading" / "classroom" / "autograder"))
     try:
         from gradescope import NothingToGrade, find_target
@@ -269,9 +271,14 @@ def test_run_autograder_picks_the_target_of_every_submission_layout(tmp_path):
             (sub / f).parent.mkdir(parents=True, exist_ok=True)
             (sub / f).write_text("", encoding="utf-8")
         try:
-            return find_target(sub).relative_to(sub).as_posix()
+            picked = find_target(sub).relative_to(sub).as_posix()
         except NothingToGrade:
-            return None
+            picked = None
+        try:  # batch picks the same: there is one rule
+            assert batch_find_target(sub).relative_to(sub).as_posix() == picked
+        except SubmissionError:
+            assert picked is None
+        return picked
 
     assert pick("ex03_sgd_step.py", "exercises/ex01_enable_tracking.py") == "."
     assert pick("repo/exercises/ex03_sgd_step.py", "repo/grading/pristine/ex03_sgd_step.py",
@@ -283,6 +290,9 @@ def test_run_autograder_picks_the_target_of_every_submission_layout(tmp_path):
                 "nb/.ipynb_checkpoints/ex03_sgd_step-checkpoint.ipynb") == "nb"  # several: their folder
     assert pick("README.md", "__MACOSX/ex03_sgd_step.py") is None
     assert pick("grading/pristine/ex03_sgd_step.py") is None
+    assert pick("node_modules/x/ex03_sgd_step.py", "checks/ex04_accuracy.py", ".hidden/ex05_to_numpy.py") is None
+    assert pick("deep/er/ex03_sgd_step.py", "top/ex04_accuracy.py") == "top"  # the shallowest
+    assert pick("z/ex03_sgd_step.py", "b/ex04_accuracy.py") == "b"  # as shallow: by name
 
 
 def test_gradescope_export_refuses_bad_output_paths(tmp_path):

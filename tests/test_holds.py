@@ -246,9 +246,9 @@ def _forge(names):
     for target in (0, 1, 2, 5):
         for name in names:
             lines.append(json.dumps({{"event": "result", "target": target, "exercise": "ex01_enable_tracking",
-                                      "check": name, "status": "failed", "message": "forged"}}))
+                                      "result": {{"name": name, "status": "failed", "message": "forged"}}}}))
             lines.append(json.dumps({{"event": "result", "target": target, "exercise": "ex03_sgd_step",
-                                      "check": name, "status": "passed"}}))
+                                      "result": {{"name": name, "status": "passed"}}}}))
     lines += [json.dumps({{"event": "start", "target": 1, "exercise": "ex01_enable_tracking",
                           "check": names[0]}})] * 2000
     _to_every_pipe(lines)
@@ -553,9 +553,9 @@ import json, os, stat
 def _forge():
     lines = []
     for name in {names!r}:
-        for event in ("start", "result"):
-            lines.append(json.dumps({{"event": event, "target": 1, "exercise": "ex04_accuracy", "check": name,
-                                      "status": "passed"}}))
+        lines.append(json.dumps({{"event": "start", "target": 1, "exercise": "ex04_accuracy", "check": name}}))
+        lines.append(json.dumps({{"event": "result", "target": 1, "exercise": "ex04_accuracy",
+                                  "result": {{"name": name, "status": "passed"}}}}))
     _to_every_pipe(lines)
 """ + FORGER[FORGER.index("def _to_every_pipe"):FORGER.index("def _forge")]
 

@@ -14,6 +14,8 @@ import pytest
 
 from grading import ROOT, SOLUTIONS_DIR
 
+from grading.core.config import ConfigError
+from grading.core.options import Options
 from grading.engine import sandbox
 from grading.engine.runner import grade_many
 
@@ -135,6 +137,8 @@ def test_confinement_is_cheap_and_holds_in_the_process_and_its_children(tmp_path
     code = f"""
 import os, sys, time, subprocess
 sys.path.insert(0, {str(ROOT)!r})
+from grading.core.config import ConfigError
+from grading.core.options import Options
 from grading.engine import sandbox
 began = time.perf_counter()
 sandbox.confine([{str(tmp_path)!r}], [{str(SOLUTIONS_DIR)!r}])
@@ -149,15 +153,14 @@ print(child.returncode)
 
 
 def test_status_says_which_confinement_holds(monkeypatch):
-    monkeypatch.setenv("KATA_SANDBOX", "off")
-    assert sandbox.status().startswith("off")
-    monkeypatch.setenv("KATA_SANDBOX", "auto")
-    assert sandbox.status() == (f"landlock ABI {sandbox.abi()}" if sandbox.abi() else sandbox.status())
+    assert sandbox.status("off").startswith("off")
+    assert sandbox.status("auto") == (f"landlock ABI {sandbox.abi()}" if sandbox.abi() else sandbox.status("auto"))
     monkeypatch.setattr(sandbox, "abi", lambda: 0)
-    assert sandbox.status().startswith("none")
-    monkeypatch.setenv("KATA_SANDBOX", "require")
-    with pytest.raises(sandbox.SandboxUnavailable):
-        sandbox.confine_grading_process(".", [])
+    assert sandbox.status("auto").startswith("none")
+    assert sandbox.confine_grading_process(".", [], "auto").startswith("none")
+    for mode in ("require", "requier"):  # a word that is not auto or off never lowers the confinement
+        with pytest.raises(sandbox.SandboxUnavailable):
+            sandbox.confine_grading_process(".", [], mode)
 
 
 def test_without_landlock_grading_still_works(tmp_path, monkeypatch):
@@ -194,7 +197,7 @@ def test_the_sandbox_setting_and_every_report_say_which_confinement_held(tmp_pat
 
     monkeypatch.setenv("KATA_SANDBOX", "auto")
     run = grade_many([target], [EX], seed=1, lanes=1)[0]
-    assert run.sandbox == sandbox.status()
+    assert run.sandbox == sandbox.status("auto")
     assert json.loads(render(run, "json"))["sandbox"] == run.sandbox
     gradescope = json.loads(render(run, "gradescope"))
     assert gradescope["extra_data"]["sandbox"] == run.sandbox
@@ -208,8 +211,8 @@ def test_the_sandbox_setting_and_every_report_say_which_confinement_held(tmp_pat
     grades, page = tmp_path / "grades.csv", tmp_path / "class.html"
     run_batch(subs, Catalog([EX]), grades, jobs=1, seed=2, timeout=10, memory_mb=2048, feedback=None, report=page)
     rows = list(csv.DictReader(grades.open(encoding="utf-8")))
-    assert [row["sandbox"] for row in rows] == [sandbox.status()]
-    assert f"sandbox: {sandbox.status()}" in page.read_text(encoding="utf-8")
+    assert [row["sandbox"] for row in rows] == [sandbox.status("auto")]
+    assert f"sandbox: {sandbox.status('auto')}" in page.read_text(encoding="utf-8")
 
 
 def test_require_refuses_to_grade_without_landlock(tmp_path, monkeypatch, capsys):
@@ -221,7 +224,9 @@ def test_require_refuses_to_grade_without_landlock(tmp_path, monkeypatch, capsys
     err = capsys.readouterr().err
     assert "--sandbox require" in err and "no Landlock" in err
     monkeypatch.setenv("KATA_SANDBOX", "requier")  # a typo never lowers the confinement
-    assert sandbox.mode() == "require"
+    assert Options.resolve().sandbox == "require"
+    with pytest.raises(ConfigError, match="KATA_SANDBOX"):  # and on the command line it is an error
+        Options.resolve(strict=True)
 
 
 def test_shared_memory_counts_against_the_memory_limit(tmp_path):

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from grading.core.atomic import write_atomic
 from grading.core.catalog import Catalog
+from grading.core.options import Options
 from grading.core.gradebook import Outcome
 from grading.classroom.intake import SubmissionError, prepare, shown_name, submission_entries, submission_names
 from grading.reports.gradebook import mistakes_path, write_csv, write_mistakes_csv
@@ -103,19 +104,21 @@ def progress_line(done: int, total: int, errors: int, elapsed: float, width: int
     return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} submissions, {errors} with errors{eta}"
 
 
-def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int, timeout: float,
-              memory_mb: int, feedback: Path | None, progress_stream=None,
-              isolation: str = "auto", exercise_timeout: float | None = None,
-              submission_timeout: float | None = None, report: Path | None = None,
-              scheduler: str | None = None, resume: bool = False, graph: bool = False) -> list[Outcome]:
+def run_batch(folder: Path, catalog: Catalog, out: Path, *, seed: int, feedback: Path | None,
+              options: "Options | None" = None, progress_stream=None, report: Path | None = None,
+              scheduler: str | None = None, resume: bool = False, graph: bool = False, **limits) -> list[Outcome]:
     """Grade every entry of `folder`; writes the gradebook `out`, the class's mistakes beside it
     (`mistakes_path`), the feedback files and, given `report`, the HTML class report. With
     `scheduler`, the grading is done on that Dask cluster (`grading.classroom.cluster`); with `resume`, the
     submissions whose feedback file is kept (`kept_feedback`) are not graded again. With `graph`,
-    each failing graph exercise's feedback has the graph beside the reference's (`grading.engine.graph_report`)."""
+    each failing graph exercise's feedback has the graph beside the reference's (`grading.engine.graph_report`).
+    `options`: the grading limits (`grading.core.options.Options`; `limits`, such as jobs=2 or
+    timeout=5, change some of them)."""
     from grading.core.integrity import verify
     from grading.engine.signals import signals_held, stopped_how
-    from grading.engine.runner import current_sources, grade_many
+    from grading.engine.runner import current_sources, grade_many, run_options
+
+    options = run_options(options, limits)
 
     entries = submission_entries(folder)
     started = time.perf_counter()
@@ -156,7 +159,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
         if scheduler is not None:
             from grading.classroom.cluster import grade_on_cluster
 
-            grade = functools.partial(grade_on_cluster, scheduler=scheduler, jobs=jobs)
+            grade = functools.partial(grade_on_cluster, scheduler=scheduler)
         try:
             for n, path in enumerate(entries):
                 workdir = Path(tmp) / f"{n:05d}"
@@ -182,9 +185,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
                     progress_stream.write(f"resuming: {len(entries) - len(gradable)} submissions kept from "
                                           f"{shown_name(str(feedback))}, {len(gradable)} to grade\n")
             began = time.perf_counter()
-            runs = grade([t for _, t in gradable], list(catalog), seed=seed, timeout=timeout,
-                         memory_mb=memory_mb, lanes=jobs, isolation=isolation,
-                         exercise_timeout=exercise_timeout, submission_timeout=submission_timeout,
+            runs = grade([t for _, t in gradable], list(catalog), seed=seed, options=options,
                          on_complete=record, graph=graphs) if gradable else []
         except BaseException as stop:  # Ctrl-C, SIGTERM, SIGHUP: the gradebook still gets a row for every submission
             how = stopped_how(stop)
@@ -203,7 +204,7 @@ def run_batch(folder: Path, catalog: Catalog, out: Path, *, jobs: int, seed: int
             from grading.reports.graph_text import plain
 
             beside_the_reference([r for r in runs if not isinstance(r, str)], catalog, seed=seed, text=plain,
-                                 timeout=timeout, memory_mb=memory_mb)
+                                 options=options)
         for (n, _), run in zip(gradable, runs):  # the final word on each (written early, it is written again)
             if isinstance(run, str):
                 outcomes[n].status, outcomes[n].result = run, None

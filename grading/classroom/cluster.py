@@ -58,6 +58,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from grading import ROOT, SOLUTIONS_DIR
 from grading.classroom.intake import MAX_ZIP_BYTES, SubmissionError, _safe_extract
 from grading.engine.frozen import Sources
+from grading.core.options import Options
 from grading.core.results import CheckResult, CheckStatus, ExerciseResult, RunResult
 
 LOCAL = "local"  # --scheduler local: a LocalCluster on this machine
@@ -213,24 +214,18 @@ def _allowed_failures(dask_scheduler=None, value=None):
     return before
 
 
-def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, jobs: int, seed: int,
-                     timeout: float, memory_mb: int | None, isolation: str = "auto",
-                     exercise_timeout: float | None = None, submission_timeout: float | None = None,
+def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, seed: int, options: Options,
                      on_complete=None, **_) -> list:
     """Grade the same exercises of each target on the Dask cluster at `scheduler`, one task per
     target. Returns, per target in order, its RunResult or, where it could not be graded, its
     status ("error: ..."); on_complete(index, that) is called as each arrives. Raises
-    SchedulerLost when the scheduler goes away (what arrived before has been handed on)."""
-    from grading.engine.runner import _setting
-    from grading.engine.sandbox import mode
-
-    if isolation == "auto":
-        isolation = "submission" if len(targets) > 1 else "exercise"
-    submission_timeout = submission_timeout or _setting("submission_timeout")
-    options = {"exercises": [ex.id for ex in exercises], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
-               "isolation": isolation, "exercise_timeout": exercise_timeout or _setting("exercise_timeout"),
-               "submission_timeout": submission_timeout, "sandbox": mode(),
-               "deadline": submission_timeout + PAST_LIMIT}
+    SchedulerLost when the scheduler goes away (what arrived before has been handed on).
+    `options`: the batch's limits, which every worker grades with; `jobs` is also the number of
+    workers of `--scheduler local`."""
+    jobs = options.jobs
+    if options.isolation == "auto":
+        options = options.but(isolation="submission" if len(targets) > 1 else "exercise")
+    task = task_of(exercises, seed, options)
     kata = shipment()
     digest = kata.digest()
     results: list = [None] * len(targets)
@@ -244,7 +239,7 @@ def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, jo
         plugin = PLUGIN + digest
         client.register_plugin(ChecksPlugin(digest, kata.texts), name=plugin)
         try:
-            _run_tasks(client, targets, digest, options, results, on_complete)
+            _run_tasks(client, targets, digest, task, results, on_complete)
         finally:
             with contextlib.suppress(Exception):
                 client.unregister_worker_plugin(plugin)
@@ -252,6 +247,13 @@ def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, jo
                 with contextlib.suppress(Exception):
                     client.run_on_scheduler(_allowed_failures, value=before)
     return results
+
+
+def task_of(exercises: list, seed: int, options: Options) -> dict:
+    """What every task of a batch carries besides its submission: the exercises, the seed, the
+    limits, and how long the worker waits for its host before it gives up."""
+    return {"exercises": [ex.id for ex in exercises], "seed": seed, "limits": options.to_json(),
+            "deadline": options.submission_timeout + PAST_LIMIT}
 
 
 STARTED = "autograd-kata-started"  # the topic of the event a worker logs as it starts grading a task
@@ -568,6 +570,7 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     import importlib
 
     from grading.core.catalog import load_catalog  # the batch's own, from now on
+    from grading.core.options import Options as BatchOptions
     from grading.engine.child import _silence_standard_streams
     from grading.engine.runner import grade_many
 
@@ -589,16 +592,14 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     for line in stream:
         request = json.loads(line)
         options = request["options"]
-        os.environ["KATA_SANDBOX"] = options["sandbox"]
+        limits = BatchOptions.from_json(options["limits"])
         if options["seed"] not in prepared:  # each submission then runs only its own side of them
             prepared.add(options["seed"])
             _prepare_references(kata, [catalog[i] for i in options["exercises"]], options["seed"])
         os.chdir(request["cwd"])  # paths in messages are shown relative to it, as on the client
         try:
             run = grade_many([Path(request["target"])], [catalog[i] for i in options["exercises"]],
-                             seed=options["seed"], timeout=options["timeout"], memory_mb=options["memory_mb"],
-                             lanes=1, isolation=options["isolation"], exercise_timeout=options["exercise_timeout"],
-                             submission_timeout=options["submission_timeout"], sources=kata.sources)[0]
+                             seed=options["seed"], options=limits, lanes=1, sources=kata.sources)[0]
             answer = {"run": asdict(run)}
         except Exception as exc:  # noqa: BLE001 - the worker is told why
             answer = {"error": f"not graded: grading it on the worker failed ({type(exc).__name__}: {exc})"}

@@ -94,25 +94,43 @@ def _safe_extract(archive: Path, dest: Path) -> None:
         raise SubmissionError(f"{shown}: not a valid zip file") from None
 
 
+# never looked in: caches, version control, macOS zip debris, and a learner's copy of the engine
+# (its grading/pristine/ holds the original stubs)
+SKIP_FOLDERS = frozenset({"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", "grading", "checks",
+                          "node_modules"})
+
+
 def find_target(root: Path) -> Path:
-    """The folder that holds the exercise files: the shallowest one with an exNN_*.py. A tree of
-    more than MAX_FOLDERS folders (a link to / or to a home folder) is no submission."""
-    candidates = []
+    """What to grade in a submission folder, for batch and for the Gradescope helper alike: the
+    folder itself if it holds an exNN_*.py, else the shallowest `exercises/` folder holding some,
+    else the shallowest folder holding some, else the only notebook, else the shallowest folder of
+    notebooks. Hidden folders, `__dunder__` ones and
+    `SKIP_FOLDERS` are never looked in; a tree of more than MAX_FOLDERS folders (a link to / or to
+    a home folder) is no submission. Raises SubmissionError, with a message for the learner."""
+    if not root.is_dir():
+        raise SubmissionError("the submission folder is missing")
+    with_exercises, notebooks = [], []
     for count, (dirpath, dirnames, filenames) in enumerate(os.walk(root), 1):
         if count > MAX_FOLDERS:
             raise SubmissionError(f"more than {MAX_FOLDERS} folders to look through (a link to / or to a home "
                                   "folder?): nothing graded")
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")) and d not in SKIP_FOLDERS)
+        folder = Path(dirpath)
         if any(_EX_FILE.match(f) for f in filenames):
-            candidates.append(Path(dirpath))
-    if not candidates:
-        notebooks = sorted(root.rglob("*.ipynb"), key=lambda p: (len(p.parts), str(p)))
-        notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
-        if notebooks:
-            return notebooks[0].parent  # graded from the notebooks' answer cells
-        raise SubmissionError("no exercise file (exNN_name.py) or notebook found")
-    candidates.sort(key=lambda p: (len(p.relative_to(root).parts), str(p)))
-    return candidates[0]
+            with_exercises.append(folder)
+        notebooks += [folder / f for f in sorted(filenames) if f.lower().endswith(".ipynb")]
+
+    def depth(path: Path) -> int:
+        return len(path.relative_to(root).parts)
+
+    if with_exercises:
+        return min(with_exercises, key=lambda d: (d != root, d.name != "exercises", depth(d), str(d)))
+    if len(notebooks) == 1:
+        return notebooks[0]
+    if notebooks:
+        return min((n.parent for n in notebooks), key=lambda d: (depth(d), str(d)))
+    raise SubmissionError("no exercise file (exNN_name.py, e.g. ex03_sgd_step.py), exercises/ folder or notebook "
+                          "(.ipynb) was found in the submission")
 
 
 def prepare(path: Path, workdir: Path) -> Path:

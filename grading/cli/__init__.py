@@ -376,7 +376,7 @@ def _main(argv: list[str]) -> int:
 
     from grading.cli import commands
 
-    if hasattr(args, "sandbox"):  # a command that grades: the confinement its grading processes get
-        commands.choose_sandbox(args.sandbox)
+    if hasattr(args, "sandbox"):  # a command that grades: its limits and confinement, once, for all it grades
+        args.options = commands.grading_options(args)
     handler = commands.HANDLERS.get(command.partition(" ")[0], commands.grade)
     return handler(catalog, args, style, exercise if getattr(args, "one_exercise", False) else None)

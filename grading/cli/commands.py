@@ -15,6 +15,7 @@ from grading import EXERCISES_DIR, ROOT
 from grading.core import config
 from grading.core.catalog import UnknownExercise
 from grading.core.config import COMMANDS, PROG, UsageError
+from grading.core.options import Options
 from grading.reports.style import Style
 from grading.core.paths import display_path
 from grading.engine.targets import TargetError, resolve_target
@@ -29,8 +30,7 @@ def grade(catalog, args, style: Style, exercise=None) -> int:
     selected = list(dict.fromkeys(selected))  # each once, in the order given
     target = _target(args)
     seed = _seed(args, fresh=args.format in CLASSROOM_FORMATS)
-    settings = dict(timeout=_timeout(args), memory_mb=_memory(args), lanes=_setting("jobs", args.jobs),
-                    isolation=_setting("isolation", args.isolation), **_time_limits(args))
+    settings = {"options": args.options}
 
     from grading.engine.runner import grade as grade_target
 
@@ -162,10 +162,9 @@ def batch(catalog, args, style: Style, exercise=None) -> int:
         raise UsageError("--resume needs --feedback DIR: the feedback files are what it keeps")
     seed = resumed_seed(Path(args.feedback)) if resume and args.seed is None and not os.environ.get(config.SEED_ENV) else None
     try:
-        outcomes = run_batch(folder, catalog, Path(args.output), jobs=_setting("jobs", args.jobs),
-                             seed=_seed(args, fresh=True) if seed is None else seed, timeout=_timeout(args),
-                             memory_mb=_memory(args), isolation=_setting("isolation", args.isolation),
-                             **_time_limits(args), feedback=Path(args.feedback) if args.feedback else None,
+        outcomes = run_batch(folder, catalog, Path(args.output), options=args.options,
+                             seed=_seed(args, fresh=True) if seed is None else seed,
+                             feedback=Path(args.feedback) if args.feedback else None,
                              report=Path(args.report) if args.report else None, progress_stream=sys.stderr,
                              scheduler=scheduler, resume=resume, graph=args.graph)
     except lost as exc:
@@ -217,41 +216,27 @@ def _seed(args, fresh: bool = False) -> int:
         raise UsageError(str(exc)) from None
 
 
-def _timeout(args) -> float:
-    return _setting("timeout", args.timeout)
-
-
-def _memory(args) -> int:
-    return _setting("memory_mb", args.memory_mb)
-
-
-def _time_limits(args) -> dict:
-    return {name: _setting(name, getattr(args, name, None)) for name in ("exercise_timeout", "submission_timeout")}
-
-
-def choose_sandbox(value: str | None) -> str:
-    """The sandbox setting (--sandbox, KATA_SANDBOX, pyproject.toml), passed on to every grading
-    process through KATA_SANDBOX. `require` where the kernel has no Landlock is a usage error;
+def grading_options(args) -> Options:
+    """The grading limits of this command, built once from its command line (then the
+    environment, pyproject.toml, the defaults) and passed down to everything that grades. A bad
+    value is a usage error; `--sandbox require` where the kernel has no Landlock is one too, and
     `off` says loudly what it gives up."""
     from grading.engine.sandbox import abi, status
 
-    chosen = _setting("sandbox", value)
-    os.environ["KATA_SANDBOX"] = chosen
-    if chosen == "require" and abi() <= 0:
+    given = {name: getattr(args, name, None) for name in ("timeout", "memory_mb", "jobs", "isolation",
+                                                           "exercise_timeout", "submission_timeout", "sandbox")}
+    try:
+        options = Options.resolve(strict=True, **given)
+    except config.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    if options.sandbox == "require" and abi() <= 0:
         raise UsageError("--sandbox require: this system offers no Landlock sandbox (it needs Linux 5.13 or later "
                          "with Landlock enabled), so learner code could not be confined; grade on such a system, "
                          "or use --sandbox auto to grade with detection only")
-    if chosen == "off":
-        print(f"warning: sandbox {status()}. Use this for debugging only: learner code can then write "
+    if options.sandbox == "off":
+        print(f"warning: sandbox {status(options.sandbox)}. Use this for debugging only: learner code can then write "
               "and read anywhere this user can.", file=sys.stderr)
-    return chosen
-
-
-def _setting(name, value):
-    try:
-        return config.setting(name, value)
-    except config.ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    return options
 
 
 def _with_integrity(catalog, progress):
@@ -288,8 +273,7 @@ def solution(catalog, args, style: Style, exercise) -> int:
         print(f"The reference solutions are not shipped with this copy of the kata; "
               f"ask your instructor about {exercise.short}.")
         return 1
-    result = grade(target, [exercise], seed=_seed(args), timeout=_timeout(args),
-                   memory_mb=_memory(args), **_time_limits(args)).exercise(exercise.id)
+    result = grade(target, [exercise], seed=_seed(args), options=args.options).exercise(exercise.id)
     if not result.passed:
         passed, total = result.counts
         print(f"The reference solution of {exercise.short} is shown once your version passes "
@@ -364,8 +348,8 @@ def reset(catalog, args, style: Style, exercise) -> int:
 def watch(catalog, args, style: Style, exercise=None) -> int:
     from grading.learner.watch import watch as follow
 
-    return follow(catalog, _folder_target(args.target), style, seed=_seed(args), timeout=_timeout(args),
-                  memory_mb=_memory(args), poll=args.poll, record=args.target is None, **_time_limits(args))
+    return follow(catalog, _folder_target(args.target), style, seed=_seed(args), options=args.options,
+                  poll=args.poll, record=args.target is None)
 
 
 # each command word and the function that carries it out: handler(catalog, args, style, exercise)

@@ -57,6 +57,30 @@ class CheckResult:
         return {"name": self.name, "status": str(self.status), "message": self.message, "duration": round(self.duration, 4),
                 "mistake": self.mistake, "mistake_title": self.mistake_title}
 
+    def to_json(self) -> dict:
+        """Every field, as it crosses from a grading process to the grader (`grading.engine.events.Result`)."""
+        return {**self.__dict__, "status": str(self.status)}
+
+    @classmethod
+    def from_json(cls, data) -> "CheckResult":
+        """The result another process sent: `name` and `status` required, every field of its kind;
+        anything else is a ValueError."""
+        if not isinstance(data, dict) or not {"name", "status"} <= set(data) or set(data) - set(_CHECK_FIELDS):
+            raise ValueError("a check's result: not the fields of CheckResult")
+        for name, value in data.items():
+            kinds = _CHECK_FIELDS[name]
+            if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+                raise ValueError(f"a check's result: {name} is {type(value).__name__}")
+        if data["status"] not in CheckStatus.values():
+            raise ValueError(f"a check's result: no status {data['status']!r}")
+        return cls(**{**data, "status": CheckStatus(data["status"])})
+
+
+# what each field of a CheckResult may be when it crosses a pipe
+_CHECK_FIELDS = {"name": (str,), "status": (str,), "message": (str,), "duration": (int, float),
+                 "not_implemented": (bool,), "load_error": (bool,), "location": (str, type(None)),
+                 "traceback": (str,), "output": (str,), "mistake": (str, type(None)), "mistake_title": (str, type(None))}
+
 
 @dataclass
 class ExerciseResult:

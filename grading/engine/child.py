@@ -13,7 +13,12 @@ import signal
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from grading.engine.process_tools import kill_descendants
+
+if TYPE_CHECKING:
+    from grading.engine.request import Request
 
 
 def _silence_standard_streams() -> None:
@@ -27,7 +32,7 @@ def _silence_standard_streams() -> None:
                                          sys.__stderr__ or sys.stderr)
 
 
-def run(fd: int, request: dict) -> None:
+def run(fd: int, request: "Request") -> None:
     """Run the checks of `request` and write one JSON line per event to the pipe `fd`."""
     sys.dont_write_bytecode = True  # never leave __pycache__ in a learner's folder
     from grading.engine.process_tools import collector_paused, warm_optimizers
@@ -51,31 +56,34 @@ def run(fd: int, request: dict) -> None:
     default_stop_signals()  # SIGTERM or SIGHUP ends this process; the grader's own are the grader's
     become_subreaper()  # whatever a learner's code leaves running comes here, to be killed
     hide_from_siblings()  # a learner's process cannot open this one's pipe through /proc
-    if request.get("display_base"):
-        paths.DISPLAY_BASE[:] = [Path(request["display_base"])]
+    if request.display_base:
+        paths.DISPLAY_BASE[:] = [Path(request.display_base)]
     channel = Channel(fd)
-    fork = bool(request.get("fork"))
+    fork = request.fork
+    options = request.options
+    from grading.engine import compiling
+
+    compiling.ALLOWANCE[0] = options.compile_allowance  # for the exercise processes forked from here
 
     if fork and _cuda_unusable_after_fork(torch):
         channel.send(ForkUnsafe())  # the parent grades again with fresh interpreters
         return
-    if request.get("optimizers") and fork:
+    if request.optimizers and fork:
         try:  # paid here once, before the exercise processes fork, instead of in each that needs it
             warm_optimizers()
         except Exception:  # then each exercise process that builds one pays for it: slower, same verdicts
             pass
 
     torch.set_num_threads(1)  # one thread: safe after fork, and fits a small grading box
-    _limit_memory(request.get("memory_mb"))  # counted from what is held now
+    _limit_memory(options.memory_mb)  # counted from what is held now
 
-    plugin = GradingPlugin(channel.send, fork=fork, isolation=request["isolation"], jobs=request.get("jobs"),
-                           timeout=float(request["timeout"]) if request.get("timeout") else None,
-                           channel=channel, scratch=request.get("scratch"),
-                           targets=request.get("targets"), standby=request.get("standby_fd"),
-                           graph=request.get("graph"))
-    _watch_for_solutions(request["target"], plugin)
+    plugin = GradingPlugin(channel.send, fork=fork, isolation=request.isolation, jobs=request.jobs,
+                           timeout=float(options.timeout) if options.timeout else None,
+                           channel=channel, scratch=request.scratch, targets=request.targets,
+                           standby=request.standby_fd, graph=request.graph, sandbox=options.sandbox)
+    _watch_for_solutions(request.target, plugin)
 
-    args = pytest_args(request["files"], seed=request["seed"], target=request["target"], inifile=request.get("inifile"))
+    args = pytest_args(request.files, seed=request.seed, target=request.target, inifile=request.inifile)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         pytest.main(args, plugins=[plugin])
@@ -241,11 +249,14 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def main(request: dict) -> None:
-    """A fresh interpreter (started through `grading.engine.frozen.boot`): the events leave on standard output."""
+    """A fresh interpreter (started through `grading.engine.frozen.boot`), with its request as JSON:
+    the events leave on standard output."""
+    from grading.engine.request import Request
+
     fd = os.dup(1)
     _silence_standard_streams()
     try:
-        run(fd, request)
+        run(fd, Request.from_json(request))
     finally:
         os._exit(0)
 

@@ -2,8 +2,8 @@
 (importing Dynamo and Inductor, Dynamo's tracing, AOTAutograd, Inductor's code generation and
 its C++ compiler, on a cold cache: every grading process has a cache folder of its own, in its
 working folder, empty at first) is not charged to the time limits, up to an allowance per exercise
-(`allowance()`: the `compile_allowance` setting, 120 s unless the environment or pyproject.toml
-says otherwise).
+(`allowance()`: the run's `compile_allowance` option, 120 s unless the command line, the
+environment or pyproject.toml says otherwise).
 
 In the process that runs the learner's code, while Dynamo compiles in the main thread (its
 compile callbacks, `torch._dynamo.callback_handler`, registered as soon as it is imported) or
@@ -27,17 +27,18 @@ import sys
 import threading
 import time
 
+from grading.core.config import DEFAULTS
 from grading.engine.events import Compiled, Compiling
+
+
+# seconds of compiling per exercise that no time limit charges: the run's `compile_allowance`
+# option, set by the worker from its request before any exercise process forks
+ALLOWANCE = [float(DEFAULTS["compile_allowance"])]
 
 
 def allowance() -> float:
     """Seconds of compiling per exercise that no time limit charges."""
-    from grading.core.config import DEFAULTS, ConfigError, setting
-
-    try:
-        return float(setting("compile_allowance"))
-    except ConfigError:
-        return float(DEFAULTS["compile_allowance"])
+    return ALLOWANCE[0]
 
 
 class _Watch:

@@ -18,7 +18,7 @@ what it could forge there concerns that submission only.
 | Collected | checks: {exercise: [check, ...]} | lane, once, before any learner's code runs |
 | CollectError | exercise, message | lane: a check file could not be loaded |
 | Start | exercise, check | exercise process: a check begins (the grader times it) |
-| Result | exercise, check, status, message, ... | exercise process: a check's outcome |
+| Result | exercise, result (a CheckResult: check, status, message, ...) | exercise process: a check's outcome |
 | Note | exercise, message | exercise process: how the answer was found (notebooks) |
 | Flag | exercise, message | exercise process: an integrity problem (a read of the solutions) |
 | Compiling | exercise, check | exercise process: torch.compile began compiling (the limits stop counting) |
@@ -41,7 +41,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from grading.core.results import CheckResult, CheckStatus
+from grading.core.results import CheckResult
 
 TEXT_LIMIT = 20_000  # a longer text is not an event of ours
 
@@ -88,26 +88,20 @@ class Start(_AboutCheck):
 
 @dataclass
 class Result(Event):
+    """A check's outcome: the one results type (`CheckResult`), with the exercise and submission it
+    belongs to. On the pipe: {"event": "result", "exercise": ..., "target": ..., "result": {...}}."""
     kind: ClassVar[str] = "result"
     exercise: str
-    check: str
-    status: str
-    message: str = ""
-    duration: float = 0.0
-    not_implemented: bool = False
-    load_error: bool = False
-    location: str | None = None
-    traceback: str = ""
-    output: str = ""
-    mistake: str | None = None  # the known mistake it is, where the check recognised one
-    mistake_title: str | None = None
+    result: CheckResult
     target: int = 0
 
-    def to_check(self) -> CheckResult:
-        return CheckResult(name=self.check, status=CheckStatus(self.status), message=self.message,
-                           duration=self.duration, not_implemented=self.not_implemented, load_error=self.load_error,
-                           location=self.location, traceback=self.traceback, output=self.output,
-                           mistake=self.mistake, mistake_title=self.mistake_title)
+    @property
+    def check(self) -> str:
+        return self.result.name
+
+    def to_json(self) -> bytes:
+        return (json.dumps({"event": self.kind, "exercise": self.exercise, "target": self.target,
+                            "result": self.result.to_json()}) + "\n").encode()
 
 
 @dataclass
@@ -178,7 +172,8 @@ KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in
 # what an exercise process may say: the lane says the rest
 FROM_EXERCISE = (Start, Result, Note, Flag, Compiling, Compiled, Graph)
 
-_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None))}
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool, "dict": dict, "str | None": (str, type(None)),
+          "CheckResult": dict}  # a Result's result arrives as its JSON, made a CheckResult by `parse`
 _FIELDS = {cls: {f.name: _TYPES[f.type] for f in dataclasses.fields(cls)} for cls in KINDS.values()}
 
 
@@ -198,11 +193,17 @@ def parse(line: bytes | str) -> Event | None:
         expected = fields.get(name)
         if expected is None or not _fits(value, expected):
             return None
+    if cls is Result and "result" in data:
+        if any(isinstance(v, str) and len(v) > TEXT_LIMIT or isinstance(v, float) and not math.isfinite(v)
+               for v in data["result"].values()):  # each text within the limit, each number finite
+            return None
+        try:
+            data["result"] = CheckResult.from_json(data["result"])
+        except ValueError:
+            return None
     try:
         event = cls(**data)  # a required field missing raises
     except TypeError:
-        return None
-    if isinstance(event, Result) and event.status not in CheckStatus.values():
         return None
     if isinstance(event, Collected) and not all(
             isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)

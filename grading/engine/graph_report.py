@@ -31,8 +31,14 @@ def reference_run(exercises, *, seed: int, **settings):
     """The reference solutions graded with graph recording on: one more run of `exercises`."""
     from grading.engine.runner import grade
 
+    from grading.core.options import Options
+    from grading.engine.runner import run_options
+
+    limits = {k: v for k, v in settings.items() if k in Options.__dataclass_fields__}
+    rest = {k: v for k, v in settings.items() if k not in limits and k != "options"}
+    options = run_options(settings.get("options"), limits)
     return grade(SOLUTIONS_DIR, list(exercises), seed=seed, graph=[ex.id for ex in exercises],
-                 **{k: v for k, v in settings.items() if k != "isolation"})
+                 options=options.but(isolation="auto"), **rest)
 
 
 def batch_graphs(catalog) -> list[str]:

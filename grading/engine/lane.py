@@ -66,7 +66,7 @@ class Lane:
         work = self._begin()
         self.child = worker
         worker.read_into(events, (self.number, self.generation))
-        worker.release(build_request(self.base, work, self.method)["jobs"])
+        worker.release(build_request(self.base, work, self.method).jobs)
 
     def _begin(self) -> list[Work]:
         """A new child's turn: what it is given of the pending work."""
@@ -197,7 +197,7 @@ class Lane:
             if event.check.removesuffix(" (teardown)") not in names or any(c.name == event.check for c in result.checks):
                 return
             self.run.stop_compiling(key, time.monotonic())
-            result.checks.append(event.to_check())
+            result.checks.append(event.result)
             self.current = None
             self.last = key
             self.quiet_until = time.monotonic() + STARTUP_GRACE

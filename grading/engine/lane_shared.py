@@ -3,12 +3,12 @@ settled), and the request a lane's worker is started with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from grading import ROOT
 
-from grading.engine import compiling
 from grading.core.results import CheckResult, CheckStatus
+from grading.engine.request import Request
 
 
 Work = tuple  # (index of the target, Exercise)
@@ -19,7 +19,11 @@ class Limits:
     check: float  # seconds per check
     exercise: float  # seconds for all the checks of one exercise
     submission: float  # seconds for all the exercises of one target
-    compiling: float = field(default_factory=compiling.allowance)  # seconds of compiling per exercise not charged
+    compiling: float  # seconds of compiling per exercise not charged (see grading.engine.compiling)
+
+    @classmethod
+    def of(cls, options) -> "Limits":
+        return cls(options.timeout, options.exercise_timeout, options.submission_timeout, options.compile_allowance)
 
 
 def crashed(check: str, how: str) -> CheckResult:
@@ -30,7 +34,7 @@ def crashed(check: str, how: str) -> CheckResult:
     ))
 
 
-def build_request(base: dict, work: list[Work], method: str) -> dict:
+def build_request(base: dict, work: list[Work], method: str) -> Request:
     """What a lane's child is asked to do: `work`, as jobs of consecutive exercises of one target."""
     jobs: list[list] = []
     for i, ex in work:
@@ -39,22 +43,21 @@ def build_request(base: dict, work: list[Work], method: str) -> dict:
         else:
             jobs.append([i, base["targets"][i], [ex.id]])
     inifile = ROOT / "pyproject.toml"
-    return {
-        "files": [str(ex.check_file) for ex in base["exercises"] if any(w[1] is ex for w in work)],
-        "target": jobs[0][1],
-        "jobs": jobs,
-        "seed": base["seed"],
-        "timeout": base["timeout"],
-        "memory_mb": base["memory_mb"],
-        "isolation": base["isolation"],  # a process per "exercise" or per "submission"...
-        "fork": method == "fork",  # ... forked; else the one fresh interpreter grades one submission
-        "optimizers": any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
-        "inifile": str(inifile) if inifile.exists() else None,
-        "scratch": base["scratch"],
-        "targets": base["targets"],
-        "display_base": base["display_base"],
-        "graph": base.get("graph", []),  # exercises whose checks' graphs are recorded (`--graph`)
-    }
+    return Request(
+        files=[str(ex.check_file) for ex in base["exercises"] if any(w[1] is ex for w in work)],
+        target=jobs[0][1],
+        jobs=jobs,
+        seed=base["seed"],
+        options=base["options"],
+        isolation=base["isolation"],  # a process per "exercise" or per "submission"...
+        fork=method == "fork",  # ... forked; else the one fresh interpreter grades one submission
+        optimizers=any(ex.optimizers for _, ex in work),  # warmed before the exercise processes fork
+        inifile=str(inifile) if inifile.exists() else None,
+        scratch=base["scratch"],
+        targets=base["targets"],
+        display_base=base["display_base"],
+        graph=base.get("graph", []),
+    )
 
 
 class Shared:

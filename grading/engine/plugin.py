@@ -39,7 +39,7 @@ from grading.engine.compiling import uncharged
 from grading.engine.events import Collected, CollectError, ExerciseExit, Flag, Graph, Note, Result, Start, Yield
 from grading.engine.outcomes import MESSAGE_LIMIT, OUTPUT_LIMIT, PASS_THROUGH, Output, cut, describe_current, time_limit
 from grading.engine.process_tools import become_subreaper, describe_exit, kill_descendants
-from grading.core.results import CheckStatus
+from grading.core.results import CheckResult, CheckStatus
 from grading.engine.targets import LOAD_NOTES, is_learner_file, set_graded
 from grading.engine.plugin_forks import ExerciseProcesses, _Spare, _read_all, from_outside
 
@@ -83,7 +83,7 @@ class GradingPlugin(ExerciseProcesses):
 
     def __init__(self, send, *, fork: bool = False, isolation: str = "exercise", restore: bool = True,
                  jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None,
-                 targets: list[str] | None = None, standby: int | None = None, graph=()):
+                 targets: list[str] | None = None, standby: int | None = None, graph=(), sandbox: str = "auto"):
         self._send = send
         self.standby = standby  # a pipe: once the checks are collected, the jobs to run come on it
         self.graph = set(graph or ())  # exercises whose checks' graphs are recorded (`--graph`)
@@ -93,6 +93,7 @@ class GradingPlugin(ExerciseProcesses):
         self._channel = channel  # where `send` writes (a forked process moves it to a pipe of its own)
         self.scratch = scratch  # the folder that holds each exercise's throwaway working folder
         self.targets = targets or []  # every submission of the run: the sandbox keeps the others out of reach
+        self.sandbox = sandbox  # the run's `sandbox` option: auto, require or off
         self.confinement: str | None = None
         self.collected: dict[str, list[str]] = {}
         self.target = 0  # the index of the submission being graded
@@ -282,7 +283,7 @@ class GradingPlugin(ExerciseProcesses):
 
     def _skip_rest(self, rest, item, **result) -> None:
         for other in rest:
-            self.emit(Result(exercise_of(other.nodeid), check_name(other.nodeid), CheckStatus.ERROR, **result))
+            self.emit(Result(exercise_of(other.nodeid), CheckResult(check_name(other.nodeid), CheckStatus.ERROR, **result)))
         try:  # leave no fixture of it set up, for the next exercise graded in this process
             item.ihook.pytest_runtest_teardown(item=item, nextitem=None)
         except PASS_THROUGH:
@@ -340,17 +341,17 @@ class GradingPlugin(ExerciseProcesses):
         for w in caught:  # the learner's own warnings are worth seeing; the checks' are not theirs
             if is_learner_file(w.filename):
                 output.write(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n")
-        self.emit(Result(
-            exercise, name, outcome.get("status", CheckStatus.PASSED), message=cut(outcome.get("message", ""), MESSAGE_LIMIT),
+        self.emit(Result(exercise, CheckResult(
+            name, outcome.get("status", CheckStatus.PASSED), message=cut(outcome.get("message", ""), MESSAGE_LIMIT),
             duration=duration, not_implemented=outcome.get("not_implemented", False),
             load_error=outcome.get("load_error", False), location=outcome.get("location"),
             traceback=outcome.get("traceback", ""), output=output.text(),
-            mistake=outcome.get("mistake"), mistake_title=outcome.get("mistake_title")))
+            mistake=outcome.get("mistake"), mistake_title=outcome.get("mistake_title"))))
         if graph is not None:
             self.emit(Graph(exercise, name, graph))
         if teardown:
-            self.emit(Result(exercise, name + " (teardown)", teardown["status"],
-                             message=cut(teardown["message"], MESSAGE_LIMIT)))
+            self.emit(Result(exercise, CheckResult(name + " (teardown)", teardown["status"],
+                                                   message=cut(teardown["message"], MESSAGE_LIMIT))))
         for note in LOAD_NOTES.pop(exercise, []):
             if (exercise, note) not in self._noted:
                 self._noted.add((exercise, note))

@@ -108,7 +108,7 @@ class ExerciseProcesses:
             return current is not None and (current == real or current.startswith(real.rstrip(os.sep) + os.sep))
 
         denied = [str(SOLUTIONS_DIR), self.scratch, *self.targets]
-        self.confinement = confine_grading_process(own, [d for d in denied if not related(d)])
+        self.confinement = confine_grading_process(own, [d for d in denied if not related(d)], self.sandbox)
         self.scratch = own
 
     def _relay(self, fd: int, pid: int, exercises) -> int:

@@ -17,11 +17,15 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from grading import ROOT
 from grading.engine.events import Lines, parse
 from grading.engine.frozen import Sources
 from grading.engine.process_tools import close_inherited_channels, describe_exit, kill_tree
+
+if TYPE_CHECKING:
+    from grading.engine.request import Request
 
 @dataclass
 class Worker:
@@ -97,7 +101,7 @@ def bootstrap(sources: Sources) -> str:
     return sources.texts["grading/engine/frozen.py"] + "\nboot()\n"
 
 
-def start_worker(request: dict, method: str, events: "queue.Queue | None" = None, tag=None,
+def start_worker(request: "Request", method: str, events: "queue.Queue | None" = None, tag=None,
                  read: bool = True, *, sources: Sources, standby: bool = False) -> Worker:
     """Start a lane's child for `request`, importing the kata's files from `sources`; its events
     arrive on `events` (a new queue if None) as (tag, event). With read=False the thread that reads
@@ -108,7 +112,7 @@ def start_worker(request: dict, method: str, events: "queue.Queue | None" = None
     go_read = go_write = None
     if standby:
         go_read, go_write = os.pipe()
-        request = {**request, "standby_fd": go_read}
+        request = request.but(standby_fd=go_read)
     if method == "fork":
         read_fd, write_fd = os.pipe()
         pid = os.fork()
@@ -141,7 +145,7 @@ def start_worker(request: dict, method: str, events: "queue.Queue | None" = None
             pass_fds=() if go_read is None else (go_read,),
         )
         try:
-            popen.stdin.write(json.dumps({**request, "sources": {"root": sources.root, "texts": sources.texts}}).encode())
+            popen.stdin.write(json.dumps({**request.to_json(), "sources": {"root": sources.root, "texts": sources.texts}}).encode())
             popen.stdin.close()
         except OSError:  # it died at once: its stream ends, and the lane says so
             pass

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from grading import ROOT
 from grading.core.catalog import Exercise
-from grading.core.config import DEFAULTS
+from grading.core.options import Options
 from grading.engine.frozen import Sources
 from grading.engine.lane import Lane
 from grading.engine.lane_shared import Limits, Shared, Work, build_request
@@ -36,8 +36,6 @@ from grading.engine.processes import Worker, start_worker
 from grading.engine.process_tools import become_subreaper, kill_descendants, start_method, stop_being_subreaper, warm_up
 from grading.engine.signals import ctrl_c_from_outside, stopped_how
 from grading.core.results import ExerciseResult, RunResult
-
-DEFAULT_TIMEOUT = DEFAULTS["timeout"]  # seconds per check
 
 
 def current_sources() -> Sources:
@@ -54,38 +52,41 @@ def grade(target: Path, exercises: list[Exercise], *, on_progress=None, **option
     return grade_many([target], exercises, on_progress=progress, **options)[0]
 
 
-def default_lanes() -> int:
-    """Grading processes to run side by side: the `jobs` setting, at most one per core."""
-    return max(1, min(int(_setting("jobs")), os.cpu_count() or 1))
+def run_options(options: Options | None, limits: dict) -> Options:
+    """The run's limits: `options` (the command line builds them once and passes them), else
+    resolved once now, for a caller that passes none; `limits` (timeout=..., isolation=...)
+    change some of them."""
+    unknown = set(limits) - {f for f in Options.__dataclass_fields__}
+    if unknown:
+        raise TypeError(f"grade_many() got unexpected arguments: {', '.join(sorted(unknown))}")
+    return (options if options is not None else Options.resolve()).but(**limits)
 
 
 def grade_many(
     targets: list[Path],
     exercises: list[Exercise],
     *,
+    options: Options | None = None,
     seed: int = 0,
-    timeout: float = DEFAULT_TIMEOUT,
-    memory_mb: int | None = None,
     method: str | None = None,
     lanes: int | None = None,
-    isolation: str = "auto",
-    exercise_timeout: float | None = None,
-    submission_timeout: float | None = None,
     on_progress=None,
     on_complete=None,
     on_settled=None,
     standby: "Standby | None" = None,
     graph=(),
     sources: Sources | None = None,
+    **limits,
 ) -> list[RunResult]:
     """Grade the same exercises of several targets (submissions, variants) in as few children
     as possible: the checks are collected once per child, and every (target, exercise) gets a
     process of its own. The work is shared among `lanes` children running side by side
-    (default: the `jobs` setting, at most one per core). With isolation="submission", each target's
-    exercises share one process, and what an exercise changes is undone before the next;
-    "auto" is "exercise" for one target and "submission" for several.
-    `timeout` limits each check, `exercise_timeout` all the checks of one exercise and
-    `submission_timeout` all of one target (defaults: the settings of the same names).
+    (default: the options' `jobs`, at most one per core). `options` (`grading.core.options.Options`,
+    see `run_options`; `limits` such as timeout=... change some of them): `timeout` limits each check,
+    `exercise_timeout` all the checks of one exercise and `submission_timeout` all of one target.
+    With isolation="submission", each target's exercises share one process, and what an exercise
+    changes is undone before the next; "auto" is "exercise" for one target and "submission" for
+    several.
     on_progress(runs) is called whenever an exercise has its results, on_complete(index, run)
     once for each target, as soon as all its exercises have them, on_settled(index, run) once for
     each target, as soon as those results are final (the processes that graded its exercises
@@ -97,17 +98,17 @@ def grade_many(
     Returns one RunResult per target, in order. Stopped (Ctrl-C, or SIGTERM / SIGHUP where
     `grading.engine.processes.stop_on_signals` is in force), it raises, with the runs as they were
     (`.partial`), each exercise not done marked "not graded"."""
+    options = run_options(options, limits)
     method = method or start_method()
     if standby is not None and not standby.fits(targets, exercises, method):
         standby = None
+    isolation = options.isolation
     if isolation == "auto":
         isolation = "submission" if len(targets) > 1 else "exercise"
-    limits = Limits(timeout, exercise_timeout or _setting("exercise_timeout"),
-                    submission_timeout or _setting("submission_timeout"))
     started = time.perf_counter()
     from grading.engine.sandbox import status as confinement
 
-    sandbox = confinement()
+    sandbox = confinement(options.sandbox)
     runs = [RunResult(target=str(t), seed=seed, complete=False, sandbox=sandbox,
                       exercises=[ExerciseResult(ex.id, ex.title, ex.points) for ex in exercises]) for t in targets]
     results = {(i, e.id): e for i, run in enumerate(runs) for e in run.exercises}
@@ -124,7 +125,7 @@ def grade_many(
             for i in range(len(targets)):
                 results[i, ex.id].error = f"the checks of {ex.id} are missing ({ex.check_file.name}): no result, no points"
     pending: list[Work] = [(i, ex) for i in range(len(targets)) for ex in exercises if ex.check_file.exists()]
-    count = 1 if standby is not None else max(1, min(lanes or default_lanes(), len(pending)))
+    count = 1 if standby is not None else max(1, min(lanes or options.lanes(os.cpu_count()), len(pending)))
     heavy = [w for w in pending if w[1].optimizers]
     # one submission, several lanes, and torch._dynamo not imported yet: the exercises that need it
     # get a lane of their own, which imports it while the others grade the rest
@@ -133,7 +134,7 @@ def grade_many(
     if method == "fork" and standby is None:  # torch._dynamo only where some exercise needs it and no lane of its own pays for it
         warm_up(optimizer=bool(heavy) and not split)
     shares = plan_lanes(pending, len(targets), count, split)
-    state = Shared(runs, results, limits, report, on_complete, pending, on_settled)
+    state = Shared(runs, results, Limits.of(options), report, on_complete, pending, on_settled)
     if standby is not None:  # what the child on standby was made with
         sources, scratch = standby.sources, standby.scratch
         base = {**standby.base, "exercises": exercises, "graph": sorted(graph)}
@@ -141,9 +142,8 @@ def grade_many(
         if sources is None:  # the checks, engine and catalog as they are before any learner's code runs
             sources = current_sources()
         scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
-        base = {"targets": [str(t) for t in targets], "seed": seed, "timeout": timeout, "memory_mb": memory_mb,
-                "isolation": isolation, "exercises": exercises, "scratch": scratch, "display_base": _cwd(),
-                "graph": sorted(graph)}
+        base = {"targets": [str(t) for t in targets], "seed": seed, "options": options, "isolation": isolation,
+                "exercises": exercises, "scratch": scratch, "display_base": _cwd(), "graph": sorted(graph)}
     events: queue.Queue = queue.Queue()
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
     ready = standby.take() if standby is not None and active else None
@@ -228,19 +228,20 @@ class Standby:
     of the checks (most of the time a single exercise takes); the grading itself is `grade()`'s,
     time limits, events checked and failing closed included. Each standby grades once.
 
-    `options` are `grade_many`'s (seed, timeout, memory_mb, exercise_timeout, submission_timeout).
+    `options` are `grade_many`'s (seed, options and the limits that change them).
     Where a waiting child cannot be made (Windows), `worker` is None and `grade()` starts a child
     as usual."""
 
-    def __init__(self, target: Path, exercises: list[Exercise], **options):
-        self.target, self.exercises, self.options = Path(target), list(exercises), options
-        self.method = options.pop("method", None) or start_method()
+    def __init__(self, target: Path, exercises: list[Exercise], *, options: Options | None = None, **more):
+        self.target, self.exercises = Path(target), list(exercises)
+        self.method = more.pop("method", None) or start_method()
+        seed = more.pop("seed", 0)
+        resolved = run_options(options, more)  # once: the child made now and the grade later share them
+        self.options = {"seed": seed, "options": resolved}
         self.sources = current_sources()  # before any learner's code runs
         self.scratch = tempfile.mkdtemp(prefix="kata-scratch-")
-        self.base = {"targets": [str(self.target)], "seed": options.get("seed", 0),
-                     "timeout": options.get("timeout", DEFAULT_TIMEOUT), "memory_mb": options.get("memory_mb"),
-                     "isolation": "exercise", "exercises": self.exercises, "scratch": self.scratch,
-                     "display_base": _cwd()}
+        self.base = {"targets": [str(self.target)], "seed": seed, "options": resolved, "isolation": "exercise",
+                     "exercises": self.exercises, "scratch": self.scratch, "display_base": _cwd()}
         self.worker: Worker | None = None
         if os.name == "posix":
             work = [(0, ex) for ex in self.exercises if ex.check_file.exists()]
@@ -273,15 +274,6 @@ class Standby:
                 with contextlib.suppress(OSError, TypeError):
                     close()
         shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def _setting(name: str) -> float:
-    from grading.core.config import ConfigError, setting
-
-    try:
-        return float(setting(name))
-    except ConfigError:  # reported where the setting is read for the command line
-        return float(DEFAULTS[name])
 
 
 def _cwd() -> str | None:

@@ -15,8 +15,9 @@ before the learner's code runs. From then on, at the highest Landlock ABI the ke
   the lanes, another submission's processes (signals scoped from ABI 6; ptrace always).
 
 Where Landlock is missing (another system, an older kernel, a container that blocks it) nothing
-is confined and grading keeps its other defences; `status()` says which confinement holds, and
-`KATA_SANDBOX` (auto, require, off) chooses.
+is confined and grading keeps its other defences; `status(mode)` says which confinement holds,
+and the run's `sandbox` option (auto, require, off: `--sandbox`, KATA_SANDBOX, pyproject.toml;
+`grading.core.options`) chooses.
 """
 
 from __future__ import annotations
@@ -74,21 +75,10 @@ def abi() -> int:
     return max(0, int(version))
 
 
-def mode() -> str:
-    """auto (confine where the kernel can), require (a missing sandbox is an error) or off: the
-    `sandbox` setting (KATA_SANDBOX, pyproject.toml). A value that is none of these requires the
-    sandbox: a typo must not lower the confinement."""
-    from grading.core.config import ConfigError, setting
-
-    try:
-        return setting("sandbox")
-    except ConfigError:
-        return "require"
-
-
-def status() -> str:
-    """Which confinement a grading process gets here, in words (for the reports)."""
-    if mode() == "off":
+def status(mode: str) -> str:
+    """Which confinement a grading process gets here under the `sandbox` option `mode` (auto,
+    require or off), in words (for the reports)."""
+    if mode == "off":
         return "off (learner code is not confined by the kernel)"
     level = abi()
     if level <= 0:
@@ -194,15 +184,17 @@ def _is_dir_fd(fd: int) -> bool:
         return False
 
 
-def confine_grading_process(scratch: str, denied: list[str]) -> str:
+def confine_grading_process(scratch: str, denied: list[str], mode: str) -> str:
     """What a grading process does before the learner's code runs: confine itself where it can
-    (per `mode()`), writing only in `scratch`. Returns the confinement in force, in words."""
-    if mode() == "off":
-        return status()
+    (per the `sandbox` option `mode`: auto, require or off; any other word is `require`, so that a
+    typo never lowers the confinement), writing only in `scratch`. Returns the confinement in
+    force, in words."""
+    if mode == "off":
+        return status(mode)
     try:
         level = confine([scratch], denied)
     except SandboxUnavailable as exc:
-        if mode() == "require":
+        if mode != "auto":
             raise
         return f"none ({exc}: detection only)"
     return f"landlock ABI {level}"

@@ -72,7 +72,7 @@ def run_in_namespace(exercise_name: str, namespace: dict, *, seed: int = 0, time
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
     for event in events:
         if isinstance(event, Result) and event.exercise == exercise.id:
-            result.checks.append(event.to_check())
+            result.checks.append(event.result)
         elif isinstance(event, CollectError):
             result.error = "the checks could not be loaded:\n" + event.message
         elif isinstance(event, Graph) and event.exercise == exercise.id:

@@ -158,20 +158,20 @@ def progress_line(run: RunResult, style: Style) -> str:
             f"{run.score:g}/{run.max_score:g} points{tail}")
 
 
-def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, timeout: float = 10.0,
-          memory_mb: int | None = None, poll: float = WATCH_POLL, out=None, record: bool = False,
-          **limits) -> int:
+def watch(catalog: Catalog, folder: Path, style: Style, *, seed: int = 0, options=None,
+          poll: float = WATCH_POLL, out=None, record: bool = False, **limits) -> int:
     """Grade every exercise, then re-grade each exercise whose file's content changes, as soon as
-    the file system says so (see the module's docstring). `limits`: exercise_timeout and
-    submission_timeout, as `grading.engine.runner.grade` takes them. With `record` (the learner's own
+    the file system says so (see the module's docstring). `options` (`grading.core.options.Options`)
+    and `limits` (timeout=..., as `grading.engine.runner.grade` takes them): the grading limits, resolved
+    once for every grade of the session. With `record` (the learner's own
     exercises), the known mistakes met are kept, as a grade keeps them."""
     from grading.learner import state as kata_state
     from grading.engine.frozen import precompile
-    from grading.engine.runner import Standby, current_sources, grade, warm_up
+    from grading.engine.runner import Standby, current_sources, grade, run_options, warm_up
 
     out = out or sys.stdout
     interactive = out.isatty()
-    options = dict(seed=seed, timeout=timeout, memory_mb=memory_mb, **limits)
+    options = dict(seed=seed, options=run_options(options, limits))
 
     def say(text: str = "") -> None:
         out.write(text + "\n")

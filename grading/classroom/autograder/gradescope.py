@@ -5,10 +5,10 @@
 
 The first form runs as the unprivileged grading user, on a copy of the submission:
 
-1. Finds what to grade in ROOT/submission: the exNN_*.py files at its top, else the
-   shallowest `exercises/` folder holding some, else the shallowest folder holding some,
-   else a notebook (or the folder of notebooks); a .zip inside the submission is unpacked
-   first when nothing else is there.
+1. Finds what to grade in ROOT/submission by batch's rule (`grading.classroom.intake.find_target`):
+   the exNN_*.py files at its top, else the shallowest `exercises/` folder holding some, else the
+   shallowest folder holding some, else a notebook (or the folder of notebooks); a .zip inside the
+   submission is unpacked first when nothing else is there.
 2. Runs `python3 grader.py --target T --format gradescope --output ROOT/results/results.json`
    from SOURCE, the instructor's copy of the kata (its checks grade, not the learner's).
 3. Fails closed: when nothing can be graded, or the grader leaves no valid report, it writes a
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shlex
 import signal
 import stat
@@ -35,10 +34,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-EX_FILE = re.compile(r"^ex\d{2}_[a-z0-9_]+\.py$")
-# never graded: caches, version control, macOS zip debris, and a learner's copy of the engine
-# (its grading/pristine/ holds the original stubs)
-SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX", ".git", "grading", "checks", "node_modules"}
 TAIL = 3000  # characters of the grader's own messages shown when it leaves no report
 MAX_REPORT_BYTES = 8 * 2**20  # a report larger than this is not the grader's
 VISIBILITY = ("hidden", "after_due_date", "after_published", "visible")
@@ -49,36 +44,15 @@ class NothingToGrade(Exception):
     """The submission holds nothing gradable; the message is for the learner."""
 
 
-def _walk(root: Path):
-    """(folder, file names) under root, shallowest first, skipping hidden and engine folders."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-        found.append((Path(dirpath), sorted(filenames)))
-    found.sort(key=lambda item: (len(item[0].relative_to(root).parts), str(item[0])))
-    return found
-
-
 def find_target(submission: Path) -> Path:
-    """The folder (or notebook) of the submission to pass to `grader.py --target`."""
-    if not submission.is_dir():
-        raise NothingToGrade("the submission folder is missing")
-    folders = _walk(submission)
-    with_exercises = [d for d, files in folders if any(EX_FILE.match(f) for f in files)]
-    if submission in with_exercises:
-        return submission
-    named = [d for d in with_exercises if d.name == "exercises"]
-    if named or with_exercises:
-        return (named or with_exercises)[0]
-    notebooks = [d / f for d, files in folders for f in files if f.lower().endswith(".ipynb")]
-    if len(notebooks) == 1:
-        return notebooks[0]
-    if notebooks:
-        return notebooks[0].parent  # the shallowest folder that holds notebooks
-    raise NothingToGrade(
-        "no exercise file (exNN_name.py, e.g. ex03_sgd_step.py), exercises/ folder or notebook (.ipynb) "
-        "was found in your submission"
-    )
+    """The folder (or notebook) of the submission to pass to `grader.py --target`: batch's rule
+    (`grading.classroom.intake.find_target`, from the instructor's copy of the kata)."""
+    from grading.classroom.intake import SubmissionError, find_target as batch_find_target
+
+    try:
+        return batch_find_target(submission)
+    except SubmissionError as exc:
+        raise NothingToGrade(str(exc)) from None
 
 
 def _unpack_zips(submission: Path, scratch: Path) -> Path | None:
