@@ -52,7 +52,6 @@ KNOWN_LONG = {
     "checks/test_ex17_decoder_loss.py",
     "checks/test_ex20_saliency.py",
     "checks/test_ex21_truncated_bptt.py",
-    "grading/classroom/cluster.py",
 }
 
 
