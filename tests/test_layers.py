@@ -46,7 +46,6 @@ KNOWN_CIRCLES: set[tuple[str, ...]] = set()
 # modules still over LIMIT lines
 KNOWN_LONG = {
     "checks/structures.py",
-    "checks/test_ex21_truncated_bptt.py",
     "grading/classroom/cluster.py",
 }
 
