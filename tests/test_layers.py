@@ -46,12 +46,6 @@ KNOWN_CIRCLES: set[tuple[str, ...]] = set()
 # modules still over LIMIT lines
 KNOWN_LONG = {
     "checks/structures.py",
-    "checks/test_ex12_freeze_batchnorm.py",
-    "checks/test_ex14_finetune_optimizer.py",
-    "checks/test_ex15_evaluate.py",
-    "checks/test_ex17_decoder_loss.py",
-    "checks/test_ex20_saliency.py",
-    "checks/test_ex21_truncated_bptt.py",
 }
 
 
