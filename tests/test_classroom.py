@@ -154,6 +154,7 @@ def test_the_manifest_and_the_frozen_copy_cover_the_checks_subfolders():
 def test_integrity_affects_one_exercise_or_all():
     assert Integrity(modified=["checks/test_ex03_sgd_step.py"]).affected(CATALOG) == {"ex03_sgd_step"}
     assert Integrity(modified=["checks/instruments/advice.py"]).affected(CATALOG) == {ex.id for ex in CATALOG}
+    assert Integrity(modified=["checks/support_ex09_freeze_by_prefix.py"]).affected(CATALOG) == {"ex09_freeze_by_prefix"}
     assert Integrity(missing=["exercises/catalog.toml"]).affected(CATALOG) == {ex.id for ex in CATALOG}
 
 

@@ -196,3 +196,17 @@ def test_the_distribution_carries_every_subpackage():
     declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
     on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "grading").rglob("__init__.py")}
     assert declared == on_disk
+
+
+def test_an_exercises_helpers_serve_its_checks_only():
+    """checks/support_exNN_*.py is imported by its exercise's check file and nothing else: a change to
+    it can then affect that exercise's verdicts only (`grading.core.integrity.Integrity.affected`)."""
+    edges = graph()
+    wrong = []
+    for importer, imported in edges.items():
+        for target in imported:
+            leaf = target.rpartition(".")[2]
+            if target.startswith("checks.support_") and importer != "checks.test_" + leaf.removeprefix("support_"):
+                wrong.append((importer, target))
+    assert not wrong, wrong
+    assert any(t.startswith("checks.support_") for imported in edges.values() for t in imported)
