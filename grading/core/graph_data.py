@@ -304,7 +304,7 @@ def shown_moment(yours: dict, reference: dict) -> tuple[dict, dict, dict]:
     return a, b, differences(a, b)
 
 
-# in a differential check's name (`checks/structures.py`): its inputs are shrunk for each function on
+# in a differential check's name (`checks/structures/`): its inputs are shrunk for each function on
 # its own, so the learner's graph and the reference's may come from different inputs: never shown
 DIFFERENTIAL = "_on_generated_"
 

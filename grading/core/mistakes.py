@@ -39,7 +39,7 @@ class Declared:
 
 
 # a module of one exercise's checks: checks/test_ex03_sgd_step.py, or its helpers in checks/ex03/... or
-# checks/support_ex03*.py; every other module of checks/ is shared (checks/instruments/, checks/structures.py)
+# checks/support_ex03*.py; every other module of checks/ is shared (checks/instruments/, checks/structures/)
 _OWN_MODULE = re.compile(r"^(?:test_|support_)?(ex\d\d)(?:_[^/]*)?(?:/|\.py$)")
 
 
