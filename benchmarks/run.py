@@ -42,22 +42,25 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 FLOOR = ("import torch, numpy, pytest; "
          "torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)")
-# runs a command, then prints the peak RSS (kB) of its largest process
+# runs a command, then prints the peak RSS (kB) of its largest process and the CPU time (user and
+# system) of all its processes
 MEASURE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
            "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-           "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+           "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+           "print(time.perf_counter() - t, u.ru_maxrss, r.returncode, u.ru_utime + u.ru_stime)")
 
 
-def timed(cmd: list[str], env=None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MB, exit code) of a command, measured from a clean wrapper."""
+def timed(cmd: list[str], env=None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in MB, exit code, CPU seconds) of a command, measured from a clean wrapper."""
     out = subprocess.run([PY, "-c", MEASURE, *cmd], cwd=ROOT, capture_output=True, text=True, env=env)
-    seconds, rss_kb, code = out.stdout.split()
-    return float(seconds), int(rss_kb) // 1024, int(code)
+    seconds, rss_kb, code, cpu = out.stdout.split()
+    return float(seconds), int(rss_kb) // 1024, int(code), float(cpu)
 
 
 def repeat(cmd, n, env=None) -> dict:
     runs = [timed(cmd, env) for _ in range(n)]
     return {"median_s": statistics.median(r[0] for r in runs), "min_s": min(r[0] for r in runs),
+            "cpu_s": statistics.median(r[3] for r in runs),
             "peak_mb": max(r[1] for r in runs), "exit_codes": sorted({r[2] for r in runs}), "repetitions": n}
 
 
@@ -137,6 +140,9 @@ def bench_batch(n, submissions):
             result = dict(whole, per_submission_s=whole["median_s"] / submissions)
             if half < submissions:
                 result["marginal_s"] = (whole["median_s"] - runs[half]["median_s"]) / (submissions - half)
+                # the CPU time of one more submission, all processes together: steadier than the
+                # wall-clock slope where other work shares the machine
+                result["marginal_cpu_s"] = (whole["cpu_s"] - runs[half]["cpu_s"]) / (submissions - half)
             results[isolation] = result
     return results
 
@@ -218,6 +224,8 @@ def table(results: dict) -> str:
                          f"{bb['peak_mb']} ({ratio(bb['peak_mb'], floor_mb)})"))
             if "marginal_s" in bb:
                 rows.append(("  one more submission", f"{bb['marginal_s']:.2f} s", "", "", ""))
+                rows.append(("  one more submission, CPU time of all its processes", f"{bb['marginal_cpu_s']:.2f} s",
+                             "", "", ""))
     if "cluster" in b:
         c = b["cluster"]
         rows.append((f"batch on 2 lanes, one more submission ({c['submissions']} and {c['submissions'] // 2})",
