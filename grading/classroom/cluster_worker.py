@@ -9,7 +9,9 @@ A worker (`grade_task`)
     copy of the kata never decides a grade. It grades each submission as `grade_many` does on one
     machine (a process per submission or exercise, the same time and memory limits, the same
     sandbox), so a submission that crashes, hangs or exhausts its memory gets its errors in its
-    own row; a host that ends, or that the worker gives up on after the submission's time limit
+    own row. The host grades them with a resident worker (`grading.engine.resident`), which
+    collected the checks and ran the differential checks' references once, as a lane's worker
+    grades its submissions one after another; a host that ends, or that the worker gives up on after the submission's time limit
     and `grading.classroom.cluster.PAST_LIMIT`, is replaced for the next submission.
 """
 
@@ -165,7 +167,8 @@ class Host:
     the batch's engine and checks (from those files only) and grades the submissions it is sent, one
     after the other, each as `grade_many` grades on one machine (in processes forked from it, under
     the same limits and sandbox), so that a submission pays neither for importing the engine nor
-    for the checks. It runs no learner's code itself. It ends with the worker; one that has ended
+    for the checks, nor, graded by its resident worker, for pytest's start and the collection of
+    the checks. It runs no learner's code itself. It ends with the worker; one that has ended
     or that a worker gave up on is replaced for the next submission."""
 
     def __init__(self, kata: Kata):
@@ -263,7 +266,8 @@ PR_SET_PDEATHSIG = 1
 
 def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     """The host process (see `Host`): forget the worker's copy of the engine, import the batch's and
-    its checks, then grade each request as it comes, until the worker closes the pipe."""
+    its checks, then grade each request as it comes, with a resident worker made for the batch's
+    exercises, seed and limits (and made again where one ends), until the worker closes the pipe."""
     from grading.engine.process_tools import _prctl, close_inherited_channels
 
     def stop(*_):
@@ -285,12 +289,13 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     from grading.core.catalog import load_catalog  # the batch's own, from now on
     from grading.core.options import Options as BatchOptions
     from grading.engine.child import _silence_standard_streams
+    from grading.engine.resident import Resident
     from grading.engine.runner import grade_many
 
     _silence_standard_streams()  # the worker's log is not the grading's
     import torch
 
-    torch.set_num_threads(1)  # as in every grading process: the references prepared here compute as they would there
+    torch.set_num_threads(1)  # as in every grading process (the references, run in the resident worker, compute as there)
 
     catalog = load_catalog()
     importlib.import_module("checks.conftest")  # imported here once: each grading forks with them
@@ -301,47 +306,35 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
 
     gc.freeze()  # what was imported is never walked or copied by the collector of the processes forked from here
     stream = os.fdopen(requests, "rb")
-    prepared: set = set()
-    for line in stream:
-        request = json.loads(line)
-        options = request["options"]
-        limits = BatchOptions.from_json(options["limits"])
-        if options["seed"] not in prepared:  # each submission then runs only its own side of them
-            prepared.add(options["seed"])
-            _prepare_references(kata, [catalog[i] for i in options["exercises"]], options["seed"])
-        os.chdir(request["cwd"])  # paths in messages are shown relative to it, as on the client
-        try:
-            run = grade_many([Path(request["target"])], [catalog[i] for i in options["exercises"]],
-                             seed=options["seed"], options=limits, lanes=1, sources=kata.sources)[0]
-            answer = {"run": asdict(run)}
-        except Exception as exc:  # noqa: BLE001 - the worker is told why
-            answer = {"error": f"not graded: grading it on the worker failed ({type(exc).__name__}: {exc})"}
-        finally:
-            os.chdir(kata.folder)
-        data = json.dumps(answer, default=_plain).encode("utf-8")
-        data = len(data).to_bytes(8, "big") + data
-        while data:
-            data = data[os.write(answers, data):]
-
-
-def _prepare_references(kata: Kata, exercises: list, seed) -> None:
-    """In the host: the references of the differential checks of `exercises` for `seed`, run once
-    (see `checks.structures.preparing`), before any submission; the grading processes forked from
-    the host afterwards find them. Where that fails, each check computes its reference itself."""
-    import pytest
-    from grading import ROOT as root
-    from grading.engine.pytest_args import pytest_args
-    from grading.engine.plugin import GradingPlugin
-
-    class References:
-        @pytest.hookimpl(tryfirst=True)
-        def pytest_runtestloop(self, session):
-            GradingPlugin(lambda event: None)._prepare_references(session.items)
-            return True  # and no check is run
-
-    inifile = root / SETTINGS
-    args = pytest_args([str(ex.check_file) for ex in exercises if ex.check_file.exists()], seed=seed,
-                       target=str(kata.folder), inifile=str(inifile) if inifile.is_file() else None)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    with contextlib.suppress(Exception):
-        pytest.main(args, plugins=[References()])
+    resident: Resident | None = None
+    try:
+        for line in stream:
+            request = json.loads(line)
+            options = request["options"]
+            limits = BatchOptions.from_json(options["limits"])
+            exercises = [catalog[i] for i in options["exercises"]]
+            # as grade_many decides it for one submission
+            isolation = limits.isolation if limits.isolation in ("exercise", "submission") else "exercise"
+            run = dict(seed=options["seed"], options=limits, isolation=isolation)
+            if resident is None or not resident.fits([], exercises, "fork", **run):
+                if resident is not None:
+                    resident.close()
+                # collects the checks and runs the differential checks' references once, for every
+                # submission it grades after this one
+                resident = Resident(exercises, sources=kata.sources, **run)
+            os.chdir(request["cwd"])  # paths in messages are shown relative to it, as on the client
+            try:
+                graded = grade_many([Path(request["target"])], exercises, seed=options["seed"], options=limits,
+                                    lanes=1, sources=kata.sources, standby=resident)[0]
+                answer = {"run": asdict(graded)}
+            except Exception as exc:  # noqa: BLE001 - the worker is told why
+                answer = {"error": f"not graded: grading it on the worker failed ({type(exc).__name__}: {exc})"}
+            finally:
+                os.chdir(kata.folder)
+            data = json.dumps(answer, default=_plain).encode("utf-8")
+            data = len(data).to_bytes(8, "big") + data
+            while data:
+                data = data[os.write(answers, data):]
+    finally:
+        if resident is not None:
+            resident.close()

@@ -80,7 +80,8 @@ def run(fd: int, request: "Request") -> None:
     plugin = GradingPlugin(channel.send, fork=fork, isolation=request.isolation, jobs=request.jobs,
                            timeout=float(options.timeout) if options.timeout else None,
                            channel=channel, scratch=request.scratch, targets=request.targets,
-                           standby=request.standby_fd, graph=request.graph, sandbox=options.sandbox)
+                           standby=request.standby_fd, graph=request.graph, sandbox=options.sandbox,
+                           resident=request.resident)
     _watch_for_solutions(request.target, plugin)
 
     args = pytest_args(request.files, seed=request.seed, target=request.target, inifile=request.inifile)
@@ -89,7 +90,8 @@ def run(fd: int, request: "Request") -> None:
         pytest.main(args, plugins=[plugin])
     finally:
         kill_descendants()  # nothing a learner's code started outlives this process
-    channel.send(Done())
+    if not request.resident:  # a resident one said it after each release, on that release's pipe
+        channel.send(Done())
 
 
 def _cuda_unusable_after_fork(torch) -> bool:

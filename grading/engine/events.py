@@ -239,7 +239,14 @@ class Channel:
         """Write to `fd` from now on; the old pipe is closed in this process (a process forked to
         run a learner's code keeps no way to write to its lane's pipe)."""
         old, self.fd = self.fd, fd
-        os.close(old)
+        if old is not None:
+            os.close(old)
+
+    def close(self) -> None:
+        """Close the pipe (its reader sees its end); `move_to` gives it a new one."""
+        old, self.fd = self.fd, None
+        if old is not None:
+            os.close(old)
 
 
 class Lines:

@@ -60,13 +60,13 @@ class Lane:
 
     def adopt(self, worker: Worker, events: queue.Queue) -> None:
         """Start this lane's share in `worker`, a child on standby that was given (at least) this
-        share's target and exercises and has collected their checks; the thread that reads its
-        events is left for the caller to start. Should it have died meanwhile, its stream simply
-        ends, and `finish()` leaves the work to a new child."""
+        share's target and exercises (or a resident one, for any target) and has collected their
+        checks; the thread that reads its events is left for the caller to start. Should it have
+        died meanwhile, its stream simply ends, and `finish()` leaves the work to a new child."""
         work = self._begin()
         self.child = worker
+        worker.release(build_request(self.base, work, self.method))
         worker.read_into(events, (self.number, self.generation))
-        worker.release(build_request(self.base, work, self.method).jobs)
 
     def _begin(self) -> list[Work]:
         """A new child's turn: what it is given of the pending work."""
@@ -240,7 +240,7 @@ class Lane:
     def finish(self) -> None:
         """The child's stream has ended: reap it, charge what it was doing when it ended, and
         leave in `pending` the work still to do."""
-        how = self.child.wait()
+        how = self.child.end(self.ended_cleanly and self.yielded is None and not self.fork_unsafe)
         self.child = None
         if self.current is not None:  # what it said it was compiling ended with it
             self.run.stop_compiling(self.current[:2], time.monotonic())

@@ -83,9 +83,15 @@ class GradingPlugin(ExerciseProcesses):
 
     def __init__(self, send, *, fork: bool = False, isolation: str = "exercise", restore: bool = True,
                  jobs=None, timeout: float | None = None, channel=None, scratch: str | None = None,
-                 targets: list[str] | None = None, standby: int | None = None, graph=(), sandbox: str = "auto"):
+                 targets: list[str] | None = None, standby: int | None = None, graph=(), sandbox: str = "auto",
+                 resident: bool = False):
         self._send = send
         self.standby = standby  # a pipe: once the checks are collected, the jobs to run come on it
+        self.resident = resident  # ... a socket, on which one release after another comes (`_serve_releases`)
+        self._preamble: list = []  # a resident's events of the collection, said again to each release
+        self._deliver = send
+        if resident:
+            self._send = self._preamble.append
         self.graph = set(graph or ())  # exercises whose checks' graphs are recorded (`--graph`)
         self.fork, self.isolation, self.restore = fork, isolation, restore
         self.jobs = jobs  # [[target index, target path, [exercise ids]], ...]; None: the configured target
@@ -143,7 +149,7 @@ class GradingPlugin(ExerciseProcesses):
         by_exercise = {ex: list(group) for ex, group in
                        itertools.groupby(session.items, key=lambda item: exercise_of(item.nodeid))}
         jobs = self.jobs or [[0, None, list(by_exercise)]]
-        if self.fork and len({job[0] for job in jobs}) > 1:  # several submissions to fork for
+        if self.fork and (len({job[0] for job in jobs}) > 1 or self.resident):  # several submissions to fork for
             self._prepare_references(session.items)
         if self.fork or self.restore:  # a grading worker: the collected checks live as long as it does,
             import gc  # out of the collector's way (and, in forked processes, never copied by it)
@@ -157,6 +163,8 @@ class GradingPlugin(ExerciseProcesses):
         if self.restore and not self.fork and self.scratch:  # a fresh interpreter grading one submission here
             self.target_path = jobs[0][1]
             self._confine()
+        if self.resident:
+            return self._serve_releases(session, by_exercise)
         if self.standby is not None:  # all made ahead of time: now wait to be told what to grade
             if self.fork and self.isolation == "exercise" and self._channel is not None:
                 self._spare = _Spare(self, session, jobs[0][1], by_exercise)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import tempfile
 import time
@@ -62,6 +63,39 @@ class ExerciseProcesses:
             return n + 1
         return n
 
+    def _serve_releases(self, session, by_exercise) -> bool:
+        """A resident worker: grade the jobs of one release after another (see
+        `grading.engine.resident`), each run's events on the pipe that came with its release, said
+        done and closed when its jobs are; until the grader closes the socket. What the collection
+        said is said again to each run, about each of its submissions, and after each run nothing
+        the learner's code started is left running and its working folders are gone."""
+        from grading.core import paths
+        from grading.engine.events import Done
+        from grading.engine.request import receive_release
+
+        scratch = self.scratch
+        while (release := receive_release(self.standby)) is not None:
+            message, fd = release
+            self._channel.move_to(fd)
+            self._send = self._deliver
+            jobs = message["jobs"]
+            self.targets = [str(t) for t in message.get("targets") or ()]
+            paths.DISPLAY_BASE[:] = [Path(message["display_base"])] if message.get("display_base") else []
+            self._regraded = set()
+            for index in dict.fromkeys(job[0] for job in jobs) or (0,):
+                for event in self._preamble:
+                    self._send(event.about(index))
+            try:
+                self._run_jobs(session, jobs, by_exercise)
+            finally:
+                kill_descendants()
+                self.scratch = scratch
+                for entry in os.scandir(scratch) if scratch else ():
+                    shutil.rmtree(entry.path, ignore_errors=True)
+            self._send(Done())
+            self._channel.close()
+        return True
+
     def _in_exercise_process(self, work, exercises: list[str], reached=None) -> int:
         """Run `work()` in a forked process of its own, which writes its events to a pipe of its
         own: this process reads them and passes on only what that process may say: events about
@@ -75,6 +109,8 @@ class ExerciseProcesses:
             code = 0
             try:
                 os.close(read_fd)
+                if self.resident:  # the next submission's release is not this process's to read
+                    os.close(self.standby)
                 if self.scratch:
                     self._confine()
                 if self._channel is not None:

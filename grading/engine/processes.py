@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -44,10 +45,11 @@ class Worker:
         self.events = events
         self.reader = threading.Thread(target=read_events, args=(self.stream, events, tag), daemon=True)
 
-    def release(self, jobs: list) -> None:
-        """A worker on standby: grade `jobs` ([[target index, target, [exercise ids]], ...]) now.
-        One that has died meanwhile is not told: its stream has ended, and its lane starts another."""
-        data = json.dumps({"jobs": jobs}).encode()
+    def release(self, request: "Request") -> None:
+        """A worker on standby: grade the jobs of `request` ([[target index, target, [exercise
+        ids]], ...]) now. One that has died meanwhile is not told: its stream has ended, and its
+        lane starts another."""
+        data = json.dumps({"jobs": request.jobs}).encode()
         try:
             while data:
                 data = data[os.write(self.go, data):]
@@ -69,6 +71,10 @@ class Worker:
                 self.popen.kill()
             return
         kill_tree(self.process_id)
+
+    def end(self, clean: bool) -> str:
+        """Its stream has ended (`clean`: after it said it was done): reap it; how it ended."""
+        return self.wait()
 
     def wait(self) -> str:
         """Reap the child; describe how it ended."""
@@ -102,15 +108,21 @@ def bootstrap(sources: Sources) -> str:
 
 
 def start_worker(request: "Request", method: str, events: "queue.Queue | None" = None, tag=None,
-                 read: bool = True, *, sources: Sources, standby: bool = False) -> Worker:
+                 read: bool = True, *, sources: Sources, standby: bool = False, resident: bool = False) -> Worker:
     """Start a lane's child for `request`, importing the kata's files from `sources`; its events
     arrive on `events` (a new queue if None) as (tag, event). With read=False the thread that reads
     them is left for the caller to start. With `standby`, the child starts pytest and collects
     the checks, then waits until `Worker.release()` tells it which of the request's exercises to
-    grade (not on Windows, where a fresh interpreter cannot be handed the pipe)."""
+    grade (not on Windows, where a fresh interpreter cannot be handed the pipe). With `resident`
+    (forked only), `go` is a socket on which one release after another comes
+    (`grading.engine.request.send_release`; see `grading.engine.resident`)."""
     events = queue.Queue() if events is None else events
     go_read = go_write = None
-    if standby:
+    if resident:
+        ends = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        go_read, go_write = (end.detach() for end in ends)
+        request = request.but(standby_fd=go_read, resident=True)
+    elif standby:
         go_read, go_write = os.pipe()
         request = request.but(standby_fd=go_read)
     if method == "fork":

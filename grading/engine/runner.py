@@ -92,7 +92,8 @@ def grade_many(
     each target, as soon as those results are final (the processes that graded its exercises
     have ended: the results the run returns, before the run has tidied up). `standby` (see `Standby`):
     a child made ready beforehand grades the work, if it was made for this very target and these
-    exercises (else it is left as it was). `graph`: the ids of the exercises whose checks' autograd
+    exercises (else it is left as it was); or a resident worker (`grading.engine.resident`), for any
+    target, made with the same seed, options and isolation. `graph`: the ids of the exercises whose checks' autograd
     graphs are recorded (`ExerciseResult.graphs`, see `grading.core.graph_data`). `sources`: the kata's
     files to grade with (default: read from disk now, see `current_sources`).
     Returns one RunResult per target, in order. Stopped (Ctrl-C, or SIGTERM / SIGHUP where
@@ -100,11 +101,13 @@ def grade_many(
     (`.partial`), each exercise not done marked "not graded"."""
     options = run_options(options, limits)
     method = method or start_method()
-    if standby is not None and not standby.fits(targets, exercises, method):
-        standby = None
+    offered = standby  # used or not, its waiting child is not this run's to sweep away
     isolation = options.isolation
     if isolation == "auto":
         isolation = "submission" if len(targets) > 1 else "exercise"
+    if standby is not None and not standby.fits(targets, exercises, method, seed=seed, options=options,
+                                                isolation=isolation, graph=graph):
+        standby = None
     started = time.perf_counter()
     from grading.engine.sandbox import status as confinement
 
@@ -137,7 +140,7 @@ def grade_many(
     state = Shared(runs, results, Limits.of(options), report, on_complete, pending, on_settled)
     if standby is not None:  # what the child on standby was made with
         sources, scratch = standby.sources, standby.scratch
-        base = {**standby.base, "exercises": exercises, "graph": sorted(graph)}
+        base = standby.base_for(targets, exercises, graph)
     else:
         if sources is None:  # the checks, engine and catalog as they are before any learner's code runs
             sources = current_sources()
@@ -148,6 +151,7 @@ def grade_many(
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
     ready = standby.take() if standby is not None and active else None
     subreaper = become_subreaper()  # what a learner's code leaves running comes here when its lane ends
+    lasting = offered.keep() if offered is not None else set()  # a resident worker outlives the run
 
     def advance(lane: Lane) -> None:
         lane.finish()
@@ -159,7 +163,7 @@ def grade_many(
 
     def sweep() -> None:
         if subreaper:
-            kill_descendants(keep={x.child.process_id for x in active if x.child is not None})
+            kill_descendants(keep={x.child.process_id for x in active if x.child is not None} | lasting)
 
     try:
         with ctrl_c_from_outside() as ctrl_c:
@@ -204,9 +208,10 @@ def grade_many(
                 lane.child.kill()
                 lane.child.wait()
         if subreaper:
-            kill_descendants()
+            kill_descendants(keep=lasting)
             stop_being_subreaper()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if standby is None or not standby.lasting:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     for i, exercise_id in results:  # fail closed: every collected check owes a result
         state.settle(i, exercise_id)
@@ -248,9 +253,18 @@ class Standby:
             self.worker = start_worker(build_request(self.base, work, self.method), self.method, read=False,
                                        sources=self.sources, standby=True)
 
-    def fits(self, targets: list[Path], exercises: list[Exercise], method: str) -> bool:
+    lasting = False  # its scratch folder goes with the run it grades
+
+    def fits(self, targets: list[Path], exercises: list[Exercise], method: str, **_run) -> bool:
         return (self.worker is not None and [Path(t) for t in targets] == [self.target] and method == self.method
                 and {ex.id for ex in exercises} <= {ex.id for ex in self.exercises})
+
+    def base_for(self, targets: list[Path], exercises: list[Exercise], graph=()) -> dict:
+        return {**self.base, "exercises": exercises, "graph": sorted(graph)}
+
+    def keep(self) -> set[int]:
+        """Its waiting child, while no run has taken it."""
+        return {self.worker.pid} if self.worker is not None and self.worker.pid is not None else set()
 
     def take(self) -> Worker:
         worker, self.worker = self.worker, None
