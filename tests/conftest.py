@@ -5,9 +5,15 @@ from __future__ import annotations
 import ast
 import multiprocessing
 import os
+import pickle
 from pathlib import Path
 
 import pytest
+
+try:
+    import fcntl
+except ImportError:  # Windows: the tests run in one process there
+    fcntl = None
 
 from grading import SOLUTIONS_DIR
 from grading.core.catalog import load_catalog
@@ -93,19 +99,42 @@ def _grade_corpus(args):
     return exercise_id, {f.name: run.exercise(exercise_id) for f, run in zip(files, runs)}
 
 
+def shared(tmp_path_factory, name: str, compute):
+    """What `compute()` returns, computed once for the whole test session: where the tests run in
+    several processes (pytest-xdist), the first to ask computes it while the others wait, and
+    they read it from a file in the session's temporary folder."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the session's workers
+    path = root / f"shared-{name}.pickle"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return pickle.loads(path.read_bytes())
+        value = compute()
+        path.with_suffix(".part").write_bytes(pickle.dumps(value))
+        path.with_suffix(".part").replace(path)
+        return value
+
+
+def _grade_whole_corpus(tmp_path_factory) -> dict:
+    """Every exercise's corpus, spread over the machine's cores (forked workers, each grading whole exercises)."""
+    ids = [ex.id for ex in CATALOG if (CORPUS / ex.id).is_dir()]
+    base = str(tmp_path_factory.mktemp("corpus"))
+    tasks = [(exercise_id, base) for exercise_id in ids]
+    workers = min(2, os.cpu_count() or 1, len(tasks))
+    if workers > 1 and hasattr(os, "fork"):
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return dict(pool.imap_unordered(_grade_corpus, tasks))
+    return dict(map(_grade_corpus, tasks))
+
+
 def corpus_result(tmp_path_factory, exercise_id: str, path: Path):
-    """The result of one corpus file. The first request grades every exercise's corpus, spread over
-    the machine's cores (forked workers, each grading whole exercises)."""
+    """The result of one corpus file. The first request of the session grades every exercise's
+    corpus (see `shared`)."""
     if not _CORPUS:
-        ids = [ex.id for ex in CATALOG if (CORPUS / ex.id).is_dir()]
-        base = str(tmp_path_factory.mktemp("corpus"))
-        tasks = [(exercise_id, base) for exercise_id in ids]
-        workers = min(2, os.cpu_count() or 1, len(tasks))
-        if workers > 1 and hasattr(os, "fork"):
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                _CORPUS.update(pool.imap_unordered(_grade_corpus, tasks))
-        else:
-            _CORPUS.update(map(_grade_corpus, tasks))
+        _CORPUS.update(shared(tmp_path_factory, "corpus", lambda: _grade_whole_corpus(tmp_path_factory)))
     if exercise_id not in _CORPUS:  # whatever the shared run did not deliver, graded on its own
         _CORPUS.update([_grade_corpus((exercise_id, str(tmp_path_factory.mktemp("corpus-again"))))])
     return _CORPUS[exercise_id][path.name]
@@ -114,17 +143,24 @@ def corpus_result(tmp_path_factory, exercise_id: str, path: Path):
 def stub_run(tmp_path_factory):
     """Every pristine stub, graded once for the whole session."""
     if "stubs" not in _RUNS:
-        folder = tmp_path_factory.mktemp("stubs")
-        for ex in CATALOG:
-            (folder / ex.filename).write_text(stub_for(ex), encoding="utf-8")
-        _RUNS["stubs"] = grade(folder, list(CATALOG))
+        def run():
+            folder = tmp_path_factory.mktemp("stubs")
+            for ex in CATALOG:
+                (folder / ex.filename).write_text(stub_for(ex), encoding="utf-8")
+            return grade(folder, list(CATALOG))
+
+        _RUNS["stubs"] = shared(tmp_path_factory, "stubs", run)
     return _RUNS["stubs"]
 
 
-def solution_run():
-    """Every reference solution, graded once for the whole session."""
+def solution_run(tmp_path_factory=None):
+    """Every reference solution, graded once for the whole session (with `tmp_path_factory`, once
+    for all its test processes: see `shared`)."""
     if "solutions" not in _RUNS:  # with the graphs of the graph exercises, as for the corpus
-        _RUNS["solutions"] = grade(SOLUTIONS_DIR, list(CATALOG), graph=[ex.id for ex in CATALOG if ex.graph])
+        def run():
+            return grade(SOLUTIONS_DIR, list(CATALOG), graph=[ex.id for ex in CATALOG if ex.graph])
+
+        _RUNS["solutions"] = run() if tmp_path_factory is None else shared(tmp_path_factory, "solutions", run)
     return _RUNS["solutions"]
 
 
@@ -141,3 +177,19 @@ def private_state(tmp_path, monkeypatch):
     """Hint progress and backups go to a temporary folder, never the real .kata/."""
     monkeypatch.setenv("KATA_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+MAX_TEST_PROCESSES = 4
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """The project's tests run in one process per core, at most four (pytest-xdist), unless the
+    command line says otherwise (`-n 0`: all in this one; `-p no:xdist`). Only these tests: the
+    checks, run by the grader or by `python -m pytest checks`, run in one process as ever."""
+    option = config.option
+    if not hasattr(option, "numprocesses") or hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if option.numprocesses is None and not getattr(option, "usepdb", False):
+        option.numprocesses = "auto"
+        option.maxprocesses = option.maxprocesses or MAX_TEST_PROCESSES

@@ -45,6 +45,14 @@ def normalised(text: str, *folders: Path) -> str:
     return text
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _width():
+    """The text reports wrap at the terminal's width: here always the width of no terminal."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", "100")
+        yield
+
+
 def assert_golden(name: str, text: str) -> None:
     golden = GOLDEN / name
     if os.environ.get("KATA_UPDATE_GOLDEN"):

@@ -132,7 +132,7 @@ def test_no_tagged_cell_falls_back_to_all_code_cells_and_says_so(tmp_path):
     ("{not json", "invalid JSON"),
     (json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}), "nbformat 3 is not supported"),
     (json.dumps(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("x")])), "has no code cells"),
-])
+], ids=["not-json", "nbformat-3", "no-code-cells"])  # the same names in every collection (a cell's id is random)
 def test_malformed_notebooks_get_one_line_and_the_others_are_graded(tmp_path, content, fragment):
     folder = tmp_path / "class"
     folder.mkdir()
