@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -291,3 +292,15 @@ def test_the_learner_folder_gets_no_bytecode_cache(tmp_path):
     target = make_target(tmp_path, {EX.filename: solution(EX)})
     grade(target, [EX])
     assert not (target / "__pycache__").exists()
+
+
+def test_a_relative_target_is_found_from_the_callers_folder(tmp_path, monkeypatch):
+    """The grading processes work in folders of their own: a target given by a relative path is
+    still the one in the caller's folder, and the result names it as it was given."""
+    make_target(tmp_path, {EX.filename: solution(EX)})
+    monkeypatch.chdir(tmp_path)
+    run = grade(Path("target"), [EX])
+    assert run.exercise(EX.id).passed, [(c.name, c.message) for c in run.exercise(EX.id).checks][:2]
+    assert run.target == "target"
+    shared, = grade_many([Path("target")], [EX], isolation="submission")
+    assert shared.exercise(EX.id).passed and shared.target == "target"

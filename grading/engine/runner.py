@@ -138,14 +138,17 @@ def grade_many(
         warm_up(optimizer=bool(heavy) and not split)
     shares = plan_lanes(pending, len(targets), count, split)
     state = Shared(runs, results, Limits.of(options), report, on_complete, pending, on_settled)
+    # where the grading processes find each target: they work in folders of their own, so a relative
+    # path is taken from this process's folder now (the results keep the path as it was given)
+    located = [Path(os.path.abspath(t)) for t in targets]
     if standby is not None:  # what the child on standby was made with
         sources, scratch = standby.sources, standby.scratch
-        base = standby.base_for(targets, exercises, graph)
+        base = standby.base_for(located, exercises, graph)
     else:
         if sources is None:  # the checks, engine and catalog as they are before any learner's code runs
             sources = current_sources()
         scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # the learner's code runs in folders made here
-        base = {"targets": [str(t) for t in targets], "seed": seed, "options": options, "isolation": isolation,
+        base = {"targets": [str(t) for t in located], "seed": seed, "options": options, "isolation": isolation,
                 "exercises": exercises, "scratch": scratch, "display_base": _cwd(), "graph": sorted(graph)}
     events: queue.Queue = queue.Queue()
     active = [Lane(n, share, method, state, base, sources) for n, share in enumerate(shares) if share]
