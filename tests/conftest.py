@@ -153,14 +153,10 @@ def stub_run(tmp_path_factory):
     return _RUNS["stubs"]
 
 
-def solution_run(tmp_path_factory=None):
-    """Every reference solution, graded once for the whole session (with `tmp_path_factory`, once
-    for all its test processes: see `shared`)."""
+def solution_run():
+    """Every reference solution, graded once for the whole session."""
     if "solutions" not in _RUNS:  # with the graphs of the graph exercises, as for the corpus
-        def run():
-            return grade(SOLUTIONS_DIR, list(CATALOG), graph=[ex.id for ex in CATALOG if ex.graph])
-
-        _RUNS["solutions"] = run() if tmp_path_factory is None else shared(tmp_path_factory, "solutions", run)
+        _RUNS["solutions"] = grade(SOLUTIONS_DIR, list(CATALOG), graph=[ex.id for ex in CATALOG if ex.graph])
     return _RUNS["solutions"]
 
 

@@ -183,9 +183,10 @@ def grade_on_cluster(targets: list[Path], exercises: list, *, scheduler: str, se
     SchedulerLost when the scheduler goes away (what arrived before has been handed on).
     `options`: the batch's limits, which every worker grades with; `jobs` is also the number of
     workers of `--scheduler local`."""
+    from grading.engine.runner import run_isolation
+
     jobs = options.jobs
-    if options.isolation == "auto":
-        options = options.but(isolation="submission" if len(targets) > 1 else "exercise")
+    options = options.but(isolation=run_isolation(options, len(targets)))  # as the lanes decide it
     task = task_of(exercises, seed, options)
     kata = shipment()
     digest = kata.digest()

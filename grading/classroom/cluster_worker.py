@@ -290,7 +290,7 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
     from grading.core.options import Options as BatchOptions
     from grading.engine.child import _silence_standard_streams
     from grading.engine.resident import Resident
-    from grading.engine.runner import grade_many
+    from grading.engine.runner import grade_many, run_isolation
 
     _silence_standard_streams()  # the worker's log is not the grading's
     import torch
@@ -313,9 +313,7 @@ def _serve(kata: Kata, requests: int, answers: int, worker: int) -> None:
             options = request["options"]
             limits = BatchOptions.from_json(options["limits"])
             exercises = [catalog[i] for i in options["exercises"]]
-            # as grade_many decides it for one submission
-            isolation = limits.isolation if limits.isolation in ("exercise", "submission") else "exercise"
-            run = dict(seed=options["seed"], options=limits, isolation=isolation)
+            run = dict(seed=options["seed"], options=limits, isolation=run_isolation(limits, 1))
             if resident is None or not resident.fits([], exercises, "fork", **run):
                 if resident is not None:
                     resident.close()

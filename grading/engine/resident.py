@@ -28,6 +28,7 @@ from grading.engine.lane_shared import build_request
 from grading.engine.process_tools import describe_exit, kill_tree
 from grading.engine.processes import Worker, start_worker
 from grading.engine.request import Request, send_release
+from grading.engine.runner import _cwd, current_sources, run_options
 
 
 class Resident:
@@ -37,14 +38,11 @@ class Resident:
 
     def __init__(self, exercises: list[Exercise], *, options: Options | None = None, seed: int = 0,
                  isolation: str = "exercise", graph=(), sources: Sources | None = None, **limits):
-        from grading.engine.runner import _cwd, current_sources, run_options
-
         self.exercises, self.seed, self.isolation, self.graph = list(exercises), seed, isolation, sorted(graph)
         self.options = run_options(options, limits)
         self.sources = sources if sources is not None else current_sources()  # before any learner's code runs
         self.scratch = tempfile.mkdtemp(prefix="kata-scratch-")  # emptied after each run
         self.status: int | None = None  # its wait status, once it has ended
-        self._cwd = _cwd
         base = {"targets": [self.scratch], "seed": seed, "options": self.options, "isolation": isolation,
                 "exercises": self.exercises, "scratch": self.scratch, "display_base": _cwd(), "graph": self.graph}
         work = [(0, ex) for ex in self.exercises if ex.check_file.exists()]
@@ -66,7 +64,7 @@ class Resident:
     def base_for(self, targets: list[Path], exercises: list[Exercise], graph=()) -> dict:
         return {"targets": [str(t) for t in targets], "seed": self.seed, "options": self.options,
                 "isolation": self.isolation, "exercises": exercises, "scratch": self.scratch,
-                "display_base": self._cwd(), "graph": sorted(graph)}
+                "display_base": _cwd(), "graph": sorted(graph)}
 
     def keep(self) -> set[int]:
         """The processes a run must not kill when it sweeps its descendants."""

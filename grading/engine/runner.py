@@ -62,6 +62,14 @@ def run_options(options: Options | None, limits: dict) -> Options:
     return (options if options is not None else Options.resolve()).but(**limits)
 
 
+def run_isolation(options: Options, targets: int) -> str:
+    """The isolation of a run of `targets` submissions: the options' own, where "auto" is
+    "exercise" for one submission and "submission" for several."""
+    if options.isolation != "auto":
+        return options.isolation
+    return "submission" if targets > 1 else "exercise"
+
+
 def grade_many(
     targets: list[Path],
     exercises: list[Exercise],
@@ -102,9 +110,7 @@ def grade_many(
     options = run_options(options, limits)
     method = method or start_method()
     offered = standby  # used or not, its waiting child is not this run's to sweep away
-    isolation = options.isolation
-    if isolation == "auto":
-        isolation = "submission" if len(targets) > 1 else "exercise"
+    isolation = run_isolation(options, len(targets))
     if standby is not None and not standby.fits(targets, exercises, method, seed=seed, options=options,
                                                 isolation=isolation, graph=graph):
         standby = None
